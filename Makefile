@@ -1,0 +1,75 @@
+# genostream — every target uses .venv, which `make install` creates (idempotently).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+THREADS ?= 8
+DBT := $(BIN)/dbt
+DBT_ARGS := --project-dir dbt_project --profiles-dir .
+DEMO_DIR := data/demo
+EXTERNAL_DIR := data/external
+STAMP := $(VENV)/.installed
+PLUGIN_FILES := $(shell find adapters/dbt-chdb -name '*.py' -o -name '*.yml' -o -name 'pyproject.toml' | grep -v '/build/')
+
+# Variables from .env reach dbt and the other tools too.
+-include .env
+export
+
+.PHONY: install run test test-all lint format load demo dbt-build dbt-docs serve bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt $(PLUGIN_FILES)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	$(BIN)/python -m pip install --quiet --no-deps --force-reinstall ./adapters/dbt-chdb
+	@rm -rf adapters/dbt-chdb/build adapters/dbt-chdb/*.egg-info
+	@touch $(STAMP)
+
+## run: install, make a demo study (unless one is in data/external/), load it, dbt build, serve on PORT.
+run: install
+	@set -e; \
+	if $(BIN)/python -m loader detect $(EXTERNAL_DIR) >/dev/null 2>&1; then study=$(EXTERNAL_DIR); \
+	else \
+	  if [ ! -f $(DEMO_DIR)/.complete ]; then $(BIN)/python -m loader synth $(DEMO_DIR) --preset demo && touch $(DEMO_DIR)/.complete; fi; \
+	  study=$(DEMO_DIR); \
+	fi; \
+	$(BIN)/python -m loader load $$study; \
+	$(DBT) build $(DBT_ARGS); \
+	exec $(BIN)/python -m gateway --host 0.0.0.0 --port $(PORT) --threads $(THREADS)
+
+## test: the whole default suite (what CI runs).
+test: install
+	$(BIN)/python -m pytest -q -m "not slow"
+
+test-all: install
+	$(BIN)/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+load: install
+	$(BIN)/python -m loader load $(or $(DATA),$(EXTERNAL_DIR))
+
+dbt-build: install
+	$(DBT) build $(DBT_ARGS)
+
+dbt-docs: install
+	$(DBT) docs generate $(DBT_ARGS)
+
+serve: install
+	$(BIN)/python -m gateway --host 0.0.0.0 --port $(PORT) --threads $(THREADS)
+
+bench: install
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[bench]"
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+clean:
+	rm -rf .genostream dbt_project/target dbt_project/logs $(DEMO_DIR)

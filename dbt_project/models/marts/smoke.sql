@@ -1,0 +1,1 @@
+select number as n from system.numbers limit 3

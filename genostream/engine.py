@@ -1,0 +1,87 @@
+"""The one place that opens a clickhouse-connect client, for chDB (embedded) or a ClickHouse server.
+
+Everything above this module (loader, dbt plugin, gateway, benchmark) speaks the same client API and the
+same SQL, so switching between the embedded store and a server is configuration only.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import clickhouse_connect
+from clickhouse_connect.driver.client import Client
+from clickhouse_connect.driver.exceptions import ClickHouseError
+
+from genostream.config import EngineSettings
+from genostream.errors import StoreLockedError, StoreUnavailableError
+
+log = logging.getLogger(__name__)
+
+# Paths this process has opened an engine on; chDB's own lock then belongs to us, and probing it again
+# from this process would wrongly look like another process holds it.
+_opened_here: set[str] = set()
+
+
+def store_locked_by_other_process(path: str | os.PathLike[str]) -> bool:
+    """True when another process holds the chDB directory's lock (the engine flocks `<path>/status`)."""
+    status = Path(path) / "status"
+    if not status.exists():
+        return False
+    try:
+        fd = os.open(status, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        return exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES)
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)
+
+
+def open_chdb(path: str | os.PathLike[str], *, settings: dict[str, Any] | None = None) -> Client:
+    """A client on the embedded engine at `path`; several clients in one process share one engine."""
+    resolved = os.path.realpath(path)
+    if resolved not in _opened_here and store_locked_by_other_process(resolved):
+        raise StoreLockedError(resolved)
+    Path(resolved).mkdir(parents=True, exist_ok=True)
+    try:
+        client = clickhouse_connect.get_client(interface="chdb", path=resolved, settings=settings or {})
+    except (ClickHouseError, RuntimeError) as exc:
+        if store_locked_by_other_process(resolved):
+            raise StoreLockedError(resolved) from None
+        raise StoreUnavailableError(f"cannot open the embedded store at {resolved}: {exc}") from None
+    _opened_here.add(resolved)
+    return client
+
+
+def open_server(engine: EngineSettings, *, settings: dict[str, Any] | None = None) -> Client:
+    """A client on a ClickHouse server over HTTP(S)."""
+    try:
+        return clickhouse_connect.get_client(
+            host=engine.host,
+            port=engine.port,
+            username=engine.user,
+            password=engine.password,
+            interface="https" if engine.secure else "http",
+            settings=settings or {},
+            autogenerate_session_id=False,
+        )
+    except ClickHouseError as exc:
+        raise StoreUnavailableError(f"cannot reach ClickHouse at {engine.location}: {exc}") from None
+
+
+def get_client(engine: EngineSettings | None = None, *, settings: dict[str, Any] | None = None) -> Client:
+    """A client for the configured target (environment by default)."""
+    engine = engine or EngineSettings.from_env()
+    if engine.embedded:
+        return open_chdb(engine.chdb_path, settings=settings)
+    return open_server(engine, settings=settings)
