@@ -20,3 +20,38 @@ def store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     os.environ["GENOSTREAM_TARGET"] = "embedded"
     os.environ["GENOSTREAM_CHDB_PATH"] = str(path)
     return path
+
+
+def run_dbt(*args: str) -> None:
+    """Run a dbt command in this process (it shares the session's embedded engine); fail the test on error."""
+    from dbt.cli.main import dbtRunner
+
+    result = dbtRunner().invoke(
+        [*args, "--project-dir", str(REPO / "dbt_project"), "--profiles-dir", str(REPO), "--quiet"]
+    )
+    if not result.success:
+        detail = result.exception or [
+            f"{r.node.name}: {r.message}" for r in (result.result or []) if r.status not in ("success", "pass")
+        ]
+        pytest.fail(f"dbt {' '.join(args)} failed: {detail}")
+
+
+@pytest.fixture(scope="session")
+def engine_client(store_path: Path):
+    """A client on the session store (other in-process clients, dbt's included, share its engine)."""
+    from genostream.engine import open_chdb
+
+    client = open_chdb(store_path)
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def built_store(store_path: Path, engine_client) -> Path:
+    """The session store with the real test studies loaded (`pbmc`: real-valued, `tenx`: counts) and built."""
+    from loader.api import load_dataset
+
+    load_dataset(engine_client, PBMC_DIR, dataset="pbmc")
+    load_dataset(engine_client, TENX_DIR, dataset="tenx")
+    run_dbt("build")
+    return store_path
