@@ -1,0 +1,44 @@
+"""Engine configuration: defaults, server settings, and refusals of bad values."""
+
+from __future__ import annotations
+
+import pytest
+
+from genostream.config import DEFAULT_CHDB_PATH, EngineSettings
+
+
+def test_defaults_are_embedded() -> None:
+    settings = EngineSettings.from_env({})
+    assert settings.embedded
+    assert settings.chdb_path == DEFAULT_CHDB_PATH
+
+
+def test_server_settings_from_environment() -> None:
+    settings = EngineSettings.from_env(
+        {
+            "GENOSTREAM_TARGET": "server",
+            "CLICKHOUSE_HOST": "ch.example",
+            "CLICKHOUSE_USER": "u",
+            "CLICKHOUSE_PASSWORD": "p",
+            "CLICKHOUSE_SECURE": "true",
+        }
+    )
+    assert not settings.embedded
+    assert (settings.host, settings.port, settings.user, settings.password) == ("ch.example", 8443, "u", "p")
+    assert settings.location == "https://ch.example:8443"
+
+
+@pytest.mark.parametrize(
+    ("environ", "field"),
+    [({"GENOSTREAM_TARGET": "cluster"}, "GENOSTREAM_TARGET"), ({"CLICKHOUSE_PORT": "http"}, "CLICKHOUSE_PORT")],
+)
+def test_bad_values_name_the_variable(environ: dict[str, str], field: str) -> None:
+    with pytest.raises(ValueError, match=field):
+        EngineSettings.from_env(environ)
+
+
+def test_dotenv_file_fills_unset_variables(tmp_path, monkeypatch) -> None:
+    (tmp_path / ".env").write_text("GENOSTREAM_CHDB_PATH=/somewhere/else\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("GENOSTREAM_CHDB_PATH", raising=False)
+    assert EngineSettings.from_env().chdb_path == "/somewhere/else"
