@@ -1,1 +1,0 @@
-select number as n from system.numbers limit 3
