@@ -1,0 +1,332 @@
+"""Public Python API of the loader: load, list and drop datasets in the engine's `raw` tables.
+
+A load never touches what readers see until it is complete and valid: it writes its own (dataset, load_id)
+partitions, checks them, then publishes with one manifest insert (see `loader.manifest`).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import UTC
+from pathlib import Path
+from typing import Any
+
+from loader import __version__, manifest
+from loader.detect import StudyFiles, detect_study
+from loader.errors import DatasetNameError, InputError, LoadInterruptedError, UnknownDatasetError
+from loader.features import Genes, barcodes_table, constant_column, genes_table, read_barcodes, read_genes
+from loader.manifest import LoadRecord, literal
+from loader.metadata import MetadataHeader, MetadataReader, read_metadata_header
+from loader.mtx import MatrixReader, MtxHeader, find_entry_line, read_header
+from loader.pipeline import prefetch
+from loader.progress import LoadProgress
+from loader.schema import ensure_raw_schema
+from loader.textio import iter_lines, require_file, sha256_of
+
+log = logging.getLogger(__name__)
+
+DATASET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+DUPLICATE_ENTRY_SQL = """
+    SELECT gene_index, cell_index FROM raw.matrix
+    WHERE dataset = {dataset} AND load_id = {load_id}
+    GROUP BY dataset, load_id, gene_index, cell_index
+    HAVING count() > 1
+    LIMIT 1
+    SETTINGS optimize_aggregation_in_order = 1
+"""
+DUPLICATE_CELL_SQL = """
+    SELECT barcode FROM raw.metadata
+    WHERE dataset = {dataset} AND load_id = {load_id}
+    GROUP BY dataset, load_id, barcode
+    HAVING count() > 1
+    LIMIT 1
+"""
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """What a finished load published."""
+
+    dataset: str
+    load_id: str
+    layout: str
+    n_genes: int
+    n_cells: int
+    n_metadata_cells: int
+    nnz: int
+    value_kind: str
+    seconds: float
+
+    def summary(self) -> str:
+        rate = self.nnz / self.seconds if self.seconds > 0 else 0.0
+        return (
+            f"loaded {self.dataset} ({self.layout}, {self.value_kind}): {self.n_genes:,} genes × "
+            f"{self.n_cells:,} cells, {self.nnz:,} non-zeros, {self.n_metadata_cells:,} metadata rows "
+            f"in {self.seconds:.1f} s ({rate:,.0f} entries/s)"
+        )
+
+
+def dataset_name(dataset: str | None, data_dir: Path | None, files: StudyFiles) -> str:
+    """`--dataset`, else the directory's name; restricted to letters, digits, `_`, `.` and `-`."""
+    name = dataset if dataset is not None else (data_dir or files.matrix.parent).resolve().name
+    if not DATASET_NAME.match(name):
+        raise DatasetNameError(
+            f"dataset name {name!r} must start with a letter or digit and use only letters, digits, "
+            "'_', '.', '-'" + ("" if dataset is not None else " (choose one with --dataset)")
+        )
+    return name
+
+
+def _check_dimensions(header: MtxHeader, files: StudyFiles, n_genes: int, n_cells: int) -> None:
+    if header.n_rows != n_genes:
+        raise InputError(
+            files.matrix,
+            header.size_line,
+            f"header declares {header.n_rows} rows (genes) but {files.genes.name} has {n_genes} lines",
+        )
+    if header.n_cols != n_cells:
+        raise InputError(
+            files.matrix,
+            header.size_line,
+            f"header declares {header.n_cols} columns (cells) but {files.barcodes.name} has {n_cells} lines",
+        )
+
+
+def _matrix_table(batch, dataset: str, load_id: str):
+    import pyarrow as pa
+
+    n = batch.num_rows
+    return pa.Table.from_arrays(
+        [constant_column(dataset, n), constant_column(load_id, n), *batch.columns],
+        names=["dataset", "load_id", *batch.schema.names],
+    )
+
+
+def _check_duplicates(client, record: LoadRecord, header: MtxHeader, metadata: Path | None) -> None:
+    keys = {"dataset": literal(record.dataset), "load_id": literal(record.load_id)}
+    rows = client.query(DUPLICATE_ENTRY_SQL.format(**keys)).result_rows
+    if rows:
+        gene, cell = (int(v) for v in rows[0])
+        line = find_entry_line(header, gene, cell)
+        raise InputError(header.path, line, f"duplicate entry for row {gene}, column {cell}")
+    if metadata is not None:
+        rows = client.query(DUPLICATE_CELL_SQL.format(**keys)).result_rows
+        if rows:
+            barcode = rows[0][0]
+            hits = (n for n, text in iter_lines(metadata, 3) if text.split("\t", 1)[0] == barcode)
+            next(hits, None)
+            raise InputError(metadata, next(hits, None), f"duplicate NAME {barcode!r} in the metadata")
+
+
+def _source_files(files: StudyFiles, hashes: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "role": role,
+            "path": str(path.resolve()),
+            "size": path.stat().st_size,
+            "sha256": hashes[role].result() if role in hashes else "",
+        }
+        for role, path in files.roles()
+    ]
+
+
+@dataclass(frozen=True)
+class Study:
+    """A study whose small files are read and consistent; only the matrix body is still to stream."""
+
+    data_dir: Path | None
+    files: StudyFiles
+    header: MtxHeader
+    genes: Genes
+    barcodes: list[str]
+    metadata: MetadataHeader | None
+
+
+def _as_path(value: Path | str | None) -> Path | None:
+    return Path(value) if value is not None else None
+
+
+def open_study(
+    data_dir: Path | str | None,
+    *,
+    matrix: Path | str | None = None,
+    genes: Path | str | None = None,
+    barcodes: Path | str | None = None,
+    metadata: Path | str | None = None,
+) -> Study:
+    """Find the files, read genes and barcodes, check the matrix header and metadata header against them."""
+    directory = _as_path(data_dir)
+    files = detect_study(
+        directory,
+        matrix=_as_path(matrix),
+        genes=_as_path(genes),
+        barcodes=_as_path(barcodes),
+        metadata=_as_path(metadata),
+    )
+    for role, path in files.roles():
+        require_file(path, role)
+    header = read_header(files.matrix)
+    gene_list = read_genes(files.genes)
+    barcode_list = read_barcodes(files.barcodes)
+    _check_dimensions(header, files, len(gene_list), len(barcode_list))
+    meta = read_metadata_header(files.metadata) if files.metadata else None
+    return Study(directory, files, header, gene_list, barcode_list, meta)
+
+
+def check_study(data_dir: Path | str) -> StudyFiles:
+    """The files of a loadable study in `data_dir` (raises LoaderError otherwise); reads no matrix body."""
+    return open_study(data_dir).files
+
+
+def load_dataset(
+    client,
+    data_dir: Path | str | None,
+    *,
+    dataset: str | None = None,
+    matrix: Path | str | None = None,
+    genes: Path | str | None = None,
+    barcodes: Path | str | None = None,
+    metadata: Path | str | None = None,
+    cell_type_column: str = "Cluster",
+    sample_column: str = "Subject",
+    progress: bool | None = None,
+) -> LoadResult:
+    """Load one study as `dataset`; its previous version is replaced only once this one is whole and valid."""
+    started = time.perf_counter()
+    study = open_study(data_dir, matrix=matrix, genes=genes, barcodes=barcodes, metadata=metadata)
+    files, header, gene_list, barcode_list = study.files, study.header, study.genes, study.barcodes
+    name = dataset_name(dataset, study.data_dir, files)
+    meta = (
+        MetadataReader(study.metadata, cell_type_column, sample_column)
+        if study.metadata is not None
+        else None
+    )
+
+    ensure_raw_schema(client)
+    manifest.garbage_collect(client)
+    record = LoadRecord(
+        load_id=manifest.new_load_id(),
+        dataset=name,
+        status="loading",
+        layout=files.layout,
+        n_genes=len(gene_list),
+        n_cells=len(barcode_list),
+        cell_type_column=cell_type_column if meta else "",
+        sample_column=(meta.sample_column or "") if meta else "",
+        source_files=_source_files(files, {}),
+        loader_version=__version__,
+    )
+    manifest.write(client, record)
+    log.info("START load %s (%s) from %s", name, record.load_id, files.matrix)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256") as hasher:
+        hashes = {role: hasher.submit(sha256_of, path) for role, path in files.roles()}
+        try:
+            client.insert_arrow("raw.genes", genes_table(gene_list, name, record.load_id))
+            client.insert_arrow("raw.barcodes", barcodes_table(barcode_list, name, record.load_id))
+            if meta:
+                for table in meta.tables(name, record.load_id):
+                    client.insert_arrow("raw.metadata", table)
+            reader = MatrixReader(header)
+            bar = LoadProgress(f"loading {name}", files.matrix.stat().st_size, progress)
+            try:
+                for batch in prefetch(lambda: reader.batches(bar.update)):
+                    client.insert_arrow("raw.matrix", _matrix_table(batch, name, record.load_id))
+            finally:
+                bar.close()
+            _check_duplicates(client, record, header, files.metadata)
+            counts = header.field == "integer" or reader.stats.all_integral
+            record = replace(
+                record,
+                status="loaded",
+                value_kind="counts" if counts else "real",
+                nnz=reader.stats.nnz,
+                n_metadata_cells=meta.rows if meta else 0,
+                source_files=_source_files(files, hashes),
+                finished_at=manifest.now(),
+            )
+            manifest.write(client, record)  # the atomic publish
+        except BaseException as exc:
+            _abandon(client, record, exc)
+            if isinstance(exc, KeyboardInterrupt):
+                raise LoadInterruptedError(
+                    f"load of {name} interrupted; its partial data was removed and the previous version kept"
+                ) from None
+            raise
+    _retire_older(client, record)
+    seconds = time.perf_counter() - started
+    log.info("FINISH load %s (%s) in %.1f s", name, record.load_id, seconds)
+    return LoadResult(
+        record.dataset,
+        record.load_id,
+        record.layout,
+        record.n_genes,
+        record.n_cells,
+        record.n_metadata_cells,
+        record.nnz,
+        record.value_kind,
+        seconds,
+    )
+
+
+def _abandon(client, record: LoadRecord, exc: BaseException) -> None:
+    """Mark a failed load and remove its partitions; if even that fails, the next run's GC does it."""
+    message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    try:
+        manifest.set_status(client, [record], "failed", message)
+        manifest.drop_partitions(client, record.dataset, record.load_id)
+    except Exception:  # cleanup is best effort; garbage_collect() finishes it on the next run
+        log.warning("could not clean up failed load %s; the next run will", record.load_id, exc_info=True)
+
+
+def _retire_older(client, record: LoadRecord) -> None:
+    older = [
+        r
+        for r in manifest.all_loads(client, record.dataset)
+        if r.status == "loaded" and r.load_id != record.load_id
+    ]
+    manifest.set_status(client, older, "replaced")
+    for r in older:
+        manifest.drop_partitions(client, r.dataset, r.load_id)
+
+
+def _iso(value) -> str | None:
+    return value.astimezone(UTC).isoformat() if value is not None else None
+
+
+def list_datasets(client) -> list[dict[str, Any]]:
+    """The datasets readers see now (one entry each, their current load), sorted by name."""
+    ensure_raw_schema(client)
+    return [
+        {
+            "name": r.dataset,
+            "n_genes": r.n_genes,
+            "n_cells": r.n_cells,
+            "n_metadata_cells": r.n_metadata_cells,
+            "nnz": r.nnz,
+            "value_kind": r.value_kind,
+            "layout": r.layout,
+            "loaded_at": _iso(r.finished_at),
+            "started_at": _iso(r.started_at),
+            "load_id": r.load_id,
+            "loader_version": r.loader_version,
+            "cell_type_column": r.cell_type_column,
+            "sample_column": r.sample_column,
+            "source_files": r.source_files,
+        }
+        for r in sorted(manifest.current_loads(client), key=lambda r: r.dataset)
+    ]
+
+
+def drop_dataset(client, name: str) -> None:
+    """Remove a dataset: one manifest insert hides it, then its partitions are dropped."""
+    ensure_raw_schema(client)
+    loads = [r for r in manifest.all_loads(client, name) if r.status != "dropped"]
+    if not any(r.status == "loaded" for r in loads):
+        raise UnknownDatasetError(f"no dataset named {name!r} is loaded")
+    manifest.set_status(client, loads, "dropped")
+    for r in loads:
+        manifest.drop_partitions(client, r.dataset, r.load_id)

@@ -1,0 +1,152 @@
+"""`python -m loader`: load, list, drop, detect, synth — a failure is one line on stderr, exit non-zero."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from clickhouse_connect.driver.exceptions import ClickHouseError
+
+from genostream.errors import GenostreamError
+
+EXIT_ERROR = 1
+EXIT_INTERRUPTED = 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m loader", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    load = commands.add_parser("load", help="load a study directory (Single Cell Portal or 10x) as a dataset")
+    load.add_argument("data_dir", type=Path, nargs="?", metavar="DATA_DIR")
+    load.add_argument("--dataset", help="dataset name (default: the directory's name)")
+    load.add_argument("--matrix", type=Path, help="MatrixMarket file (default: detected)")
+    load.add_argument("--genes", type=Path, help="genes/features file (default: detected)")
+    load.add_argument("--barcodes", type=Path, help="barcodes file (default: detected)")
+    load.add_argument("--metadata", type=Path, help="Single Cell Portal metadata file (default: detected)")
+    load.add_argument("--cell-type-column", default="Cluster", help="metadata column with the cell type")
+    load.add_argument("--sample-column", default="Subject", help="metadata column with the sample")
+    bar = load.add_mutually_exclusive_group()
+    bar.add_argument(
+        "--progress", dest="progress", action="store_true", default=None, help="always show progress"
+    )
+    bar.add_argument("--no-progress", dest="progress", action="store_false", help="never show progress")
+
+    listing = commands.add_parser("list", help="list the loaded datasets")
+    listing.add_argument("--json", action="store_true", help="print a JSON list")
+
+    drop = commands.add_parser("drop", help="remove a dataset")
+    drop.add_argument("name", metavar="NAME")
+
+    detect = commands.add_parser("detect", help="exit 0 when DIR holds a loadable study, print its files")
+    detect.add_argument("data_dir", type=Path, metavar="DIR")
+
+    synth = commands.add_parser("synth", help="write a synthetic study in Single Cell Portal layout")
+    synth.add_argument("out_dir", type=Path, metavar="OUT_DIR")
+    synth.add_argument("--preset", choices=("demo", "seed"), help="sizes of a named study (flags override)")
+    synth.add_argument("--cells", type=int, help="cells in the matrix")
+    synth.add_argument("--genes", type=int, help="genes (rows)")
+    synth.add_argument("--nnz", type=int, help="approximate number of non-zero entries")
+    synth.add_argument("--seed", type=int, help="random seed")
+    synth.add_argument("--gzip", action="store_true", help="write .gz files")
+    return parser
+
+
+def _load(args: argparse.Namespace) -> None:
+    from genostream.engine import get_client
+    from loader.api import load_dataset
+
+    client = get_client()
+    try:
+        result = load_dataset(
+            client,
+            args.data_dir,
+            dataset=args.dataset,
+            matrix=args.matrix,
+            genes=args.genes,
+            barcodes=args.barcodes,
+            metadata=args.metadata,
+            cell_type_column=args.cell_type_column,
+            sample_column=args.sample_column,
+            progress=args.progress,
+        )
+    finally:
+        client.close()
+    print(result.summary())
+
+
+def _list(args: argparse.Namespace) -> None:
+    from genostream.engine import get_client
+    from loader.api import list_datasets
+
+    client = get_client()
+    try:
+        datasets = list_datasets(client)
+    finally:
+        client.close()
+    if args.json:
+        print(json.dumps(datasets, indent=2))
+        return
+    if not datasets:
+        print("no datasets loaded")
+    for d in datasets:
+        print(
+            f"{d['name']}\t{d['value_kind']}\t{d['n_genes']} genes\t{d['n_cells']} cells\t"
+            f"{d['nnz']} non-zeros\tloaded {d['loaded_at']}"
+        )
+
+
+def _drop(args: argparse.Namespace) -> None:
+    from genostream.engine import get_client
+    from loader.api import drop_dataset
+
+    client = get_client()
+    try:
+        drop_dataset(client, args.name)
+    finally:
+        client.close()
+    print(f"dropped {args.name}")
+
+
+def _detect(args: argparse.Namespace) -> None:
+    from loader.api import check_study
+
+    files = check_study(args.data_dir)
+    print(f"{files.layout} study in {args.data_dir}")
+    for role, path in files.roles():
+        print(f"  {role}: {path}")
+
+
+def _synth(args: argparse.Namespace) -> None:
+    from loader.synth import SynthSpec, write_study
+
+    spec = SynthSpec.from_options(
+        preset=args.preset, cells=args.cells, genes=args.genes, nnz=args.nnz, seed=args.seed, gzip=args.gzip
+    )
+    print(write_study(args.out_dir, spec).summary())
+
+
+COMMANDS = {"load": _load, "list": _list, "drop": _drop, "detect": _detect, "synth": _synth}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        COMMANDS[args.command](args)
+    except GenostreamError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INTERRUPTED if "interrupted" in type(exc).__name__.lower() else EXIT_ERROR
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except ClickHouseError as exc:
+        print(f"error: the engine refused: {str(exc).strip().splitlines()[0]}", file=sys.stderr)
+        return EXIT_ERROR
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    return 0

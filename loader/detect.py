@@ -1,0 +1,150 @@
+"""Find a study's files in a directory by content and name patterns: Single Cell Portal or 10x Cell Ranger."""
+
+from __future__ import annotations
+
+import gzip
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from loader.errors import DetectError, InputError
+from loader.mtx import read_header
+from loader.textio import is_gzip, open_text
+
+GENES_PATTERN = re.compile(r"(genes|features)", re.IGNORECASE)
+BARCODES_PATTERN = re.compile(r"barcodes", re.IGNORECASE)
+TENX_MATRIX = re.compile(r"^matrix\.mtx(\.gz)?$")
+TENX_GENES = re.compile(r"^(features|genes)\.tsv(\.gz)?$")
+MAX_COUNTED_BYTES = 256 << 20
+
+
+@dataclass(frozen=True)
+class StudyFiles:
+    """The files of one study; `metadata` is optional (10x output has none)."""
+
+    layout: str
+    matrix: Path
+    genes: Path
+    barcodes: Path
+    metadata: Path | None
+
+    def roles(self) -> list[tuple[str, Path]]:
+        pairs = [("matrix", self.matrix), ("genes", self.genes), ("barcodes", self.barcodes)]
+        return pairs + ([("metadata", self.metadata)] if self.metadata else [])
+
+
+def _first_bytes(path: Path, n: int = 4096) -> bytes:
+    try:
+        if is_gzip(path):
+            with gzip.open(path, "rb") as handle:
+                return handle.read(n)
+        with path.open("rb") as handle:
+            return handle.read(n)
+    except (OSError, EOFError):
+        return b""
+
+
+def is_matrix_market(path: Path) -> bool:
+    return _first_bytes(path, 14).lower() == b"%%matrixmarket"
+
+
+def is_scp_metadata(path: Path) -> bool:
+    lines = _first_bytes(path).split(b"\n")
+    return (
+        len(lines) > 1
+        and lines[0].split(b"\t")[0].strip().upper() == b"NAME"
+        and lines[1].split(b"\t")[0].strip().upper() == b"TYPE"
+    )
+
+
+def _count_lines(path: Path) -> int | None:
+    if path.stat().st_size > MAX_COUNTED_BYTES:
+        return None
+    try:
+        with open_text(path) as handle:
+            return sum(1 for _ in handle)
+    except (OSError, EOFError):
+        return None
+
+
+def _files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.iterdir() if p.is_file() and not p.name.startswith("."))
+
+
+def _study_directory(data_dir: Path) -> Path:
+    """DATA_DIR itself, or its single subdirectory holding a matrix (e.g. filtered_feature_bc_matrix/)."""
+    if not data_dir.exists():
+        raise DetectError(f"{data_dir}: directory not found")
+    if not data_dir.is_dir():
+        raise DetectError(f"{data_dir}: not a directory")
+    if any(is_matrix_market(p) for p in _files(data_dir)):
+        return data_dir
+    nested = [d for d in sorted(data_dir.iterdir()) if d.is_dir() and any(map(is_matrix_market, _files(d)))]
+    if len(nested) == 1:
+        return nested[0]
+    if nested:
+        names = ", ".join(d.name for d in nested)
+        raise DetectError(f"{data_dir}: several study directories ({names}); load one of them")
+    raise DetectError(f"{data_dir}: no MatrixMarket (.mtx) file found")
+
+
+def _pick(candidates: list[Path], role: str, flag: str, directory: Path) -> Path | None:
+    if len(candidates) > 1:
+        names = ", ".join(p.name for p in candidates)
+        raise DetectError(f"{directory}: several {role} files ({names}); choose one with {flag}")
+    return candidates[0] if candidates else None
+
+
+def _by_line_count(candidates: list[Path], expected: int) -> list[Path]:
+    return [p for p in candidates if _count_lines(p) == expected]
+
+
+def _resolve(path: Path | None, directory: Path | None) -> Path | None:
+    if path is None:
+        return None
+    if not path.exists() and directory is not None and (directory / path).exists():
+        return directory / path
+    return path
+
+
+def detect_study(
+    data_dir: Path | None,
+    *,
+    matrix: Path | None = None,
+    genes: Path | None = None,
+    barcodes: Path | None = None,
+    metadata: Path | None = None,
+) -> StudyFiles:
+    """Work out which file plays which role; explicit paths win, the rest is found in `data_dir`."""
+    directory = _study_directory(data_dir) if data_dir is not None else None
+    matrix, genes, barcodes, metadata = (_resolve(p, directory) for p in (matrix, genes, barcodes, metadata))
+    if directory is None and None in (matrix, genes, barcodes):
+        raise DetectError("give a study directory, or --matrix, --genes and --barcodes")
+    pool = [p for p in _files(directory) if p not in (matrix, genes, barcodes, metadata)] if directory else []
+    if matrix is None:
+        matrix = _pick([p for p in pool if is_matrix_market(p)], "MatrixMarket", "--matrix", directory)
+        pool = [p for p in pool if p != matrix]
+    if not matrix.exists():
+        raise InputError(matrix, None, "matrix file not found")
+    if metadata is None and directory is not None:
+        metadata = _pick([p for p in pool if is_scp_metadata(p)], "metadata", "--metadata", directory)
+        pool = [p for p in pool if p != metadata]
+    pool = [p for p in pool if not is_matrix_market(p)]
+    if genes is None:
+        genes = _pick([p for p in pool if GENES_PATTERN.search(p.name)], "genes", "--genes", directory)
+    if barcodes is None:
+        named = [p for p in pool if BARCODES_PATTERN.search(p.name)]
+        barcodes = _pick(named, "barcodes", "--barcodes", directory)
+    if genes is None or barcodes is None:
+        header = read_header(matrix)
+        rest = [p for p in pool if p not in (genes, barcodes)]
+        if genes is None:
+            genes = _pick(_by_line_count(rest, header.n_rows), "genes", "--genes", directory)
+        if barcodes is None:
+            barcodes = _pick(_by_line_count(rest, header.n_cols), "barcodes", "--barcodes", directory)
+    if genes is None:
+        raise DetectError(f"{directory}: no genes/features file found (name it *genes* or pass --genes)")
+    if barcodes is None:
+        raise DetectError(f"{directory}: no barcodes file found (name it *barcodes* or pass --barcodes)")
+    tenx = metadata is None and TENX_MATRIX.match(matrix.name) and TENX_GENES.match(genes.name)
+    return StudyFiles("10x" if tenx else "scp", matrix, genes, barcodes, metadata)

@@ -1,0 +1,126 @@
+"""Genes (features) and barcodes files: small, read whole, checked line by line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+
+from loader.errors import InputError
+from loader.textio import open_text, require_file
+
+DEFAULT_FEATURE_TYPE = "Gene Expression"
+
+
+@dataclass(frozen=True)
+class Genes:
+    """One entry per matrix row, in file order."""
+
+    gene_ids: list[str]
+    symbols: list[str]
+    unique: list[str]
+    feature_types: list[str]
+
+    def __len__(self) -> int:
+        return len(self.symbols)
+
+
+def _read_rows(path: Path, role: str) -> list[list[str]]:
+    require_file(path, role)
+    rows: list[list[str]] = []
+    with open_text(path) as handle:
+        for number, line in enumerate(handle, start=1):
+            text = line.rstrip("\r\n")
+            fields = text.split("\t")
+            if not fields[0].strip():
+                raise InputError(path, number, f"empty {role} name")
+            rows.append(fields)
+    if not rows:
+        raise InputError(path, None, f"{role} file has no lines")
+    return rows
+
+
+def make_unique(names: list[str], join: str = "-") -> list[str]:
+    """Like scanpy's `var_names_make_unique`: later repeats become NAME-1, NAME-2, … skipping taken names."""
+    taken = set(names)
+    counters: dict[str, int] = {}
+    first_seen: set[str] = set()
+    result: list[str] = []
+    for name in names:
+        if name not in first_seen:
+            first_seen.add(name)
+            result.append(name)
+            continue
+        while True:
+            counters[name] = counters.get(name, 0) + 1
+            candidate = f"{name}{join}{counters[name]}"
+            if candidate not in taken:
+                taken.add(candidate)
+                result.append(candidate)
+                break
+    return result
+
+
+def read_genes(path: Path) -> Genes:
+    """One column (symbol) or two or more (id, symbol[, feature type]), tab-separated."""
+    rows = _read_rows(path, "genes")
+    width = len(rows[0])
+    for number, fields in enumerate(rows, start=1):
+        if len(fields) != width:
+            problem = f"expected {width} tab-separated fields like line 1, found {len(fields)}"
+            raise InputError(path, number, problem)
+        if width > 1 and not fields[1].strip():
+            raise InputError(path, number, "empty gene symbol")
+    if width == 1:
+        symbols = [fields[0] for fields in rows]
+        ids = [""] * len(rows)
+    else:
+        ids = [fields[0] for fields in rows]
+        symbols = [fields[1] for fields in rows]
+    types = [fields[2] for fields in rows] if width > 2 else [DEFAULT_FEATURE_TYPE] * len(rows)
+    return Genes(ids, symbols, make_unique(symbols), types)
+
+
+def read_barcodes(path: Path) -> list[str]:
+    """First column of each line; duplicates are refused (a barcode names one matrix column)."""
+    rows = _read_rows(path, "barcodes")
+    barcodes = [fields[0] for fields in rows]
+    first_line: dict[str, int] = {}
+    for number, barcode in enumerate(barcodes, start=1):
+        previous = first_line.setdefault(barcode, number)
+        if previous != number:
+            raise InputError(path, number, f"duplicate barcode {barcode!r} (first on line {previous})")
+    return barcodes
+
+
+def constant_column(value: str, n: int) -> pa.DictionaryArray:
+    """A LowCardinality-friendly constant column (dataset, load_id) without n copies of the string."""
+    return pa.DictionaryArray.from_arrays(pa.nulls(n, pa.int8()).fill_null(0), pa.array([value]))
+
+
+def genes_table(genes: Genes, dataset: str, load_id: str) -> pa.Table:
+    n = len(genes)
+    return pa.table(
+        {
+            "dataset": constant_column(dataset, n),
+            "load_id": constant_column(load_id, n),
+            "gene_index": pa.array(range(1, n + 1), pa.uint32()),
+            "gene_id": pa.array(genes.gene_ids, pa.string()),
+            "gene": pa.array(genes.unique, pa.string()),
+            "symbol": pa.array(genes.symbols, pa.string()),
+            "feature_type": pa.array(genes.feature_types, pa.string()),
+        }
+    )
+
+
+def barcodes_table(barcodes: list[str], dataset: str, load_id: str) -> pa.Table:
+    n = len(barcodes)
+    return pa.table(
+        {
+            "dataset": constant_column(dataset, n),
+            "load_id": constant_column(load_id, n),
+            "cell_index": pa.array(range(1, n + 1), pa.uint32()),
+            "barcode": pa.array(barcodes, pa.string()),
+        }
+    )

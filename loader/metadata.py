@@ -1,0 +1,194 @@
+"""Single Cell Portal metadata: a `NAME` header, a `TYPE` row (group/numeric), then one row per cell.
+
+Streamed with pyarrow (all text), numeric columns converted to Float64, and every row landed — also cells
+that are not in the matrix. The chosen cell-type and sample columns are pulled out into their own columns.
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from loader.errors import InputError
+from loader.features import constant_column
+from loader.textio import ArrowSource, is_gzip, iter_lines, require_file
+
+UNANNOTATED = "unannotated"
+COLUMN_KINDS = ("group", "numeric")
+MISSING_NUMBERS = ["", "NA", "NaN", "nan", "N/A", "null", "None"]
+BLOCK_SIZE = 8 << 20
+
+
+@dataclass(frozen=True)
+class MetadataHeader:
+    """Column names and kinds from the first two lines, and where the data rows start."""
+
+    path: Path
+    columns: list[str]
+    kinds: list[str]
+    data_offset: int
+
+    @property
+    def name_column(self) -> str:
+        return self.columns[0]
+
+    def of_kind(self, kind: str) -> list[str]:
+        pairs = zip(self.columns, self.kinds, strict=True)
+        return [c for c, k in pairs if k == kind and c != self.name_column]
+
+
+def read_metadata_header(path: Path) -> MetadataHeader:
+    """Check the `NAME` header and the `TYPE` row that must fit it."""
+    require_file(path, "metadata")
+    opener = gzip.open if is_gzip(path) else open
+    with opener(path, "rb") as handle:
+        first, second = handle.readline(), handle.readline()
+    columns = first.decode("utf-8", errors="replace").rstrip("\r\n").split("\t")
+    if columns[0].upper() != "NAME":
+        raise InputError(path, 1, "metadata header must start with a NAME column (Single Cell Portal layout)")
+    seen: set[str] = set()
+    for column in columns:
+        if not column.strip():
+            raise InputError(path, 1, "metadata header has an empty column name")
+        if column in seen:
+            raise InputError(path, 1, f"metadata header names column {column!r} twice")
+        seen.add(column)
+    if not second:
+        raise InputError(path, 2, "missing TYPE row (second line declaring each column group or numeric)")
+    types = second.decode("utf-8", errors="replace").rstrip("\r\n").split("\t")
+    if types[0].upper() != "TYPE":
+        raise InputError(path, 2, f"second line must start with TYPE, found {types[0][:40]!r}")
+    if len(types) != len(columns):
+        raise InputError(
+            path, 2, f"TYPE row has {len(types)} fields but the header has {len(columns)} columns"
+        )
+    kinds = ["name"]
+    for column, kind in zip(columns[1:], types[1:], strict=True):
+        if kind.strip().lower() not in COLUMN_KINDS:
+            raise InputError(path, 2, f"TYPE of column {column!r} is {kind!r}; expected 'group' or 'numeric'")
+        kinds.append(kind.strip().lower())
+    return MetadataHeader(path, columns, kinds, len(first) + len(second))
+
+
+def _line_of_row(path: Path, row: int) -> int:
+    """Physical line of the 0-based data row (blank lines are skipped by the reader)."""
+    seen = -1
+    for number, text in iter_lines(path, 3):
+        if text.strip():
+            seen += 1
+            if seen == row:
+                return number
+    return 3 + row
+
+
+def _locate_bad_row(path: Path, width: int, message: str) -> InputError:
+    for number, text in iter_lines(path, 3):
+        found = len(text.split("\t"))
+        if text.strip() and found != width:
+            return InputError(
+                path, number, f"expected {width} tab-separated fields like the header, found {found}"
+            )
+    return InputError(path, None, f"cannot parse the metadata: {message.splitlines()[0]}")
+
+
+def _numeric(column: pa.Array, name: str, path: Path, first_row: int) -> pa.Array:
+    trimmed = pc.utf8_trim_whitespace(column)
+    missing = pc.is_in(trimmed, value_set=pa.array(MISSING_NUMBERS))
+    cleaned = pc.if_else(missing, pa.scalar(None, pa.string()), trimmed)
+    try:
+        return pc.cast(cleaned, pa.float64())
+    except pa.ArrowInvalid:
+        for i, text in enumerate(cleaned.to_pylist()):
+            if text is None:
+                continue
+            try:
+                float(text)
+            except ValueError:
+                line = _line_of_row(path, first_row + i)
+                problem = f"value {text!r} in numeric column {name!r} is not a number"
+                raise InputError(path, line, problem) from None
+        raise
+
+
+def _map_array(keys: list[str], columns: list[pa.Array], value_type: pa.DataType, n: int) -> pa.MapArray:
+    """Row-wise map {key: value} over columns, leaving out null values."""
+    if not keys or n == 0:
+        return pa.MapArray.from_arrays(
+            pa.array(np.zeros(n + 1, dtype=np.int32)), pa.array([], pa.string()), pa.array([], value_type)
+        )
+    width = len(keys)
+    order = (np.arange(width)[None, :] * n + np.arange(n)[:, None]).ravel()
+    items = pa.concat_arrays([c.cast(value_type) for c in columns]).take(pa.array(order))
+    key_array = pa.array(np.tile(np.array(keys, dtype=object), n), pa.string())
+    valid = np.asarray(items.is_valid(), dtype=bool) if items.null_count else np.ones(len(items), dtype=bool)
+    counts = valid.reshape(n, width).sum(axis=1)
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
+    keep = pa.array(valid)
+    return pa.MapArray.from_arrays(pa.array(offsets), key_array.filter(keep), items.filter(keep))
+
+
+class MetadataReader:
+    """Arrow tables ready for `raw.metadata`, streamed block by block."""
+
+    def __init__(self, header: MetadataHeader, cell_type_column: str, sample_column: str) -> None:
+        self.header = header
+        if cell_type_column not in header.columns:
+            raise InputError(
+                header.path, 1, f"no cell type column {cell_type_column!r} (choose with --cell-type-column)"
+            )
+        self.cell_type_column = cell_type_column
+        self.sample_column = sample_column if sample_column in header.columns else None
+        self.rows = 0
+
+    def tables(self, dataset: str, load_id: str) -> Iterator[pa.Table]:
+        header = self.header
+        with ArrowSource(header.path) as source:
+            source.skip(header.data_offset)
+            try:
+                reader = pacsv.open_csv(
+                    source.stream,
+                    read_options=pacsv.ReadOptions(column_names=header.columns, block_size=BLOCK_SIZE),
+                    parse_options=pacsv.ParseOptions(delimiter="\t"),
+                    convert_options=pacsv.ConvertOptions(
+                        column_types=dict.fromkeys(header.columns, pa.string()), strings_can_be_null=False
+                    ),
+                )
+                for batch in reader:
+                    yield self._table(batch, dataset, load_id)
+                    self.rows += batch.num_rows
+            except pa.ArrowInvalid as exc:
+                raise _locate_bad_row(header.path, len(header.columns), str(exc)) from None
+
+    def _table(self, batch: pa.RecordBatch, dataset: str, load_id: str) -> pa.Table:
+        header = self.header
+        n = batch.num_rows
+        names = batch.column(header.name_column)
+        empty = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(names)), 0)
+        if pc.any(empty).as_py():
+            i = int(np.asarray(empty).argmax())
+            line = _line_of_row(header.path, self.rows + i)
+            raise InputError(header.path, line, "empty NAME (cell barcode)")
+        cell_type = batch.column(self.cell_type_column)
+        cell_type = pc.if_else(pc.equal(cell_type, ""), UNANNOTATED, cell_type)
+        sample = batch.column(self.sample_column) if self.sample_column else pa.array([""] * n, pa.string())
+        groups = header.of_kind("group")
+        numerics = header.of_kind("numeric")
+        numeric_columns = [_numeric(batch.column(c), c, header.path, self.rows) for c in numerics]
+        return pa.table(
+            {
+                "dataset": constant_column(dataset, n),
+                "load_id": constant_column(load_id, n),
+                "barcode": names,
+                "cell_type": cell_type,
+                "sample": sample,
+                "group_attributes": _map_array(groups, [batch.column(c) for c in groups], pa.string(), n),
+                "numeric_attributes": _map_array(numerics, numeric_columns, pa.float64(), n),
+            }
+        )
