@@ -142,3 +142,41 @@ def merge(comparisons: Iterable[Comparison]) -> Comparison:
         max(errs) if errs else None,
         sum(c.n_missing for c in items),
     )
+
+
+def check_correlation(
+    oracle: ExactOracle, requests: Sequence[dict], answers: Sequence[float | None]
+) -> Comparison:
+    """Each answered r against the exact r of the same (gene_a, gene_b, cell_types)."""
+    exact = [oracle.correlation(r["gene_a"], r["gene_b"], r["cell_types"]) for r in requests[: len(answers)]]
+    return compare(answers, exact)
+
+
+def check_variability(
+    oracle: ExactOracle, requests: Sequence[dict], answers: Sequence[Sequence]
+) -> Comparison:
+    """A top-`limit` answer [[gene, cv], …] is exact when each gene's CV is its exact CV and the CVs are the
+    exact top `limit` (compared as sorted values, so ties may come in any order)."""
+    parts = []
+    for request, answer in zip(requests, answers, strict=False):
+        genes = [row[0] for row in answer]
+        got = [row[1] for row in answer]
+        parts.append(compare(got, oracle.cv_of(request["cell_type"], genes)))
+        exact_cv = oracle.cv(request["cell_type"])
+        top = np.sort(exact_cv[np.isfinite(exact_cv)])[::-1][: request["limit"]].tolist()
+        got_sorted = sorted((v for v in got if v is not None), reverse=True)
+        got_sorted += [None] * (len(top) - len(got_sorted))
+        parts.append(compare(got_sorted[: len(top)], top))
+    return merge(parts)
+
+
+def check_coexpression(
+    oracle: ExactOracle, requests: Sequence[dict], answers: Sequence[Sequence]
+) -> Comparison:
+    """Each co-expressed gene's r against the exact r with the query gene in the same cell types."""
+    parts = []
+    for request, answer in zip(requests, answers, strict=False):
+        others = [row[0] for row in answer]
+        got = [row[1] for row in answer]
+        parts.append(compare(got, oracle.correlations_with(request["gene"], others, request["cell_types"])))
+    return merge(parts)
