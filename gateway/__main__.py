@@ -1,0 +1,73 @@
+"""`python -m gateway --host H --port P [--threads N]`: serve the API with waitress."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+from types import FrameType
+
+from waitress import create_server
+
+from gateway.app import EXTENSION, create_app
+from gateway.errors import ApiError
+from genostream.errors import GenostreamError
+
+log = logging.getLogger("gateway")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m gateway", description="Serve the genostream HTTP API.")
+    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="TCP port (default 8000)")
+    parser.add_argument("--threads", type=int, default=8, help="worker threads (default 8)")
+    return parser
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.threads < 1 or not 0 <= args.port <= 65535:
+        print("gateway: --threads must be ≥ 1 and --port within 0..65535", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    try:
+        app = create_app()
+        state = app.extensions[EXTENSION]
+        # Open the store now: a store held by another process must stop us here, not at the first request.
+        state.pool.main()
+    except (GenostreamError, ValueError) as exc:
+        message = exc.message if isinstance(exc, ApiError) else str(exc)
+        print(f"gateway: {message}", file=sys.stderr)
+        return 1
+    try:
+        server = create_server(app, host=args.host, port=args.port, threads=args.threads)
+    except OSError as exc:
+        state.close()
+        print(f"gateway: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
+        return 1
+    signal.signal(signal.SIGTERM, _stop)
+    log.info(
+        "serving on http://%s:%s with %d threads (store: %s)",
+        args.host,
+        server.effective_port,
+        args.threads,
+        state.config.engine.location,
+    )
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        log.info("stopping")
+    finally:
+        server.close()
+        state.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,141 @@
+"""What is loaded: datasets, their genes and cell types — cached briefly, used to resolve user names.
+
+Resolving names here (rather than letting a query come back empty) is what turns a typo into a 404 with
+suggestions, and an omitted `dataset` into the only loaded one.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from gateway.clients import ClientPool
+from gateway.errors import BadRequest, NotFound, unknown
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """One row of marts.datasets."""
+
+    dataset: str
+    value_kind: str
+    n_genes: int
+    n_cells: int
+    nnz: int
+    loaded_at: str
+
+
+@dataclass
+class DatasetCatalog:
+    """The names inside one dataset."""
+
+    info: DatasetInfo
+    cell_types: dict[str, int]  # cell type → number of cells
+    samples: dict[str, int]
+    genes: list[str]
+    gene_ids: dict[str, str] = field(default_factory=dict)  # gene_id → gene symbol
+    _gene_set: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        self._gene_set = frozenset(self.genes)
+
+    @property
+    def name(self) -> str:
+        return self.info.dataset
+
+    def gene(self, name: str, *, field_name: str = "gene") -> str:
+        """The gene symbol for `name` (a symbol or a gene id); 404 with close matches otherwise."""
+        if name in self._gene_set:
+            return name
+        if name in self.gene_ids:
+            return self.gene_ids[name]
+        raise unknown("gene", name, self.genes, dataset=self.name).with_field(field_name)
+
+    def cell_type(self, name: str, *, field_name: str = "cell_type") -> str:
+        if name in self.cell_types:
+            return name
+        raise unknown("cell type", name, self.cell_types, dataset=self.name).with_field(field_name)
+
+    def cell_type_list(self, names: Iterable[str], *, field_name: str = "cell_types") -> list[str]:
+        """Validated, de-duplicated cell types; empty means every cell of the dataset."""
+        return list(dict.fromkeys(self.cell_type(n, field_name=field_name) for n in names))
+
+    def n_cells_of(self, cell_types: list[str]) -> int:
+        return sum(self.cell_types[c] for c in cell_types) if cell_types else self.info.n_cells
+
+
+def resolve_dataset_name(requested: str | None, loaded: Iterable[str]) -> str:
+    """`requested`, or the only loaded dataset when it is omitted; 400/404 naming the choices otherwise."""
+    names = sorted(loaded)
+    if requested is None or requested == "":
+        if len(names) == 1:
+            return names[0]
+        if not names:
+            raise NotFound("no dataset is loaded yet; load one (python -m loader load) and run dbt build")
+        raise BadRequest(
+            f"dataset: required because {len(names)} datasets are loaded ({', '.join(names)})",
+            field="dataset",
+            datasets=names,
+        )
+    if requested in names:
+        return requested
+    raise unknown("dataset", requested, names).with_field("dataset")
+
+
+class Catalog:
+    """Cached lists of datasets, genes and cell types; refreshed after `ttl_s` or a dataset reload."""
+
+    def __init__(self, pool: ClientPool, ttl_s: float) -> None:
+        self.pool = pool
+        self.ttl_s = ttl_s
+        self._lock = threading.Lock()
+        self._datasets: dict[str, DatasetInfo] = {}
+        self._fetched_at = float("-inf")
+        self._details: dict[str, DatasetCatalog] = {}
+
+    def datasets(self) -> dict[str, DatasetInfo]:
+        with self._lock:
+            if time.monotonic() - self._fetched_at >= self.ttl_s:
+                rows = self.pool.fetch(
+                    "SELECT dataset, value_kind, n_genes, n_cells, nnz, toString(loaded_at) AS loaded_at "
+                    "FROM marts.datasets ORDER BY dataset"
+                )
+                self._datasets = {r["dataset"]: DatasetInfo(**r) for r in rows}
+                self._fetched_at = time.monotonic()
+            return self._datasets
+
+    def dataset(self, requested: str | None) -> DatasetCatalog:
+        datasets = self.datasets()
+        info = datasets[resolve_dataset_name(requested, datasets)]
+        with self._lock:
+            cached = self._details.get(info.dataset)
+            if cached is not None and cached.info == info:
+                return cached
+        details = self._load(info)
+        with self._lock:
+            self._details[info.dataset] = details
+        return details
+
+    def _load(self, info: DatasetInfo) -> DatasetCatalog:
+        params: dict[str, Any] = {"dataset": info.dataset}
+        groups = self.pool.fetch(
+            "SELECT 'cell_type' AS kind, cell_type AS name, count() AS n FROM marts.cells "
+            "WHERE dataset = {dataset:String} GROUP BY cell_type "
+            "UNION ALL SELECT 'sample' AS kind, sample AS name, count() AS n FROM marts.cells "
+            "WHERE dataset = {dataset:String} GROUP BY sample",
+            params,
+        )
+        genes = self.pool.fetch(
+            "SELECT gene, gene_id FROM marts.genes WHERE dataset = {dataset:String} ORDER BY gene", params
+        )
+        ordered = sorted(groups, key=lambda r: r["name"])
+        return DatasetCatalog(
+            info=info,
+            cell_types={r["name"]: r["n"] for r in ordered if r["kind"] == "cell_type"},
+            samples={r["name"]: r["n"] for r in ordered if r["kind"] == "sample"},
+            genes=[r["gene"] for r in genes],
+            gene_ids={r["gene_id"]: r["gene"] for r in genes if r["gene_id"]},
+        )

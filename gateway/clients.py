@@ -1,0 +1,152 @@
+"""Engine clients for worker threads: one handle per thread and purpose, all closed on shutdown.
+
+A clickhouse-connect client serialises its own calls (and a chDB handle is busy while a stream is open), so
+threads never share one. Clients on the same chDB path share the process's one engine.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from clickhouse_connect.driver.client import Client
+from clickhouse_connect.driver.exceptions import ClickHouseError, DatabaseError, OperationalError
+
+from gateway.config import GatewayConfig
+from gateway.errors import ApiError, BadRequest, InternalError, QueryTimeout, Unavailable
+from genostream.engine import get_client
+
+TIMEOUT_EXCEEDED = 159
+TOO_MANY_ROWS_OR_BYTES = 396
+MEMORY_LIMIT_EXCEEDED = 241
+UNKNOWN_TABLE = 60
+UNKNOWN_DATABASE = 81
+
+_PREFIX = re.compile(r"^(Code: \d+\. )?(DB::Exception: )+(Code: \d+\. DB::Exception: )?")
+_TRAILER = re.compile(r"\s*\((version [^)]*|[A-Z][A-Z0-9_]+)\)\.?\s*$")
+
+
+def clickhouse_message(exc: BaseException) -> str:
+    """The engine's explanation, one line, without codes, version trailer or query echo."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    text = _PREFIX.sub("", text)
+    for _ in range(3):
+        text = _TRAILER.sub("", text)
+    text = re.sub(r"\s*In scope .*$", "", text)
+    return text.rstrip(" .:") or type(exc).__name__
+
+
+class ClientPool:
+    """Thread-local clients: `main` for the gateway's queries, `stream` for streamed exports, `sql` sealed."""
+
+    def __init__(self, config: GatewayConfig) -> None:
+        self.config = config
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._open: list[Client] = []
+        self._closed = False
+
+    def _settings(self, purpose: str) -> dict[str, Any]:
+        if purpose != "sql":
+            return {"max_execution_time": self.config.query_timeout_s}
+        # readonly comes last: once it is set, no later setting on the handle can change.
+        return {
+            "max_execution_time": self.config.sql_timeout_s,
+            "max_result_rows": self.config.sql_max_rows,
+            "max_result_bytes": self.config.sql_max_bytes,
+            "result_overflow_mode": "throw",
+            "max_memory_usage": self.config.sql_max_memory_bytes,
+            "readonly": 1,
+        }
+
+    def _get(self, purpose: str) -> Client:
+        client = getattr(self._local, purpose, None)
+        if client is not None:
+            return client
+        if self._closed:
+            raise Unavailable("the gateway is shutting down")
+        try:
+            client = get_client(self.config.engine, settings=self._settings(purpose))
+        except ClickHouseError as exc:
+            raise Unavailable(f"cannot open the engine: {clickhouse_message(exc)}") from None
+        if purpose == "sql":
+            client.database = "marts"
+        with self._lock:
+            self._open.append(client)
+        setattr(self._local, purpose, client)
+        return client
+
+    def main(self) -> Client:
+        return self._get("main")
+
+    def stream(self) -> Client:
+        return self._get("stream")
+
+    def sql(self) -> Client:
+        return self._get("sql")
+
+    def fetch(self, sql: str, parameters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Run one of the gateway's own (parameter-bound) queries; rows as dicts."""
+        with engine_errors(timeout_s=self.config.query_timeout_s):
+            result = self.main().query(sql, parameters=parameters or {})
+        names = result.column_names
+        return [dict(zip(names, row, strict=True)) for row in result.result_rows]
+
+    def discard(self, purpose: str) -> None:
+        """Drop this thread's client of `purpose` (after an error that may have left it unusable)."""
+        client = getattr(self._local, purpose, None)
+        if client is None:
+            return
+        setattr(self._local, purpose, None)
+        with self._lock:
+            if client in self._open:
+                self._open.remove(client)
+        client.close()
+
+    def close(self) -> None:
+        """Close every client any thread opened, releasing the embedded store."""
+        with self._lock:
+            self._closed = True
+            clients, self._open = self._open, []
+        for client in clients:
+            with contextlib.suppress(Exception):  # best effort at shutdown
+                client.close()
+
+    def reopen(self) -> None:
+        """Allow clients again after `close` (tests reuse one app across store restarts)."""
+        with self._lock:
+            self._closed = False
+        self._local = threading.local()
+
+
+def translate(exc: BaseException, *, user_sql: bool = False, timeout_s: float | None = None) -> ApiError:
+    """Map an engine failure to the API error a client should see."""
+    code = getattr(exc, "code", None)
+    message = clickhouse_message(exc)
+    if code == TIMEOUT_EXCEEDED or "Timeout exceeded" in message:
+        limit = f" of {timeout_s:g} s" if timeout_s else ""
+        return QueryTimeout(f"the query exceeded the time limit{limit}; narrow it down or aggregate more")
+    if isinstance(exc, OperationalError):
+        return Unavailable(f"the engine cannot be reached: {message}")
+    if user_sql and code in (TOO_MANY_ROWS_OR_BYTES, MEMORY_LIMIT_EXCEEDED):
+        return BadRequest(f"the query result is too large ({message}); add a LIMIT or aggregate")
+    if user_sql and isinstance(exc, DatabaseError):
+        return BadRequest(f"query failed: {message}", code=code)
+    if code in (UNKNOWN_TABLE, UNKNOWN_DATABASE):
+        return Unavailable(f"the marts are not built in this store ({message}); run `make dbt-build`")
+    return InternalError(f"an internal query failed: {message}")
+
+
+@contextmanager
+def engine_errors(*, user_sql: bool = False, timeout_s: float | None = None) -> Iterator[None]:
+    """Turn clickhouse-connect exceptions raised inside the block into API errors."""
+    try:
+        yield
+    except ApiError:
+        raise
+    except ClickHouseError as exc:
+        raise translate(exc, user_sql=user_sql, timeout_s=timeout_s) from None

@@ -1,0 +1,46 @@
+"""Gateway settings: engine location plus the limits that keep requests and queries bounded."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from genostream.config import EngineSettings
+
+ENV_PREFIX = "GENOSTREAM_GATEWAY_"
+
+
+class GatewayConfig(BaseModel):
+    """Everything `create_app` needs; fields can be set from GENOSTREAM_GATEWAY_<FIELD> variables."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True, extra="forbid")
+
+    engine: EngineSettings = Field(default_factory=EngineSettings.from_env)
+    max_request_bytes: int = Field(1_000_000, gt=0, description="larger request bodies get 413")
+    query_timeout_s: float = Field(30.0, gt=0, description="max_execution_time of the gateway's own queries")
+    sql_timeout_s: float = Field(10.0, gt=0, description="max_execution_time of POST /sql queries")
+    sql_max_rows: int = Field(100_000, gt=0, description="max_result_rows of POST /sql")
+    sql_max_bytes: int = Field(100_000_000, gt=0, description="max_result_bytes of POST /sql")
+    sql_max_memory_bytes: int = Field(2_000_000_000, gt=0, description="max_memory_usage of POST /sql")
+    max_matrix_genes: int = Field(500, gt=0, description="gene_names limit of /expression-matrix")
+    max_dense_values: int = Field(20_000_000, gt=0, description="cells × genes limit of a dense matrix")
+    catalog_ttl_s: float = Field(5.0, ge=0, description="how long dataset/gene/cell-type lists are cached")
+
+    @classmethod
+    def from_env(cls, overrides: Mapping[str, Any] | None = None) -> GatewayConfig:
+        """Defaults, then GENOSTREAM_GATEWAY_* variables, then `overrides` (e.g. a test's config)."""
+        values: dict[str, Any] = {}
+        for name in cls.model_fields:
+            text = os.environ.get(ENV_PREFIX + name.upper())
+            if text is not None and name != "engine":
+                values[name] = text
+        values.update(overrides or {})
+        try:
+            return cls(**values)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            field = ".".join(str(part) for part in first["loc"])
+            raise ValueError(f"gateway setting {field}: {first['msg']}") from None

@@ -1,0 +1,88 @@
+"""The seed's endpoints: gene–gene correlation and gene variability, exact."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+from gateway.api import endpoint
+from gateway.app import gateway
+from gateway.correlation import correlate
+from gateway.models import (
+    GeneCorrelationRequest,
+    GeneCorrelationResponse,
+    GeneVariabilityItem,
+    GeneVariabilityRequest,
+    GeneVariabilityResponse,
+)
+
+bp = Blueprint("analysis", __name__)
+
+
+@endpoint(
+    bp,
+    "/gene-correlation",
+    "POST",
+    summary="Correlation of two genes over the chosen cell types",
+    description="Over EVERY cell of the chosen cell types, zeros included (observation_count cells). "
+    "`pearson_correlation` carries the coefficient of `method` (pearson, or spearman with ties averaged); "
+    "p_value is two-sided as scipy.stats.pearsonr / spearmanr. `by` adds a per-group breakdown.",
+    tag="analysis",
+    body=GeneCorrelationRequest,
+    response=GeneCorrelationResponse,
+)
+def gene_correlation(body: GeneCorrelationRequest):
+    gw = gateway()
+    catalog = gw.catalog.dataset(body.dataset)
+    gene_a = catalog.gene(body.gene_a, field_name="gene_a")
+    gene_b = catalog.gene(body.gene_b, field_name="gene_b")
+    cell_types = catalog.cell_type_list(body.cell_types)
+    overall, groups = correlate(
+        gw.pool,
+        dataset=catalog.name,
+        gene_a=gene_a,
+        gene_b=gene_b,
+        cell_types=cell_types,
+        method=body.method,
+        by=body.by,
+    )
+    return GeneCorrelationResponse(
+        gene_a=gene_a,
+        gene_b=gene_b,
+        cell_types=cell_types,
+        dataset=catalog.name,
+        method=body.method,
+        by=body.by,
+        groups=groups,
+        **overall.model_dump(),
+    )
+
+
+@endpoint(
+    bp,
+    "/gene-variability",
+    "POST",
+    summary="Most variable genes of a cell type (highest cv first)",
+    description="From marts.gene_stats: mean, standard deviation (n − 1) and cv over every cell of the "
+    "cell type, zeros included; genes with mean 0 (cv undefined) are left out.",
+    tag="analysis",
+    body=GeneVariabilityRequest,
+    response=GeneVariabilityResponse,
+)
+def gene_variability(body: GeneVariabilityRequest):
+    gw = gateway()
+    catalog = gw.catalog.dataset(body.dataset)
+    cell_type = catalog.cell_type(body.cell_type)
+    rows = gw.pool.fetch(
+        "SELECT gene, mean AS mean_expression, stddev, cv, pct_expressing FROM marts.gene_stats "
+        "WHERE dataset = {dataset:String} AND cell_type = {cell_type:String} AND cv IS NOT NULL "
+        "AND mean >= {min_mean:Float64} AND pct_expressing >= {min_pct:Float64} "
+        "ORDER BY cv DESC, gene LIMIT {limit:UInt32}",
+        {
+            "dataset": catalog.name,
+            "cell_type": cell_type,
+            "limit": body.limit,
+            "min_mean": body.min_mean if body.min_mean is not None else float("-inf"),
+            "min_pct": body.min_pct_expressing if body.min_pct_expressing is not None else 0.0,
+        },
+    )
+    return GeneVariabilityResponse([GeneVariabilityItem(**row) for row in rows])

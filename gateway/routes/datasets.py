@@ -1,0 +1,44 @@
+"""Datasets and their cell types."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from flask import Blueprint
+
+from gateway.api import endpoint
+from gateway.app import gateway
+from gateway.models import CellTypeCount, CellTypesResponse, DatasetItem, DatasetsResponse
+
+bp = Blueprint("datasets", __name__)
+
+
+@endpoint(
+    bp,
+    "/datasets",
+    "GET",
+    summary="Loaded datasets",
+    tag="datasets",
+    response=DatasetsResponse,
+    errors=(503, 504),
+)
+def list_datasets():
+    infos = gateway().catalog.datasets().values()
+    return DatasetsResponse(datasets=[DatasetItem(**asdict(info)) for info in infos])
+
+
+@endpoint(
+    bp,
+    "/datasets/<path:dataset>/cell-types",
+    "GET",
+    summary="Cell types of a dataset with cell counts",
+    tag="datasets",
+    response=CellTypesResponse,
+    path_params={"dataset": "dataset name"},
+)
+def dataset_cell_types(dataset: str):
+    catalog = gateway().catalog.dataset(dataset)
+    return CellTypesResponse(
+        dataset=catalog.name,
+        cell_types=[CellTypeCount(cell_type=name, n_cells=n) for name, n in catalog.cell_types.items()],
+    )

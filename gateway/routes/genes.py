@@ -1,0 +1,102 @@
+"""Genes: lookup by prefix, dot-plot data per cell type, co-expression."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+from gateway.api import endpoint
+from gateway.app import gateway
+from gateway.coexpression import coexpressed
+from gateway.models import (
+    CoexpressionItem,
+    CoexpressionQuery,
+    CoexpressionResponse,
+    DatasetQuery,
+    DotPlotRow,
+    GeneCellTypesResponse,
+    GeneItem,
+    GenesQuery,
+    GenesResponse,
+)
+
+bp = Blueprint("genes", __name__)
+GENE_PARAM = {"gene": "gene symbol or gene id; may contain '/', '+', spaces (percent-encode them)"}
+
+
+@endpoint(
+    bp,
+    "/genes",
+    "GET",
+    summary="Genes of a dataset, optionally by symbol prefix",
+    tag="genes",
+    query=GenesQuery,
+    response=GenesResponse,
+)
+def list_genes(query: GenesQuery):
+    gw = gateway()
+    catalog = gw.catalog.dataset(query.dataset)
+    rows = gw.pool.fetch(
+        "SELECT gene, gene_id, n_cells_expressing FROM marts.genes "
+        "WHERE dataset = {dataset:String} AND startsWith(lowerUTF8(gene), lowerUTF8({prefix:String})) "
+        "ORDER BY gene LIMIT {limit:UInt32}",
+        {"dataset": catalog.name, "prefix": query.prefix, "limit": query.limit},
+    )
+    return GenesResponse(dataset=catalog.name, prefix=query.prefix, genes=[GeneItem(**row) for row in rows])
+
+
+@endpoint(
+    bp,
+    "/genes/<path:gene>/cell-types",
+    "GET",
+    summary="Dot-plot data: a gene in every cell type",
+    description="Per cell type: mean over all its cells (zeros included), fraction expressing, and mean "
+    "over the expressing cells (scanpy's dot plot).",
+    tag="genes",
+    query=DatasetQuery,
+    response=GeneCellTypesResponse,
+    path_params=GENE_PARAM,
+)
+def gene_cell_types(gene: str, query: DatasetQuery):
+    gw = gateway()
+    catalog = gw.catalog.dataset(query.dataset)
+    symbol = catalog.gene(gene)
+    rows = gw.pool.fetch(
+        "SELECT cell_type, n_cells, n_expressing, mean, pct_expressing, "
+        "if(n_expressing > 0, mean_expressing, NULL) AS mean_expressing "
+        "FROM marts.gene_stats WHERE dataset = {dataset:String} AND gene = {gene:String} ORDER BY cell_type",
+        {"dataset": catalog.name, "gene": symbol},
+    )
+    return GeneCellTypesResponse(
+        gene=symbol, dataset=catalog.name, cell_types=[DotPlotRow(**row) for row in rows]
+    )
+
+
+@endpoint(
+    bp,
+    "/genes/<path:gene>/coexpression",
+    "GET",
+    summary="Genes most correlated with a gene",
+    description="Pearson r over every cell of the chosen cell types (zeros included), highest first; "
+    "the gene itself and constant genes are excluded. p-values as scipy.stats.pearsonr.",
+    tag="genes",
+    query=CoexpressionQuery,
+    response=CoexpressionResponse,
+    path_params=GENE_PARAM,
+)
+def gene_coexpression(gene: str, query: CoexpressionQuery):
+    gw = gateway()
+    catalog = gw.catalog.dataset(query.dataset)
+    symbol = catalog.gene(gene)
+    cell_types = catalog.cell_type_list(query.cell_types)
+    n = catalog.n_cells_of(cell_types)
+    results, note = coexpressed(
+        gw.pool, dataset=catalog.name, gene=symbol, cell_types=cell_types, n=n, limit=query.limit
+    )
+    return CoexpressionResponse(
+        gene=symbol,
+        dataset=catalog.name,
+        cell_types=cell_types,
+        observation_count=n,
+        results=[CoexpressionItem(**r) for r in results],
+        note=note,
+    )
