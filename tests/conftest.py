@@ -106,3 +106,32 @@ def built_store(store_path: Path, engine_client, counts_study_dir: Path) -> Path
     load_dataset(engine_client, counts_study_dir, dataset="counts")
     run_dbt("build")
     return store_path
+
+
+@pytest.fixture(scope="session")
+def gateway_app(built_store: Path):
+    """The HTTP gateway on the session store (catalog cache off: every request sees the marts as they are)."""
+    from gateway import create_app
+
+    app = create_app({"catalog_ttl_s": 0.0})
+    yield app
+    app.extensions["genostream"].close()
+
+
+@pytest.fixture
+def api(gateway_app):
+    """A Flask test client of the gateway."""
+    return gateway_app.test_client()
+
+
+@pytest.fixture(scope="session")
+def pbmc_dense():
+    """The pbmc study as numpy sees it (values are already log-normalised: lognorm = value)."""
+    from tests.oracle import read_dense
+
+    return read_dense(
+        PBMC_DIR / "gene_sorted-pbmc.matrix.mtx",
+        PBMC_DIR / "pbmc.genes.tsv",
+        PBMC_DIR / "pbmc.barcodes.tsv",
+        PBMC_DIR / "pbmc.meta.txt",
+    )
