@@ -1,0 +1,271 @@
+"""One benchmark run, stage after stage, on one embedded store that only one process holds at a time:
+study → ingest (loader, engine file(), seed) → dbt build → export → seed SQL → gateway → peers → report."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench import gateway_client, goals, report
+from bench.exact import ExactOracle, check_coexpression, check_correlation, check_variability
+from bench.machine import machine_info
+from bench.measure import run_child
+from bench.peers.protocol import PeerContext
+from bench.presets import Preset
+from bench.study import StudyFiles, read_study
+from bench.workload import make_workload
+
+REPO = Path(__file__).resolve().parents[1]
+DATASET = "bench"
+HTTP_QUESTIONS = ("correlation", "variability", "coexpression", "markers", "expression_matrix")
+IN_MEMORY_PEERS = ("duckdb", "scanpy", "tiledbsoma")
+CHECKS = {
+    "correlation": check_correlation,
+    "variability": check_variability,
+    "coexpression": check_coexpression,
+}
+
+
+class BenchError(RuntimeError):
+    """A stage the rest depends on failed (the study, the load, the build); the message says which."""
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+@contextmanager
+def stage(name: str) -> Iterator[None]:
+    log(f"{name} …")
+    start = time.perf_counter()
+    yield
+    log(f"{name} done in {time.perf_counter() - start:.1f} s")
+
+
+class Run:
+    """Paths and environment of one run: DIR/study (reused when complete), DIR/store (fresh), DIR/work."""
+
+    def __init__(
+        self, preset: Preset, out: Path, *, study_dir: Path | None = None, peers: bool = True
+    ) -> None:
+        self.preset, self.out, self.with_peers = preset, out.resolve(), peers
+        self.study_dir = (study_dir or self.out / "study").resolve()
+        self.store = self.out / "store"
+        self.work = self.out / "work"
+        self.logs = self.out / "logs"
+        self.env = {**os.environ, "GENOSTREAM_TARGET": "embedded", "GENOSTREAM_CHDB_PATH": str(self.store)}
+        self.results: dict[str, Any] = {"preset": preset.name, "notes": []}
+
+    def note(self, text: str) -> None:
+        self.results["notes"].append(text)
+
+    # ----- stages ----------------------------------------------------------------------------------------
+
+    def make_study(self) -> None:
+        marker = self.study_dir / ".complete"
+        if marker.exists():
+            self.note(f"study reused from {self.study_dir}")
+            return
+        shutil.rmtree(self.study_dir, ignore_errors=True)
+        p = self.preset
+        cmd = [sys.executable, "-m", "loader", "synth", str(self.study_dir), "--cells", str(p.cells)]
+        cmd += ["--genes", str(p.genes), "--nnz", str(p.nnz), "--seed", str(p.seed)]
+        child = run_child(cmd, log=self.logs / "synth.log", env=self.env, cwd=REPO)
+        if child.returncode != 0:
+            raise BenchError(f"generating the study failed: {child.tail(2)}")
+        self.results["synth_s"] = round(child.wall_s, 2)
+        marker.touch()
+
+    def ingest(self) -> None:
+        from bench.ingest import measure_ingest
+
+        shutil.rmtree(self.store, ignore_errors=True)
+        self.results["ingest"] = measure_ingest(
+            self.study_dir, store=self.store, dataset=DATASET, work_dir=self.work / "ingest", env=self.env
+        )
+
+    def seed_ingest(self) -> None:
+        self.results["ingest"]["seed"] = self.peer("seed_ingest", "bench.peers.seed_ingest")
+
+    def dbt_build(self) -> None:
+        dbt = Path(sys.executable).with_name("dbt")
+        cmd = [str(dbt), "build", "--project-dir", str(REPO / "dbt_project"), "--profiles-dir", str(REPO)]
+        cmd += [
+            "--target-path",
+            str(self.work / "dbt" / "target"),
+            "--log-path",
+            str(self.work / "dbt" / "logs"),
+        ]
+        child = run_child(cmd, log=self.logs / "dbt_build.log", env=self.env, cwd=REPO)
+        if child.returncode != 0:
+            raise BenchError(f"dbt build failed (see {child.log}): {child.tail(3)}")
+        self.results["dbt_build_s"] = round(child.wall_s, 2)
+        self.results["dbt_build_peak_rss_mb"] = round(child.peak_rss_mb, 1)
+
+    def export(self) -> dict[str, Any]:
+        exported = self.peer("export", "bench.export", parquet=True)
+        if "manifest" not in exported:
+            raise BenchError(f"reading the load manifest failed: {exported.get('error')}")
+        return exported
+
+    # ----- peers -----------------------------------------------------------------------------------------
+
+    def context(self, *, parquet: bool = False) -> PeerContext:
+        manifest = self.results.get("manifest", {})
+        return PeerContext(
+            study_dir=self.study_dir,
+            cell_type_column=manifest.get("cell_type_column") or None,
+            value_kind=manifest.get("value_kind", "counts"),
+            dataset=DATASET,
+            workload=self.work / "workload.json",
+            work_dir=self.work,
+            expression_parquet=self.work / "expression.parquet" if parquet else None,
+            cells_parquet=self.work / "cells.parquet" if parquet else None,
+            max_samples=dict(self.preset.peer_samples),
+        )
+
+    def peer(self, name: str, module: str, *, parquet: bool = False) -> dict[str, Any]:
+        """Run one peer module in its own process; its JSON result plus wall time and peak RSS."""
+        context_path, result_path = self.work / f"{name}.context.json", self.work / f"{name}.result.json"
+        self.work.mkdir(parents=True, exist_ok=True)
+        context_path.write_text(self.context(parquet=parquet).model_dump_json())
+        result_path.unlink(missing_ok=True)
+        with stage(f"peer {name}"):
+            child = run_child(
+                [sys.executable, "-m", module, str(context_path), str(result_path)],
+                log=self.logs / f"{name}.log",
+                env=self.env,
+                cwd=REPO,
+            )
+        if not result_path.exists():
+            return {"error": f"exited with {child.returncode} without a result: {child.tail(2)}"}
+        result = json.loads(result_path.read_text())
+        result.update(wall_s=round(child.wall_s, 2), peak_rss_mb=round(child.peak_rss_mb, 1))
+        return result
+
+    # ----- gateway -----------------------------------------------------------------------------------------
+
+    def http(self, workload: dict[str, Any]) -> dict[str, Any]:
+        answers: dict[str, Any] = {}
+        queries: dict[str, Any] = {}
+        with gateway_client.Gateway(self.store, self.logs / "gateway.log") as gateway:
+            for question in HTTP_QUESTIONS:
+                with stage(f"HTTP {question} × {len(workload[question])}"):
+                    try:
+                        timed = gateway_client.time_queries(gateway, question, workload[question], DATASET)
+                    except gateway_client.GatewayError as exc:
+                        queries[question] = {"error": str(exc)}
+                        continue
+                queries[question] = {**timed["latency"], "warmup_requests": timed["warmup_requests"]}
+                answers[question] = timed["answers"]
+            calls = [gateway_client.build_call("correlation", r, DATASET) for r in workload["correlation"]]
+            with stage(f"throughput, {self.preset.throughput_clients} clients"):
+                self.results["throughput"] = gateway_client.throughput(
+                    gateway,
+                    calls,
+                    clients=self.preset.throughput_clients,
+                    duration_s=self.preset.throughput_s,
+                )
+        self.results["throughput_rps"] = self.results["throughput"]["rps"]
+        self.results["queries"] = queries
+        return answers
+
+    # ----- exactness ---------------------------------------------------------------------------------------
+
+    def check(
+        self, oracle: ExactOracle, workload: dict[str, Any], part: dict[str, Any], answers: dict
+    ) -> None:
+        """Replace answers by their comparison with the exact values (exact, max_rel_err, counts)."""
+        for question, check in CHECKS.items():
+            if question in answers and isinstance(part.get(question), dict):
+                comparison = check(oracle, workload[question], answers[question])
+                part[question].update(comparison.as_dict())
+
+    def peer_section(self, name: str, raw: dict[str, Any], oracle: ExactOracle, workload: dict) -> dict:
+        if "skipped" in raw or "error" in raw:
+            return raw
+        answers = {}
+        section = dict(raw)
+        for question in CHECKS:
+            if isinstance(raw.get(question), dict) and "answers" in raw[question]:
+                answers[question] = raw[question]["answers"]
+                section[question] = raw[question]["latency"]
+        self.check(oracle, workload, section, answers)
+        checked = [section[q] for q in answers]
+        section["exact"] = bool(checked) and all(c.get("exact") for c in checked)
+        errors = [c["max_rel_err"] for c in checked if c.get("max_rel_err") is not None]
+        section["max_rel_err"] = max(errors) if errors else None
+        return section
+
+    # ----- the whole run -----------------------------------------------------------------------------------
+
+    def execute(self) -> dict[str, Any]:
+        started = time.perf_counter()
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.results["started_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+        self.results["machine"] = machine_info()
+        with stage("study"):
+            self.make_study()
+        with stage("ingest (loader, engine file())"):
+            self.ingest()
+        self.seed_ingest()
+        with stage("dbt build"):
+            self.dbt_build()
+        exported = self.export()
+        self.results["manifest"] = exported["manifest"]
+        self.results["duckdb_export_s"] = exported.get("export_s")
+        with stage("exact oracle (numpy/scipy on the sparse matrix)"):
+            study = read_study(
+                StudyFiles.find(self.study_dir),
+                cell_type_column=self.results["manifest"]["cell_type_column"],
+                value_kind=self.results["manifest"]["value_kind"],
+            )
+            oracle = ExactOracle(study.lognorm(), study.genes, study.cell_types)
+            workload = make_workload(
+                study, dataset=DATASET, n=self.preset.queries, n_coexpression=self.preset.coexpression
+            )
+            (self.work / "workload.json").write_text(json.dumps(workload))
+        self.results["study"] = {
+            "n_genes": len(study.genes),
+            "n_cells": len(study.barcodes),
+            "nnz": study.nnz,
+            "value_kind": study.value_kind,
+            "cell_types": len(workload["cell_types"]),
+            "eligible_genes": workload["n_eligible_genes"],
+        }
+        del study
+        peers: dict[str, Any] = {}
+        peers["seed_sql"] = self.peer_section(
+            "seed_sql", self.peer("seed_sql", "bench.peers.seed_sql"), oracle, workload
+        )
+        answers = self.http(workload)
+        with stage("exactness of the HTTP answers"):
+            self.check(oracle, workload, self.results["queries"], answers)
+        for name in IN_MEMORY_PEERS:
+            if not self.with_peers:
+                peers[name] = {"skipped": "peers disabled (--no-peers)"}
+                continue
+            raw = self.peer(name, f"bench.peers.{name}_peer", parquet=name == "duckdb")
+            peers[name] = self.peer_section(name, raw, oracle, workload)
+        self.results["peers"] = peers
+        self.results["total_s"] = round(time.perf_counter() - started, 1)
+        self.results["goals"] = goals.judge(self.results)
+        self.write()
+        return self.results
+
+    def write(self) -> None:
+        (self.out / "results.json").write_text(json.dumps(self.results, indent=2, default=float))
+        (self.out / "results.md").write_text(report.render_markdown(self.results))
+        try:
+            report.render_chart(self.results, self.out / "results.png")
+        except ImportError:
+            self.note("no chart: matplotlib is not installed (pip install -e '.[bench]')")
+            (self.out / "results.md").write_text(report.render_markdown(self.results))
