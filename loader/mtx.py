@@ -22,7 +22,8 @@ from loader.textio import ArrowSource, is_gzip, iter_lines
 
 BANNER = "%%matrixmarket"
 SUPPORTED_FIELDS = ("integer", "real")
-BLOCK_SIZE = 32 << 20
+BLOCK_SIZE = 16 << 20
+PARSE_BLOCK = 2 << 20
 COLUMNS = ("row", "col", "value")
 OUTPUT_SCHEMA = pa.schema([("gene_index", pa.uint32()), ("cell_index", pa.uint32()), ("value", pa.float64())])
 
@@ -139,41 +140,55 @@ def _locate_parse_error(header: MtxHeader, first_entry: int, arrow_message: str)
     return InputError(header.path, last, f"cannot parse the entries: {arrow_message.splitlines()[0]}")
 
 
-def _open_reader(source: ArrowSource, header: MtxHeader, block_size: int) -> pacsv.CSVStreamingReader:
-    source.skip(header.data_offset)
-    return pacsv.open_csv(
-        source.stream,
-        read_options=pacsv.ReadOptions(column_names=list(COLUMNS), block_size=block_size, use_threads=True),
-        parse_options=pacsv.ParseOptions(delimiter=" ", quote_char=False, ignore_empty_lines=False),
-        convert_options=pacsv.ConvertOptions(
-            column_types={"row": pa.int64(), "col": pa.int64(), "value": pa.float64()},
-            null_values=[],
-            strings_can_be_null=False,
-            quoted_strings_can_be_null=False,
-        ),
-    )
-
-
-def _raw_batches(source: ArrowSource, header: MtxHeader, block_size: int) -> Iterator[pa.RecordBatch]:
-    """Unchecked typed batches; a parse failure is turned into a located InputError."""
-    try:
-        reader = _open_reader(source, header, block_size)
-    except pa.ArrowInvalid as exc:
-        raise _locate_parse_error(header, 0, str(exc)) from None
-    except (pa.ArrowException, OSError) as exc:
-        raise InputError(header.path, header.line_of(0), f"cannot read the entries: {exc}") from None
-    seen = 0
+def _chunks(source: ArrowSource, size: int) -> Iterator[pa.Buffer]:
+    """The body cut into pieces of about `size` bytes that end on a line break (bounded read-ahead)."""
+    rest = b""
     while True:
-        try:
-            batch = reader.read_next_batch()
-        except StopIteration:
-            return
-        except pa.ArrowInvalid as exc:
-            raise _locate_parse_error(header, seen, str(exc)) from None
-        except (pa.ArrowException, OSError) as exc:
-            raise InputError(header.path, header.line_of(seen), f"cannot read the entries: {exc}") from None
-        seen += batch.num_rows
-        yield batch
+        data = source.stream.read(size)
+        if not data:
+            break
+        data = rest + data if rest else data
+        cut = data.rfind(b"\n") + 1
+        if cut == 0:
+            rest = data
+            continue
+        rest = data[cut:]
+        yield pa.py_buffer(memoryview(data)[:cut])
+    if rest:
+        yield pa.py_buffer(rest)
+
+
+READ_OPTIONS = pacsv.ReadOptions(column_names=list(COLUMNS), block_size=PARSE_BLOCK, use_threads=True)
+PARSE_OPTIONS = pacsv.ParseOptions(delimiter=" ", quote_char=False, ignore_empty_lines=False)
+CONVERT_OPTIONS = pacsv.ConvertOptions(
+    column_types={"row": pa.int64(), "col": pa.int64(), "value": pa.float64()},
+    null_values=[],
+    strings_can_be_null=False,
+    quoted_strings_can_be_null=False,
+)
+
+
+def _raw_batches(source: ArrowSource, header: MtxHeader, chunk_size: int) -> Iterator[pa.RecordBatch]:
+    """Unchecked typed batches, one per chunk; a parse failure is turned into a located InputError."""
+    source.skip(header.data_offset)
+    seen = 0
+    try:
+        for chunk in _chunks(source, chunk_size):
+            try:
+                table = pacsv.read_csv(
+                    pa.BufferReader(chunk),
+                    read_options=READ_OPTIONS,
+                    parse_options=PARSE_OPTIONS,
+                    convert_options=CONVERT_OPTIONS,
+                )
+            except pa.ArrowInvalid as exc:
+                raise _locate_parse_error(header, seen, str(exc)) from None
+            batch = table.combine_chunks().to_batches()[0] if table.num_rows else None
+            if batch is not None:
+                seen += batch.num_rows
+                yield batch
+    except (pa.ArrowException, OSError, EOFError) as exc:
+        raise _locate_parse_error(header, seen, str(exc)) from None
 
 
 @dataclass
@@ -183,6 +198,25 @@ class MatrixStats:
     entries: int = 0
     nnz: int = 0
     all_integral: bool = True
+    # Strictly increasing by (row, col) or by (col, row) proves there are no duplicate entries, cheaply.
+    row_major: bool = True
+    col_major: bool = True
+    last_row_key: int = -1
+    last_col_key: int = -1
+
+    @property
+    def strictly_sorted(self) -> bool:
+        return self.row_major or self.col_major
+
+    def track_order(self, rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int) -> None:
+        if self.row_major:
+            keys = rows * (n_cols + 1) + cols
+            self.row_major = bool(keys[0] > self.last_row_key and (np.diff(keys) > 0).all())
+            self.last_row_key = int(keys[-1])
+        if self.col_major:
+            keys = cols * (n_rows + 1) + rows
+            self.col_major = bool(keys[0] > self.last_col_key and (np.diff(keys) > 0).all())
+            self.last_col_key = int(keys[-1])
 
 
 class MatrixReader:
@@ -249,6 +283,7 @@ class MatrixReader:
                         i, f"value {values[i]} is not an integer but the header declares 'integer'"
                     )
                 self.stats.all_integral = False
+        self.stats.track_order(rows, cols, header.n_rows, header.n_cols)
         nonzero = values != 0
         kept = int(nonzero.sum())
         self.stats.entries += n
