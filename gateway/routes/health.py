@@ -7,8 +7,8 @@ from flask import Blueprint, jsonify
 import genostream
 from gateway.api import endpoint
 from gateway.app import gateway
-from gateway.errors import ApiError
 from gateway.models import HealthResponse
+from genostream.errors import GenostreamError
 
 bp = Blueprint("health", __name__)
 
@@ -27,8 +27,8 @@ def health():
     try:
         datasets = sorted(gw.catalog.datasets())
         engine_version = gw.pool.main().server_version
-    except ApiError as exc:
-        response = jsonify({"status": "unavailable", "error": exc.message})
+    except GenostreamError as exc:
+        response = jsonify({"status": "unavailable", "error": str(exc)})
         response.status_code = 503
         return response
     return HealthResponse(
