@@ -33,7 +33,7 @@ def stopwatch() -> Iterator[Stopwatch]:
 
 def percentiles_ms(samples_s: Sequence[float]) -> dict[str, float | int]:
     """p50/p95/p99/mean/max in milliseconds of latencies given in seconds (linear interpolation)."""
-    if not samples_s:
+    if len(samples_s) == 0:
         raise ValueError("no latency samples to summarise")
     ms = np.asarray(samples_s, dtype=np.float64) * 1000.0
     p50, p95, p99 = np.percentile(ms, [50, 95, 99])
