@@ -13,6 +13,8 @@ from loader.textio import is_gzip, open_text
 
 GENES_PATTERN = re.compile(r"(genes|features)", re.IGNORECASE)
 BARCODES_PATTERN = re.compile(r"barcodes", re.IGNORECASE)
+METADATA_PATTERN = re.compile(r"meta", re.IGNORECASE)
+MTX_NAME = re.compile(r"\.mtx(\.gz)?$", re.IGNORECASE)
 TENX_MATRIX = re.compile(r"^matrix\.mtx(\.gz)?$")
 TENX_GENES = re.compile(r"^(features|genes)\.tsv(\.gz)?$")
 MAX_COUNTED_BYTES = 256 << 20
@@ -71,15 +73,20 @@ def _files(directory: Path) -> list[Path]:
     return sorted(p for p in directory.iterdir() if p.is_file() and not p.name.startswith("."))
 
 
+def _matrix_candidates(files: list[Path]) -> list[Path]:
+    """Files with a MatrixMarket banner; failing that, files named *.mtx(.gz) (to say what is wrong)."""
+    return [p for p in files if is_matrix_market(p)] or [p for p in files if MTX_NAME.search(p.name)]
+
+
 def _study_directory(data_dir: Path) -> Path:
     """DATA_DIR itself, or its single subdirectory holding a matrix (e.g. filtered_feature_bc_matrix/)."""
     if not data_dir.exists():
         raise DetectError(f"{data_dir}: directory not found")
     if not data_dir.is_dir():
         raise DetectError(f"{data_dir}: not a directory")
-    if any(is_matrix_market(p) for p in _files(data_dir)):
+    if _matrix_candidates(_files(data_dir)):
         return data_dir
-    nested = [d for d in sorted(data_dir.iterdir()) if d.is_dir() and any(map(is_matrix_market, _files(d)))]
+    nested = [d for d in sorted(data_dir.iterdir()) if d.is_dir() and _matrix_candidates(_files(d))]
     if len(nested) == 1:
         return nested[0]
     if nested:
@@ -122,14 +129,17 @@ def detect_study(
         raise DetectError("give a study directory, or --matrix, --genes and --barcodes")
     pool = [p for p in _files(directory) if p not in (matrix, genes, barcodes, metadata)] if directory else []
     if matrix is None:
-        matrix = _pick([p for p in pool if is_matrix_market(p)], "MatrixMarket", "--matrix", directory)
+        matrix = _pick(_matrix_candidates(pool), "MatrixMarket", "--matrix", directory)
         pool = [p for p in pool if p != matrix]
     if not matrix.exists():
         raise InputError(matrix, None, "matrix file not found")
     if metadata is None and directory is not None:
-        metadata = _pick([p for p in pool if is_scp_metadata(p)], "metadata", "--metadata", directory)
+        candidates = [p for p in pool if is_scp_metadata(p)] or [
+            p for p in pool if METADATA_PATTERN.search(p.name) and not BARCODES_PATTERN.search(p.name)
+        ]  # a *meta* file that does not look right is still taken, so the user learns why
+        metadata = _pick(candidates, "metadata", "--metadata", directory)
         pool = [p for p in pool if p != metadata]
-    pool = [p for p in pool if not is_matrix_market(p)]
+    pool = [p for p in pool if p not in _matrix_candidates(pool)]
     if genes is None:
         genes = _pick([p for p in pool if GENES_PATTERN.search(p.name)], "genes", "--genes", directory)
     if barcodes is None:
