@@ -1,0 +1,160 @@
+"""`python -m loader` in subprocesses on stores of their own: one-line errors, kill -9 and Ctrl-C mid-load."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.loader_inputs import ScpStudy, big_matrix, write_lines
+
+REPO = Path(__file__).resolve().parents[1]
+INSPECT = (
+    "import json, sys; from genostream.engine import open_chdb; from loader import manifest;"
+    " c = open_chdb(sys.argv[1]);"
+    " print(json.dumps({'partitions': sorted(map(list, manifest.stored_partitions(c))),"
+    " 'statuses': {r.load_id: r.status for r in manifest.all_loads(c)}}))"
+)
+
+
+def loader(store: Path, *args: str, **kwargs) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "GENOSTREAM_TARGET": "embedded", "GENOSTREAM_CHDB_PATH": str(store)}
+    return subprocess.run(
+        [sys.executable, "-m", "loader", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def inspect(store: Path) -> dict:
+    result = subprocess.run(
+        [sys.executable, "-c", INSPECT, str(store)], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def listed(store: Path) -> dict[str, dict]:
+    result = loader(store, "list", "--json")
+    assert result.returncode == 0, result.stderr
+    return {d["name"]: d for d in json.loads(result.stdout)}
+
+
+def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode != 0
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    return lines[0]
+
+
+def test_load_list_drop_roundtrip(tmp_path: Path) -> None:
+    store = tmp_path / "chdb"
+    study = ScpStudy().write(tmp_path / "tiny_study")
+    result = loader(store, "load", str(study))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("loaded tiny_study (scp, counts): 5 genes × 4 cells, 7 non-zeros")
+    entry = listed(store)["tiny_study"]
+    assert (entry["n_genes"], entry["n_cells"], entry["nnz"], entry["value_kind"]) == (5, 4, 7, "counts")
+    assert loader(store, "drop", "tiny_study").returncode == 0
+    assert listed(store) == {}
+    assert "no dataset named 'tiny_study'" in one_line_error(loader(store, "drop", "tiny_study"))
+
+
+def test_errors_are_one_line(tmp_path: Path) -> None:
+    store = tmp_path / "chdb"
+    study = ScpStudy()
+    study.matrix[5] = "9 2 4"
+    bad = study.write(tmp_path / "bad")
+    message = one_line_error(loader(store, "load", str(bad)))
+    assert message == f"error: {bad}/gene_sorted-tiny.matrix.mtx:6: row index 9 out of range 1..5 (genes)"
+    assert "directory not found" in one_line_error(loader(store, "load", str(tmp_path / "nowhere")))
+    assert "must start with a letter" in one_line_error(loader(store, "load", str(bad), "--dataset", "a b"))
+    assert "synth needs --cells" in one_line_error(loader(store, "synth", str(tmp_path / "s")))
+
+
+def test_detect_exit_codes(tmp_path: Path) -> None:
+    good = ScpStudy().write(tmp_path / "good")
+    result = loader(tmp_path / "chdb", "detect", str(good))
+    assert result.returncode == 0 and "scp study" in result.stdout
+    assert loader(tmp_path / "chdb", "detect", str(tmp_path / "missing")).returncode != 0
+    write_lines(tmp_path / "half" / "matrix.mtx", ScpStudy().matrix)
+    assert "no genes/features file" in one_line_error(
+        loader(tmp_path / "chdb", "detect", str(tmp_path / "half"))
+    )
+
+
+@pytest.fixture(scope="module")
+def big_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Big enough (3M entries, several batches) that a load can be interrupted midway."""
+    directory = tmp_path_factory.mktemp("big")
+    study = ScpStudy()
+    study.genes = [f"G{i}" for i in range(2000)]
+    study.barcodes = [f"C{j}-1" for j in range(4000)]
+    study.metadata = None
+    study.matrix = []
+    study.write(directory)
+    big_matrix(directory / study.names["matrix"], 2000, 4000, 1500)
+    return directory
+
+
+def _start_and_wait_for_matrix(store: Path, directory: Path, dataset: str) -> subprocess.Popen[bytes]:
+    """Start a load and return once its progress shows matrix batches going in."""
+    env = {**os.environ, "GENOSTREAM_TARGET": "embedded", "GENOSTREAM_CHDB_PATH": str(store)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "loader", "load", str(directory), "--dataset", dataset, "--progress"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stderr is not None
+    seen = b""
+    deadline = time.monotonic() + 60
+    while b"rows/s" not in seen and time.monotonic() < deadline:
+        chunk = os.read(process.stderr.fileno(), 4096)
+        if not chunk:
+            break
+        seen += chunk
+    assert b"rows/s" in seen, seen.decode(errors="replace")
+    return process
+
+
+@pytest.mark.parametrize("how", ["kill", "ctrl_c"])
+def test_interrupted_load_keeps_previous_version(tmp_path: Path, big_study: Path, how: str) -> None:
+    store = tmp_path / "chdb"
+    assert loader(store, "load", str(ScpStudy().write(tmp_path / "small")), "--dataset", "k").returncode == 0
+    before = listed(store)["k"]
+    process = _start_and_wait_for_matrix(store, big_study, "k")
+    process.send_signal(signal.SIGKILL if how == "kill" else signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    after = listed(store)["k"]
+    assert (after["load_id"], after["nnz"]) == (before["load_id"], before["nnz"])
+    state = inspect(store)
+    interrupted = next(lid for lid in state["statuses"] if lid != before["load_id"])
+    if how == "kill":
+        assert process.returncode == -signal.SIGKILL
+        assert ["k", interrupted] in state["partitions"]  # leftovers until the next run
+        assert state["statuses"][interrupted] == "loading"
+        assert (
+            loader(store, "load", str(ScpStudy().write(tmp_path / "o")), "--dataset", "other").returncode == 0
+        )
+        state = inspect(store)
+    else:
+        assert process.returncode == 130
+        lines = [line for line in err.decode().replace("\r", "\n").splitlines() if line.startswith("error")]
+        assert lines == [
+            "error: load of k interrupted; its partial data was removed and the previous version kept"
+        ]
+    assert ["k", interrupted] not in state["partitions"]
+    assert ["k", before["load_id"]] in state["partitions"]
+    assert state["statuses"][interrupted] == "failed"
