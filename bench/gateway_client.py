@@ -149,6 +149,17 @@ def time_queries(
     return {"latency": percentiles_ms(latencies), "answers": answers, "warmup_requests": WARMUP_REQUESTS}
 
 
+def http_floor(gateway: Gateway, n: int = 50) -> dict[str, float | int]:
+    """Latency of GET /health: what HTTP, waitress and Flask cost before any query runs."""
+    latencies = []
+    with requests.Session() as session:
+        for _ in range(n):
+            with stopwatch() as watch:
+                gateway.send(session, Call("GET", "/health"))
+            latencies.append(watch.seconds)
+    return percentiles_ms(latencies)
+
+
 def throughput(
     gateway: Gateway, calls: list[Call], *, clients: int, duration_s: float
 ) -> dict[str, float | int]:

@@ -33,16 +33,24 @@ def _peer_p50(results: dict[str, Any], peer: str, question: str) -> float | None
 def ratio_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     """(comparison, ours, theirs, ratio) — ratio > 1 means genostream is faster / leaner."""
     rows: list[tuple[str, str, str, str]] = []
+    inprocess = results.get("genostream_inprocess", {})
+    for question in ("correlation", "variability"):
+        ours = (inprocess.get(question) or {}).get("p50_ms")
+        for peer in PEERS:
+            theirs = _peer_p50(results, peer, question)
+            if theirs is not None and ours is not None:
+                label = f"{question} p50, both in-process: {peer} / genostream SQL"
+                ratio = f"{_num(_ratio(theirs, ours), 2)}×"
+                rows.append((label, f"{ours:.2f} ms", f"{theirs:.2f} ms", ratio))
     queries = results.get("queries", {})
     for question in ("correlation", "variability"):
         ours = queries.get(question, {}).get("p50_ms")
         for peer in PEERS:
             theirs = _peer_p50(results, peer, question)
             if theirs is not None and ours is not None:
-                label = f"{question} p50: {peer} (in-process) / genostream (HTTP)"
-                rows.append(
-                    (label, f"{ours:.2f} ms", f"{theirs:.2f} ms", f"{_num(_ratio(theirs, ours), 2)}×")
-                )
+                label = f"{question} p50: {peer} in-process / genostream over HTTP"
+                ratio = f"{_num(_ratio(theirs, ours), 2)}×"
+                rows.append((label, f"{ours:.2f} ms", f"{theirs:.2f} ms", ratio))
     ingest = results.get("ingest", {})
     loader_s = ingest.get("loader_s")
     comparisons = [
@@ -74,6 +82,13 @@ def ratio_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             )
         )
     return rows
+
+
+def _contenders(results: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    return [
+        ("genostream (HTTP)", results.get("queries", {})),
+        ("genostream (SQL in-process)", results.get("genostream_inprocess", {})),
+    ] + [(peer, results.get("peers", {}).get(peer, {})) for peer in PEERS]
 
 
 def _soma_ingest(results: dict[str, Any]) -> float | None:
@@ -121,9 +136,7 @@ def render_markdown(results: dict[str, Any]) -> str:
     )
     lines += ["", "## Exactness (rtol 1e-6 against numpy/scipy on the sparse matrix, zeros counted)", ""]
     exact_rows = []
-    for who, part in [("genostream (HTTP)", results.get("queries", {}))] + [
-        (peer, results.get("peers", {}).get(peer, {})) for peer in PEERS
-    ]:
+    for who, part in _contenders(results):
         for question in QUESTIONS:
             check = part.get(question, {}) if isinstance(part, dict) else {}
             if isinstance(check, dict) and "exact" in check:
@@ -199,9 +212,7 @@ def render_chart(results: dict[str, Any], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5))
-    contenders = [("genostream (HTTP)", results.get("queries", {}))] + [
-        (peer, results.get("peers", {}).get(peer, {})) for peer in PEERS
-    ]
+    contenders = _contenders(results)
     questions = ("correlation", "variability")
     width = 0.8 / len(contenders)
     for k, (name, part) in enumerate(contenders):

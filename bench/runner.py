@@ -157,6 +157,7 @@ class Run:
         answers: dict[str, Any] = {}
         queries: dict[str, Any] = {}
         with gateway_client.Gateway(self.store, self.logs / "gateway.log") as gateway:
+            self.results["http_floor"] = gateway_client.http_floor(gateway)
             for question in HTTP_QUESTIONS:
                 with stage(f"HTTP {question} × {len(workload[question])}"):
                     try:
@@ -246,6 +247,9 @@ class Run:
         peers["seed_sql"] = self.peer_section(
             "seed_sql", self.peer("seed_sql", "bench.peers.seed_sql"), oracle, workload
         )
+        self.results["genostream_inprocess"] = self.peer_section(
+            "genostream_sql", self.peer("genostream_sql", "bench.peers.genostream_sql"), oracle, workload
+        )
         answers = self.http(workload)
         with stage("exactness of the HTTP answers"):
             self.check(oracle, workload, self.results["queries"], answers)
@@ -256,10 +260,47 @@ class Run:
             raw = self.peer(name, f"bench.peers.{name}_peer", parquet=name == "duckdb")
             peers[name] = self.peer_section(name, raw, oracle, workload)
         self.results["peers"] = peers
+        self.standard_notes(workload)
         self.results["total_s"] = round(time.perf_counter() - started, 1)
         self.results["goals"] = goals.judge(self.results)
         self.write()
         return self.results
+
+    def standard_notes(self, workload: dict[str, Any]) -> None:
+        """What a reader needs to interpret the numbers (computed from this run where they vary)."""
+        p = self.preset
+        floor = self.results.get("http_floor", {}).get("p50_ms")
+        samples = ", ".join(f"{k} {v}" for k, v in p.peer_samples.items())
+        warmup = gateway_client.WARMUP_REQUESTS
+        self.note(
+            "Peers and `genostream_inprocess` answer in-process (no HTTP, no JSON); genostream's `queries` "
+            "go through HTTP, Flask and JSON on the same 2 cores, so HTTP-vs-in-process ratios are "
+            f"conservative for genostream. HTTP floor (GET /health p50): {floor} ms."
+        )
+        self.note(
+            f"Workload (seed {workload['seed']}): gene pairs drawn among the {workload['n_eligible_genes']} "
+            "genes expressed in ≥ 1% of cells, 1–3 random cell types per request; "
+            f"{warmup} untimed warm-up requests per question. Co-expression: {p.coexpression} requests "
+            f"(genome-wide each). Peers answer the first requests of the same workload ({samples})."
+        )
+        self.note(
+            "seed_sql runs the seed's queries on `marts.expression.lognorm` (same engine, same data), so "
+            "the error measured is the seed's zeros-ignored logic alone."
+        )
+        seed = self.results.get("ingest", {}).get("seed", {})
+        if seed.get("extrapolated"):
+            scipy_version = self.results["machine"]["versions"]["scipy"]
+            self.note(
+                f"Seed ingest: mmread measured in full with scipy {scipy_version}, whose C++ reader is far "
+                "faster than the pure-Python one of scipy < 1.12 (this flatters the seed); the per-triplet "
+                f"loop and the insert were measured on {seed.get('sample_triplets'):,} triplets and "
+                f"extrapolated to {seed.get('nnz'):,}."
+            )
+        self.note(
+            "scanpy reads the matrix as float64 (its default is float32), so differences are of method, "
+            "not input rounding. TileDB-SOMA is written with the core SOMA API: tiledbsoma 2.2's "
+            "from_anndata drops obs' soma_joinid under pandas 3, and 2.3 requires pandas < 3."
+        )
 
     def write(self) -> None:
         (self.out / "results.json").write_text(json.dumps(self.results, indent=2, default=float))

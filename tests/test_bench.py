@@ -169,7 +169,7 @@ def test_report_states_ratios_and_misses():
     results["goals"] = list(judged.values())
     text = report.render_markdown(results)
     assert (
-        "| correlation p50: scanpy (in-process) / genostream (HTTP) | 10.00 ms | 25.00 ms | 2.50× |" in text
+        "| correlation p50: scanpy in-process / genostream over HTTP | 10.00 ms | 25.00 ms | 2.50× |" in text
     )
     assert "**missed**" in text and "1.50× target" in text
 
