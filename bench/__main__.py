@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from bench.presets import PRESETS
-from bench.runner import BenchError, Run, log
+from bench.runner import Run, log
 from genostream.errors import GenostreamError
 
 
@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or Path("bench_results") / args.preset
     try:
         results = Run(PRESETS[args.preset], out, study_dir=args.study, peers=not args.no_peers).execute()
-    except (BenchError, GenostreamError, OSError) as exc:
+    except (RuntimeError, GenostreamError, OSError) as exc:
         print(f"bench: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
