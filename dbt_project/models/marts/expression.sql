@@ -29,29 +29,45 @@ datasets as (
 
 ),
 
--- The big side (the matrix) streams through; genes, cells and datasets are hashed (dictionary-sized).
+-- Dictionary-sized lookups: each cell with what its values need (annotation, library size, value kind).
+cell_lookup as (
+
+    select
+        cells.dataset as dataset,
+        cells.cell as cell,
+        cells.barcode as barcode,
+        cells.cell_type as cell_type,
+        cells.sample as sample,
+        cells.total_counts as total_counts,
+        datasets.value_kind = 'counts' as is_counts
+
+    from cells
+    inner join datasets
+        on cells.dataset = datasets.dataset
+
+),
+
+-- The matrix streams through two hash joins whose right sides are the small gene and cell lookups.
 located as (
 
     select
         matrix.dataset as dataset,
         genes.gene as gene,
         matrix.cell_idx as cell,
-        cells.barcode as barcode,
-        cells.cell_type as cell_type,
-        cells.sample as sample,
+        cell_lookup.barcode as barcode,
+        cell_lookup.cell_type as cell_type,
+        cell_lookup.sample as sample,
         matrix.value as value,
-        cells.total_counts as total_counts,
-        datasets.value_kind as value_kind
+        cell_lookup.total_counts as total_counts,
+        cell_lookup.is_counts as is_counts
 
     from matrix
     inner join genes
         on matrix.dataset = genes.dataset
         and matrix.gene_idx = genes.gene_idx
-    inner join cells
-        on matrix.dataset = cells.dataset
-        and matrix.cell_idx = cells.cell
-    inner join datasets
-        on matrix.dataset = datasets.dataset
+    inner join cell_lookup
+        on matrix.dataset = cell_lookup.dataset
+        and matrix.cell_idx = cell_lookup.cell
 
 ),
 
@@ -66,7 +82,7 @@ final as (
         sample,
         value,
         -- scanpy normalize_total(target_sum=1e4) + log1p for counts; real values are already normalised.
-        if(value_kind = 'counts', log1p(value / total_counts * 10000), value) as lognorm
+        if(is_counts, log1p(value / total_counts * 10000), value) as lognorm
 
     from located
 
