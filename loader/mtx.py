@@ -22,8 +22,8 @@ from loader.textio import ArrowSource, is_gzip, iter_lines
 
 BANNER = "%%matrixmarket"
 SUPPORTED_FIELDS = ("integer", "real")
-BLOCK_SIZE = 16 << 20
-PARSE_BLOCK = 2 << 20
+BLOCK_SIZE = 4 << 20
+PARSE_BLOCK = 1 << 20
 COLUMNS = ("row", "col", "value")
 OUTPUT_SCHEMA = pa.schema([("gene_index", pa.uint32()), ("cell_index", pa.uint32()), ("value", pa.float64())])
 

@@ -1,0 +1,164 @@
+"""Ingest benchmark: the loader next to the engine's own file() ingest of the same entries, same run.
+
+`python -m bench.ingest [--nnz N] [--out DIR]` synthesises a study (reused when present), loads it with
+`python -m loader load` in a child process (wall time, peak RSS), then ingests the same MatrixMarket
+entries with chDB's `INSERT INTO raw.matrix SELECT … FROM file(…)` in a fresh store, in another child. The
+engine reads a copy of the body without the MatrixMarket header (its text formats cannot skip `%` lines
+and a size line), made before the clock starts. `measure_ingest()` is what `python -m bench` calls.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import math
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.measure import run_child
+
+REPO = Path(__file__).resolve().parents[1]
+MB = 1 << 20
+ENGINE_SQL = """
+    INSERT INTO raw.matrix (dataset, load_id, gene_index, cell_index, value)
+    SELECT 'engine', 'file', c1, c2, c3
+    FROM file({path}, 'CustomSeparated', 'c1 UInt32, c2 UInt32, c3 Float64')
+    SETTINGS format_custom_field_delimiter = ' '
+"""
+
+
+def engine_child(body: Path, store: Path) -> None:
+    """Run in a child process: the physical reference — the engine parses and inserts the file itself."""
+    from clickhouse_connect.driver.binding import format_query_value
+
+    from genostream.engine import open_chdb
+    from loader.schema import ensure_raw_schema
+
+    client = open_chdb(store)
+    ensure_raw_schema(client)
+    started = time.perf_counter()
+    client.command(ENGINE_SQL.format(path=format_query_value(str(body.resolve()))))
+    seconds = time.perf_counter() - started
+    rows = client.query("SELECT count() FROM raw.matrix").result_rows[0][0]
+    print(json.dumps({"insert_s": seconds, "rows": rows}))
+
+
+def _matrix_body(matrix: Path, out: Path) -> Path:
+    """The entries of `matrix` without its header, uncompressed, for the engine's file() reader."""
+    from loader.mtx import read_header
+
+    header = read_header(matrix)
+    opener = gzip.open if matrix.suffix == ".gz" else open
+    with opener(matrix, "rb") as source, out.open("wb") as target:
+        source.read(header.data_offset)
+        shutil.copyfileobj(source, target, length=16 * MB)
+    return out
+
+
+def measure_ingest(
+    study_dir: Path,
+    *,
+    store: Path,
+    dataset: str,
+    work_dir: Path,
+    env: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Load `study_dir` into `store` as `dataset` (kept for later stages) and time the engine's reference."""
+    from loader.api import check_study
+    from loader.mtx import read_header
+
+    env = {**(env or os.environ), "GENOSTREAM_TARGET": "embedded", "GENOSTREAM_CHDB_PATH": str(store)}
+    work_dir.mkdir(parents=True, exist_ok=True)
+    files = check_study(study_dir)
+    header = read_header(files.matrix)
+    matrix_mb = files.matrix.stat().st_size / MB
+
+    cmd = [sys.executable, "-m", "loader", "load", str(study_dir), "--dataset", dataset, "--no-progress"]
+    loader = run_child(cmd, log=work_dir / "loader.log", env=env, cwd=REPO)
+    if loader.returncode != 0:
+        raise RuntimeError(f"the loader failed: {loader.tail(2)}")
+
+    body = _matrix_body(files.matrix, work_dir / "matrix.body.txt")
+    engine_store = work_dir / "engine_store"
+    shutil.rmtree(engine_store, ignore_errors=True)
+    cmd = [sys.executable, "-m", "bench.ingest", "--engine-child", str(body), str(engine_store)]
+    engine = run_child(cmd, log=work_dir / "engine.log", env=env, cwd=REPO)
+    if engine.returncode != 0:
+        raise RuntimeError(f"the engine's file() ingest failed: {engine.tail(2)}")
+    engine_result = json.loads(engine.log.read_text().strip().splitlines()[-1])
+    body.unlink()
+    shutil.rmtree(engine_store, ignore_errors=True)
+
+    nnz = header.n_entries
+    return {
+        "nnz": nnz,
+        "n_genes": header.n_rows,
+        "n_cells": header.n_cols,
+        "matrix_mb": round(matrix_mb, 1),
+        "loader_s": round(loader.wall_s, 2),
+        "loader_rows_per_s": round(nnz / loader.wall_s),
+        "loader_mb_per_s": round(matrix_mb / loader.wall_s, 1),
+        "peak_rss_mb": round(loader.peak_rss_mb, 1),
+        "engine_file_s": round(engine.wall_s, 2),
+        "engine_insert_s": round(engine_result["insert_s"], 2),
+        "engine_rows_per_s": round(nnz / engine.wall_s),
+        "engine_peak_rss_mb": round(engine.peak_rss_mb, 1),
+        "loader_vs_engine": round(loader.wall_s / engine.wall_s, 2),
+        "loader_summary": loader.tail(1),
+    }
+
+
+def _study_size(nnz: int) -> tuple[int, int]:
+    """(cells, genes) at ~10% density, the shape of the reference study at 170M."""
+    genes = 10_000 if nnz <= 50_000_000 else 25_000
+    return max(1_000, math.ceil(nnz / (0.1 * genes))), genes
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.ingest", description=__doc__)
+    parser.add_argument("--nnz", type=int, default=20_000_000, help="non-zeros of the study (default 20M)")
+    parser.add_argument("--out", type=Path, default=Path("bench_results/ingest"), help="output directory")
+    parser.add_argument("--engine-child", nargs=2, metavar=("BODY", "STORE"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.engine_child:
+        engine_child(Path(args.engine_child[0]), Path(args.engine_child[1]))
+        return 0
+    study = args.out / f"study_{args.nnz}"
+    if not (study / ".complete").exists():
+        cells, genes = _study_size(args.nnz)
+        cmd = [
+            sys.executable,
+            "-m",
+            "loader",
+            "synth",
+            str(study),
+            "--cells",
+            str(cells),
+            "--genes",
+            str(genes),
+        ]
+        cmd += ["--nnz", str(args.nnz), "--seed", "11"]
+        synth = run_child(cmd, log=args.out / "synth.log", cwd=REPO)
+        if synth.returncode != 0:
+            print(f"bench.ingest: synth failed: {synth.tail(2)}", file=sys.stderr)
+            return 1
+        (study / ".complete").touch()
+    store = args.out / "store"
+    shutil.rmtree(store, ignore_errors=True)
+    try:
+        result = measure_ingest(study, store=store, dataset="ingest", work_dir=args.out / "work")
+    except (RuntimeError, OSError) as exc:
+        print(f"bench.ingest: {exc}", file=sys.stderr)
+        return 1
+    (args.out / "ingest.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
