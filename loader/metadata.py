@@ -18,12 +18,12 @@ import pyarrow.csv as pacsv
 
 from loader.errors import InputError
 from loader.features import constant_column
-from loader.textio import ArrowSource, is_gzip, iter_lines, require_file
+from loader.textio import ArrowSource, is_gzip, iter_lines, line_chunks, require_file
 
 UNANNOTATED = "unannotated"
 COLUMN_KINDS = ("group", "numeric")
 MISSING_NUMBERS = ["", "NA", "NaN", "nan", "N/A", "null", "None"]
-BLOCK_SIZE = 8 << 20
+BLOCK_SIZE = 4 << 20
 
 
 @dataclass(frozen=True)
@@ -149,22 +149,23 @@ class MetadataReader:
 
     def tables(self, dataset: str, load_id: str) -> Iterator[pa.Table]:
         header = self.header
+        options = {
+            "read_options": pacsv.ReadOptions(column_names=header.columns, use_threads=False),
+            "parse_options": pacsv.ParseOptions(delimiter="\t"),
+            "convert_options": pacsv.ConvertOptions(
+                column_types=dict.fromkeys(header.columns, pa.string()), strings_can_be_null=False
+            ),
+        }
         with ArrowSource(header.path) as source:
             source.skip(header.data_offset)
-            try:
-                reader = pacsv.open_csv(
-                    source.stream,
-                    read_options=pacsv.ReadOptions(column_names=header.columns, block_size=BLOCK_SIZE),
-                    parse_options=pacsv.ParseOptions(delimiter="\t"),
-                    convert_options=pacsv.ConvertOptions(
-                        column_types=dict.fromkeys(header.columns, pa.string()), strings_can_be_null=False
-                    ),
-                )
-                for batch in reader:
-                    yield self._table(batch, dataset, load_id)
-                    self.rows += batch.num_rows
-            except pa.ArrowInvalid as exc:
-                raise _locate_bad_row(header.path, len(header.columns), str(exc)) from None
+            for chunk in line_chunks(source, BLOCK_SIZE):
+                try:
+                    table = pacsv.read_csv(pa.BufferReader(chunk), **options)
+                except pa.ArrowInvalid as exc:
+                    raise _locate_bad_row(header.path, len(header.columns), str(exc)) from None
+                if table.num_rows:
+                    yield self._table(table.combine_chunks().to_batches()[0], dataset, load_id)
+                    self.rows += table.num_rows
 
     def _table(self, batch: pa.RecordBatch, dataset: str, load_id: str) -> pa.Table:
         header = self.header

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from loader.errors import InputError
-from loader.textio import ArrowSource, is_gzip, iter_lines
+from loader.textio import ArrowSource, is_gzip, iter_lines, line_chunks
 
 BANNER = "%%matrixmarket"
 SUPPORTED_FIELDS = ("integer", "real")
@@ -140,24 +140,6 @@ def _locate_parse_error(header: MtxHeader, first_entry: int, arrow_message: str)
     return InputError(header.path, last, f"cannot parse the entries: {arrow_message.splitlines()[0]}")
 
 
-def _chunks(source: ArrowSource, size: int) -> Iterator[pa.Buffer]:
-    """The body cut into pieces of about `size` bytes that end on a line break (bounded read-ahead)."""
-    rest = b""
-    while True:
-        data = source.stream.read(size)
-        if not data:
-            break
-        data = rest + data if rest else data
-        cut = data.rfind(b"\n") + 1
-        if cut == 0:
-            rest = data
-            continue
-        rest = data[cut:]
-        yield pa.py_buffer(memoryview(data)[:cut])
-    if rest:
-        yield pa.py_buffer(rest)
-
-
 READ_OPTIONS = pacsv.ReadOptions(column_names=list(COLUMNS), block_size=PARSE_BLOCK, use_threads=True)
 PARSE_OPTIONS = pacsv.ParseOptions(delimiter=" ", quote_char=False, ignore_empty_lines=False)
 CONVERT_OPTIONS = pacsv.ConvertOptions(
@@ -173,7 +155,7 @@ def _raw_batches(source: ArrowSource, header: MtxHeader, chunk_size: int) -> Ite
     source.skip(header.data_offset)
     seen = 0
     try:
-        for chunk in _chunks(source, chunk_size):
+        for chunk in line_chunks(source, chunk_size):
             try:
                 table = pacsv.read_csv(
                     pa.BufferReader(chunk),

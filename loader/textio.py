@@ -96,6 +96,24 @@ class ArrowSource:
         self.close()
 
 
+def line_chunks(source: ArrowSource, size: int) -> Iterator[pa.Buffer]:
+    """The rest of the stream in pieces of about `size` bytes ending on a line break (bounded read-ahead)."""
+    rest = b""
+    while True:
+        data = source.stream.read(size)
+        if not data:
+            break
+        data = rest + data if rest else data
+        cut = data.rfind(b"\n") + 1
+        if cut == 0:
+            rest = data
+            continue
+        rest = data[cut:]
+        yield pa.py_buffer(memoryview(data)[:cut])
+    if rest:
+        yield pa.py_buffer(rest)
+
+
 def sha256_of(path: Path) -> str:
     """Checksum of the file as stored (hashlib releases the GIL, so this can run beside the load)."""
     digest = hashlib.sha256()
