@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from gateway.clients import ClientPool
 from gateway.correlation import cell_filter
-from gateway.stats import RELATIVE_VARIANCE_FLOOR, centred_ss, pearson_p_value
+from gateway.stats import RELATIVE_VARIANCE_FLOOR, centred_ss, pearson_p_values
 
 
 def _sql(cell_types: list[str]) -> str:
@@ -80,13 +82,14 @@ def coexpressed(
         "limit": limit,
     }
     rows = pool.fetch(_sql(cell_types), params)
+    p_values = pearson_p_values(np.array([row["r"] for row in rows], dtype=float), n)
     results = [
         {
             "gene": row["gene"],
             "pearson_correlation": row["r"],
-            "p_value": pearson_p_value(row["r"], n),
+            "p_value": float(p),
             "n_expressing": row["n_expressing"],
         }
-        for row in rows
+        for row, p in zip(rows, p_values, strict=True)
     ]
     return results, None

@@ -60,6 +60,15 @@ def pearson_p_value(r: float | None, n: int) -> float | None:
     return _two_sided(dist, r)
 
 
+def pearson_p_values(r: np.ndarray, n: int) -> np.ndarray:
+    """`pearson_p_value` for many coefficients of the same n at once (one frozen distribution)."""
+    r = np.asarray(r, dtype=float)
+    if n < 3:
+        return np.where(np.isfinite(r), 1.0 if n == 2 else np.nan, np.nan)
+    dist = stats.beta(n / 2 - 1, n / 2 - 1, loc=-1, scale=2)
+    return np.minimum(1.0, 2.0 * np.minimum(dist.cdf(r), dist.sf(r)))
+
+
 def spearman_p_value(rho: float | None, n: int) -> float | None:
     """Exactly `scipy.stats.spearmanr`'s two-sided p-value (t distribution with n − 2 df)."""
     if rho is None or n < 3:

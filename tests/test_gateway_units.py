@@ -22,6 +22,7 @@ from gateway.stats import (
     RankParts,
     benjamini_hochberg,
     pearson_p_value,
+    pearson_p_values,
     spearman_p_value,
     welch_p_values,
 )
@@ -80,6 +81,8 @@ def test_pearson_from_sums_matches_scipy() -> None:
     r = sums.correlation()
     assert r == pytest.approx(expected.statistic, rel=1e-9)
     assert pearson_p_value(r, len(x)) == pytest.approx(expected.pvalue, rel=1e-6)
+    many = pearson_p_values(np.array([r, -r, 0.0]), len(x))
+    assert many == pytest.approx([expected.pvalue, expected.pvalue, 1.0], rel=1e-9)
 
 
 def test_constant_vectors_have_no_correlation() -> None:
