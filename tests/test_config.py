@@ -30,7 +30,10 @@ def test_server_settings_from_environment() -> None:
 
 @pytest.mark.parametrize(
     ("environ", "field"),
-    [({"GENOSTREAM_TARGET": "cluster"}, "GENOSTREAM_TARGET"), ({"CLICKHOUSE_PORT": "http"}, "CLICKHOUSE_PORT")],
+    [
+        ({"GENOSTREAM_TARGET": "cluster"}, "GENOSTREAM_TARGET"),
+        ({"CLICKHOUSE_PORT": "http"}, "CLICKHOUSE_PORT"),
+    ],
 )
 def test_bad_values_name_the_variable(environ: dict[str, str], field: str) -> None:
     with pytest.raises(ValueError, match=field):
