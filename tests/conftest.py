@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 import scipy.io
 import scipy.sparse
+
+from tests.oracle import DenseStudy, read_dense
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -55,6 +58,29 @@ def write_counts_study(directory: Path, *, seed: int = 7) -> Path:
     rows += [f"GHOST{k}-1\tT cell\tdonor0\t0" for k in range(3)]
     (directory / COUNTS_FILES["metadata"]).write_text("\n".join(rows) + "\n")
     return directory
+
+
+# How numpy reads each dataset of `built_store`, and whether its lognorm is computed from counts.
+STUDY_READERS: dict[str, Callable[[Path], DenseStudy]] = {
+    "pbmc": lambda _: read_dense(
+        PBMC_DIR / "gene_sorted-pbmc.matrix.mtx",
+        PBMC_DIR / "pbmc.genes.tsv",
+        PBMC_DIR / "pbmc.barcodes.tsv",
+        PBMC_DIR / "pbmc.meta.txt",
+    ),
+    "tenx": lambda _: read_dense(TENX_DIR / "matrix.mtx", TENX_DIR / "genes.tsv", TENX_DIR / "barcodes.tsv"),
+    "counts": lambda directory: read_dense(*(directory / name for name in COUNTS_FILES.values())),
+}
+LOGNORM_FROM_COUNTS = {"pbmc": False, "tenx": True, "counts": True}
+
+
+def query_columns(client, sql: str, dataset: str) -> dict[str, np.ndarray]:
+    """Run `sql` with the {dataset:String} parameter; each column as an object array (NULL stays None)."""
+    result = client.query(sql, parameters={"dataset": dataset})
+    return {
+        name: np.array(values, dtype=object)
+        for name, values in zip(result.column_names, result.result_columns, strict=True)
+    }
 
 
 @pytest.fixture(scope="session")
@@ -135,3 +161,12 @@ def pbmc_dense():
         PBMC_DIR / "pbmc.barcodes.tsv",
         PBMC_DIR / "pbmc.meta.txt",
     )
+
+
+@pytest.fixture(scope="module", params=list(STUDY_READERS))
+def loaded_study(request, built_store, counts_study_dir) -> tuple[str, DenseStudy, np.ndarray]:
+    """(dataset, its dense numpy study, lognorm genes × cells) for each dataset of `built_store`."""
+    dataset = request.param
+    dense = STUDY_READERS[dataset](counts_study_dir)
+    lognorm = dense.lognorm() if LOGNORM_FROM_COUNTS[dataset] else dense.matrix
+    return dataset, dense, lognorm

@@ -7,40 +7,16 @@ metadata, genes zero in a group or everywhere, a cell with no counts).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
-
 import numpy as np
-import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import stats
 
-from tests.conftest import COUNTS_FILES, PBMC_DIR, TENX_DIR
-from tests.oracle import DenseStudy, read_dense
+from tests.conftest import STUDY_READERS, query_columns
+from tests.oracle import DenseStudy
 
 RTOL = 1e-6
 # lognorm values are O(0.1–10); 1e-12 only absorbs float noise around an exact 0 (e.g. a variance of 0).
 ATOL = 1e-12
-
-STUDIES: dict[str, Callable[[Path], DenseStudy]] = {
-    "pbmc": lambda _: read_dense(
-        PBMC_DIR / "gene_sorted-pbmc.matrix.mtx",
-        PBMC_DIR / "pbmc.genes.tsv",
-        PBMC_DIR / "pbmc.barcodes.tsv",
-        PBMC_DIR / "pbmc.meta.txt",
-    ),
-    "tenx": lambda _: read_dense(TENX_DIR / "matrix.mtx", TENX_DIR / "genes.tsv", TENX_DIR / "barcodes.tsv"),
-    "counts": lambda directory: read_dense(*(directory / name for name in COUNTS_FILES.values())),
-}
-LOGNORM_FROM_COUNTS = {"pbmc": False, "tenx": True, "counts": True}
-
-
-def _columns(client, sql: str, dataset: str) -> dict[str, np.ndarray]:
-    result = client.query(sql, parameters={"dataset": dataset})
-    return {
-        name: np.array(values, dtype=object)
-        for name, values in zip(result.column_names, result.result_columns, strict=True)
-    }
 
 
 def _floats(values: np.ndarray) -> np.ndarray:
@@ -52,15 +28,6 @@ def _assert_close(actual: np.ndarray, expected: np.ndarray, what: str) -> None:
     actual = _floats(actual)
     assert_array_equal(np.isnan(actual), np.isnan(expected), err_msg=f"{what}: NULL pattern")
     assert_allclose(actual, expected, rtol=RTOL, atol=ATOL, equal_nan=True, err_msg=what)
-
-
-@pytest.fixture(scope="module", params=list(STUDIES))
-def study(request, built_store, counts_study_dir) -> tuple[str, DenseStudy, np.ndarray]:
-    """(dataset, dense study, lognorm genes × cells) for each loaded dataset."""
-    dataset = request.param
-    dense = STUDIES[dataset](counts_study_dir)
-    lognorm = dense.lognorm() if LOGNORM_FROM_COUNTS[dataset] else dense.matrix
-    return dataset, dense, lognorm
 
 
 GENE_STATS_SQL = """
@@ -161,9 +128,9 @@ def _row_keys(dense: DenseStudy) -> tuple[np.ndarray, np.ndarray]:
     return np.repeat(groups, n_genes), np.tile(np.arange(n_genes), len(groups))
 
 
-def test_gene_stats_match_numpy_on_every_row(engine_client, study) -> None:
-    dataset, dense, lognorm = study
-    actual = _columns(engine_client, GENE_STATS_SQL, dataset)
+def test_gene_stats_match_numpy_on_every_row(engine_client, loaded_study) -> None:
+    dataset, dense, lognorm = loaded_study
+    actual = query_columns(engine_client, GENE_STATS_SQL, dataset)
     cell_types, gene_idx = _row_keys(dense)
     assert_array_equal(actual["cell_type"], cell_types)
     assert_array_equal(actual["gene_idx"].astype(np.int64), gene_idx)
@@ -174,9 +141,9 @@ def test_gene_stats_match_numpy_on_every_row(engine_client, study) -> None:
         _assert_close(actual[name], expected[name], f"{dataset}.gene_stats.{name}")
 
 
-def test_marker_genes_match_scipy_welch_on_every_row(engine_client, study) -> None:
-    dataset, dense, lognorm = study
-    actual = _columns(engine_client, MARKER_SQL, dataset)
+def test_marker_genes_match_scipy_welch_on_every_row(engine_client, loaded_study) -> None:
+    dataset, dense, lognorm = loaded_study
+    actual = query_columns(engine_client, MARKER_SQL, dataset)
     cell_types, gene_idx = _row_keys(dense)
     assert_array_equal(actual["cell_type"], cell_types)
     assert_array_equal(actual["gene_idx"].astype(np.int64), gene_idx)
@@ -198,7 +165,7 @@ def test_marker_genes_match_scipy_welch_on_every_row(engine_client, study) -> No
 
 def test_counts_study_holds_the_edge_cases(counts_study_dir) -> None:
     """The comparisons above are only as strong as their data: make sure the hard cases are in it."""
-    dense = STUDIES["counts"](counts_study_dir)
+    dense = STUDY_READERS["counts"](counts_study_dir)
     lognorm = dense.lognorm()
     sizes = {t: int((dense.cell_types == t).sum()) for t in _groups(dense)}
     assert sizes["Megakaryocyte"] == 1 and sizes["unannotated"] == 8
