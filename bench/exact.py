@@ -99,6 +99,7 @@ class Comparison:
     n_wrong: int
     max_rel_err: float | None
     n_missing: int
+    max_abs_err: float | None = None
 
     @property
     def exact(self) -> bool:
@@ -108,6 +109,7 @@ class Comparison:
         return {
             "exact": self.exact,
             "max_rel_err": self.max_rel_err,
+            "max_abs_err": self.max_abs_err,
             "n_compared": self.n,
             "n_not_exact": self.n_wrong,
             "n_missing": self.n_missing,
@@ -119,6 +121,7 @@ def compare(answers: Sequence[float | None], exact: Sequence[float | None], rtol
     if len(answers) != len(exact):
         raise ValueError(f"{len(answers)} answers for {len(exact)} exact values")
     errors: list[float] = []
+    absolute: list[float] = []
     missing = 0
     for got, want in zip(answers, exact, strict=True):
         got_ok = got is not None and math.isfinite(got)
@@ -128,19 +131,24 @@ def compare(answers: Sequence[float | None], exact: Sequence[float | None], rtol
         if got_ok != want_ok:
             missing += 1
             continue
-        errors.append(abs(got - want) / max(abs(want), ERROR_FLOOR))
+        absolute.append(abs(got - want))
+        errors.append(absolute[-1] / max(abs(want), ERROR_FLOOR))
     wrong = sum(err > rtol for err in errors)
-    return Comparison(len(answers), wrong, max(errors) if errors else None, missing)
+    return Comparison(
+        len(answers), wrong, max(errors) if errors else None, missing, max(absolute) if absolute else None
+    )
 
 
 def merge(comparisons: Iterable[Comparison]) -> Comparison:
     items = list(comparisons)
     errs = [c.max_rel_err for c in items if c.max_rel_err is not None]
+    absolute = [c.max_abs_err for c in items if c.max_abs_err is not None]
     return Comparison(
         sum(c.n for c in items),
         sum(c.n_wrong for c in items),
         max(errs) if errs else None,
         sum(c.n_missing for c in items),
+        max(absolute) if absolute else None,
     )
 
 

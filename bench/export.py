@@ -24,29 +24,46 @@ MANIFEST_SQL = """
     ORDER BY finished_at DESC
     LIMIT 1
 """
-# In the table's own sort order, so the engine streams parts in order instead of sorting.
+# One block of genes at a time (bounded memory at 170M rows), in the table's own sort order.
 EXPRESSION_SQL = """
     SELECT gene, cell, cell_type, lognorm
     FROM marts.expression
-    WHERE dataset = {dataset:String}
+    WHERE dataset = {dataset:String} AND gene IN {genes:Array(String)}
     ORDER BY gene, cell_type, cell
 """
+GENES_SQL = """
+    SELECT gene, n_cells_expressing FROM marts.genes WHERE dataset = {dataset:String} ORDER BY gene
+"""
+BLOCK_ROWS = 10_000_000
 CELLS_SQL = "SELECT cell, cell_type FROM marts.cells WHERE dataset = {dataset:String} ORDER BY cell"
 
 
-def write_parquet(client, sql: str, parameters: dict[str, Any], path: Path) -> int:
-    """Stream a query's Arrow batches into one Parquet file; the number of rows written."""
+def gene_blocks(client, dataset: str) -> list[list[str]]:
+    """The dataset's genes in sort order, cut into blocks of about BLOCK_ROWS stored values each."""
+    blocks: list[list[str]] = [[]]
+    rows = 0
+    for gene, expressing in client.query(GENES_SQL, parameters={"dataset": dataset}).result_rows:
+        if rows + expressing > BLOCK_ROWS and blocks[-1]:
+            blocks.append([])
+            rows = 0
+        blocks[-1].append(gene)
+        rows += expressing
+    return blocks
+
+
+def write_parquet(client, queries: list[tuple[str, dict[str, Any]]], path: Path) -> int:
+    """Stream the queries' Arrow batches, in order, into one Parquet file; the number of rows written."""
     rows = 0
     writer: pq.ParquetWriter | None = None
     try:
-        with client.query_arrow_stream(sql, parameters=parameters, use_strings=True) as stream:
-            for batch in stream:
-                if writer is None:
-                    writer = pq.ParquetWriter(path, batch.schema, compression="zstd")
-                writer.write_table(
-                    pa.Table.from_batches([batch]) if isinstance(batch, pa.RecordBatch) else batch
-                )
-                rows += batch.num_rows
+        for sql, parameters in queries:
+            with client.query_arrow_stream(sql, parameters=parameters, use_strings=True) as stream:
+                for batch in stream:
+                    table = pa.Table.from_batches([batch]) if isinstance(batch, pa.RecordBatch) else batch
+                    if writer is None:
+                        writer = pq.ParquetWriter(path, table.schema, compression="zstd")
+                    writer.write_table(table.cast(writer.schema))
+                    rows += table.num_rows
     finally:
         if writer is not None:
             writer.close()
@@ -64,10 +81,12 @@ def run(context: PeerContext) -> dict[str, Any]:
         result: dict[str, Any] = {"manifest": dict(manifest)}
         if context.expression_parquet is not None and context.cells_parquet is not None:
             with stopwatch() as watch:
-                result["expression_rows"] = write_parquet(
-                    client, EXPRESSION_SQL, parameters, context.expression_parquet
-                )
-                result["cells_rows"] = write_parquet(client, CELLS_SQL, parameters, context.cells_parquet)
+                blocks = [
+                    (EXPRESSION_SQL, {**parameters, "genes": genes})
+                    for genes in gene_blocks(client, context.dataset)
+                ]
+                result["expression_rows"] = write_parquet(client, blocks, context.expression_parquet)
+                result["cells_rows"] = write_parquet(client, [(CELLS_SQL, parameters)], context.cells_parquet)
             result["export_s"] = round(watch.seconds, 3)
     finally:
         client.close()

@@ -130,7 +130,8 @@ def render_markdown(results: dict[str, Any]) -> str:
         value = f"{_num(goal['value'], 2)} {goal['unit']}" if goal["value"] is not None else "—"
         by = goal.get("ratio_to_target")
         by_text = f"{by:.2f}× target" if by is not None else "—"
-        goal_rows.append((goal["label"], value, met, by_text, goal.get("why", "")))
+        why = goal.get("why", "") + (f" (evidence: {goal['evidence']})" if goal.get("evidence") else "")
+        goal_rows.append((goal["label"], value, met, by_text, why))
     lines += _table(
         ("goal", "measured", "status", "value / target", "likely cause and fix, if missed"), goal_rows
     )
@@ -147,10 +148,12 @@ def render_markdown(results: dict[str, Any]) -> str:
                         question,
                         _num(check["exact"]),
                         _num(check.get("max_rel_err"), 3),
+                        _num(check.get("max_abs_err"), 3),
                         f"{wrong} / {check.get('n_compared')}",
                     )
                 )
-    lines += _table(("contender", "question", "exact", "max rel. error", "not exact / compared"), exact_rows)
+    header = ("contender", "question", "exact", "max rel. error", "max abs. error", "not exact / compared")
+    lines += _table(header, exact_rows)
     lines += ["", "## Queries over HTTP (genostream gateway, keep-alive session)", ""]
     query_rows = []
     for question in QUESTIONS:
