@@ -1,0 +1,69 @@
+"""Per-dataset incremental builds stay exact: a reloaded dataset is recomputed, a dropped one disappears, and
+the other datasets' expression partitions are left untouched."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.testing import assert_allclose
+
+from tests.conftest import STUDY_READERS, TENX_DIR, query_columns, run_dbt
+
+PROBE = "reload_probe"
+PARTS_SQL = """
+    SELECT dataset, groupArraySorted(100)(name) FROM (
+        SELECT DISTINCT p.name, e.dataset FROM system.parts AS p
+        INNER JOIN (SELECT DISTINCT _partition_id AS partition_id, dataset FROM marts.expression) AS e
+            ON p.partition_id = e.partition_id
+        WHERE p.active AND p.database = 'marts' AND p.table = 'expression'
+    ) GROUP BY dataset
+"""
+
+
+def _parts(client) -> dict[str, list[str]]:
+    return dict(client.query(PARTS_SQL).result_rows)
+
+
+def _probe_stats(client) -> dict[str, np.ndarray]:
+    sql = (
+        "SELECT gene, n_expressing, sum FROM marts.gene_stats WHERE dataset = {dataset:String}"
+        " AND cell_type = 'unannotated' ORDER BY gene"
+    )
+    return query_columns(client, sql, PROBE)
+
+
+def test_reload_and_drop_rebuild_only_what_changed(built_store, engine_client, counts_study_dir) -> None:
+    from loader.api import drop_dataset, load_dataset
+
+    client = engine_client
+    before = _parts(client)
+    load_dataset(client, counts_study_dir, dataset=PROBE)
+    run_dbt("run")
+    first = _probe_stats(client)
+    assert len(first["gene"]) == 120
+
+    load_dataset(client, TENX_DIR, dataset=PROBE)  # same name, different study: a new current load
+    run_dbt("run")
+    tenx = STUDY_READERS["tenx"](counts_study_dir)
+    expected = tenx.lognorm()
+    rows = query_columns(
+        client,
+        "SELECT count() AS n, sum(lognorm) AS total, uniqExact(load_id) AS loads FROM marts.expression"
+        " WHERE dataset = {dataset:String}",
+        PROBE,
+    )
+    assert rows["n"][0] == np.count_nonzero(tenx.matrix)
+    assert_allclose(rows["total"][0], expected.sum(), rtol=1e-9)
+    assert rows["loads"][0] == 1
+    assert len(_probe_stats(client)["gene"]) == len(tenx.genes)
+
+    after_reload = _parts(client)
+    for dataset, parts in before.items():
+        assert after_reload[dataset] == parts, f"{dataset} was rebuilt although its load did not change"
+
+    drop_dataset(client, PROBE)
+    run_dbt("run")
+    assert PROBE not in _parts(client)
+    for table in ("expression", "gene_stats", "cells", "pseudobulk"):
+        count = client.query(f"SELECT count() FROM marts.{table} WHERE dataset = '{PROBE}'").result_rows[0][0]
+        assert count == 0, table
+    assert _parts(client) == before
