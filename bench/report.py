@@ -210,11 +210,12 @@ def render_markdown(results: dict[str, Any]) -> str:
 def render_chart(results: dict[str, Any], path: Path) -> None:
     """Two panels: p50 latency per question and contender (log scale), and ingest times."""
     import matplotlib
+    import matplotlib.ticker
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5.5))
     contenders = _contenders(results)
     questions = ("correlation", "variability")
     width = 0.8 / len(contenders)
@@ -226,7 +227,7 @@ def render_chart(results: dict[str, Any], path: Path) -> None:
     left.set_yscale("log")
     left.set_ylabel("p50 latency (ms, log scale)")
     left.set_title("Per-question latency")
-    left.legend(fontsize=8)
+    left.legend(fontsize=8, loc="upper left", bbox_to_anchor=(0.0, -0.08), ncol=3, frameon=False)
     ingest = results.get("ingest", {})
     bars = {
         "genostream loader": ingest.get("loader_s"),
@@ -236,8 +237,10 @@ def render_chart(results: dict[str, Any], path: Path) -> None:
         "dbt build": results.get("dbt_build_s"),
     }
     shown = {k: v for k, v in bars.items() if v is not None}
-    right.barh(list(shown), list(shown.values()), color="tab:gray")
+    drawn = right.barh(list(shown), list(shown.values()), color="tab:gray")
+    right.bar_label(drawn, fmt="%.1f s", padding=3, fontsize=8)
     right.set_xscale("log")
+    right.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     right.set_xlabel("seconds (log scale)")
     right.set_title("Ingest and build")
     fig.suptitle(f"genostream benchmark — preset {results.get('preset')}")
