@@ -114,8 +114,9 @@ def test_docs_generate_documents_every_column(built_store) -> None:
     manifest = json.loads((target / "manifest.json").read_text())
     assert manifest["docs"]["doc.genostream.__overview__"]["block_contents"].strip()
     checked = 0
-    for unique_id, entry in catalog["nodes"].items():
-        node = manifest["nodes"][unique_id]
+    documented_nodes = {**manifest["nodes"], **manifest["sources"]}
+    for unique_id, entry in {**catalog["nodes"], **catalog["sources"]}.items():
+        node = documented_nodes[unique_id]
         assert node["description"].strip(), f"{unique_id} has no description"
         documented = {name.lower(): col["description"].strip() for name, col in node["columns"].items()}
         for column in entry["columns"]:
@@ -125,7 +126,10 @@ def test_docs_generate_documents_every_column(built_store) -> None:
     assert {
         f"model.genostream.{m}" for m in ("expression", "gene_stats", "marker_genes", "pseudobulk")
     } <= models
-    assert checked > 60
+    assert {
+        f"source.genostream.raw.{t}" for t in ("loads", "matrix", "genes", "barcodes", "metadata")
+    } <= set(catalog["sources"])
+    assert checked > 100
 
 
 def test_parse_raises_no_warnings() -> None:
