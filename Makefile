@@ -40,8 +40,10 @@ run: install
 	$(DBT) build $(DBT_ARGS); \
 	exec $(BIN)/python -m gateway --host 0.0.0.0 --port $(PORT) --threads $(THREADS)
 
-## test: the whole default suite (what CI runs).
+## test: lint, then the whole default suite (what CI runs).
 test: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -q -m "not slow"
 
 test-all: install
