@@ -18,7 +18,7 @@ from bench.measure import percentiles_ms, run_child
 from bench.runner import CHECKS, HTTP_QUESTIONS
 from bench.study import StudyFiles, make_unique, read_study
 from bench.workload import make_workload
-from tests.conftest import PBMC_DIR
+from tests.helpers.paths import PBMC_DIR, REPO
 
 
 @pytest.fixture(scope="module")
@@ -181,7 +181,7 @@ def test_bench_end_to_end_on_a_tiny_study(tmp_path: Path):
     child = run_child(
         [sys.executable, "-m", "bench", "--preset", "tiny", "--no-peers", "--out", str(out)],
         log=tmp_path / "bench.log",
-        cwd=Path(__file__).resolve().parents[1],
+        cwd=REPO,
     )
     assert child.returncode == 0, child.tail(5)
     results = json.loads((out / "results.json").read_text())

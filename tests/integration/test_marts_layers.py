@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.testing import assert_allclose, assert_array_equal
 
-from tests.conftest import LOGNORM_FROM_COUNTS, query_columns
+from tests.helpers.studies import LOGNORM_FROM_COUNTS, query_columns
 
 RTOL = 1e-6
 ATOL = 1e-12

@@ -10,7 +10,7 @@ import pytest
 from loader.api import load_dataset
 from loader.errors import LoaderError
 from loader.synth import CELL_TYPES, PRESETS, SynthSpec, gene_symbols, write_study
-from tests.oracle import read_dense
+from tests.helpers.oracle import read_dense
 
 SPEC = SynthSpec(cells=600, genes=300, nnz=50_000, seed=5)
 

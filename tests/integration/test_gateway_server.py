@@ -20,7 +20,7 @@ import requests
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from tests.conftest import REPO
+from tests.helpers.paths import REPO
 
 TREG = "CD4%2B%2FCD25%20T%20Reg"
 REQUESTS = [

@@ -11,8 +11,8 @@ import numpy as np
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import stats
 
-from tests.conftest import STUDY_READERS, query_columns
-from tests.oracle import DenseStudy
+from tests.helpers.oracle import DenseStudy
+from tests.helpers.studies import STUDY_READERS, query_columns
 
 RTOL = 1e-6
 # lognorm values are O(0.1–10); 1e-12 only absorbs float noise around an exact 0 (e.g. a variance of 0).

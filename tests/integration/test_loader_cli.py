@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.loader_inputs import ScpStudy, big_matrix, write_lines
+from tests.helpers.loader_inputs import ScpStudy, big_matrix, write_lines
+from tests.helpers.paths import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 INSPECT = (
     "import json, sys; from genostream.engine import open_chdb; from loader import manifest;"
     " c = open_chdb(sys.argv[1]);"

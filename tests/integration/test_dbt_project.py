@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.conftest import REPO, run_dbt
+from tests.helpers.dbt import run_dbt
+from tests.helpers.paths import REPO
 
 PROBE = "stale_probe"
 LOAD_COLUMNS = [

@@ -12,8 +12,8 @@ import pytest
 
 from genostream.engine import open_chdb, store_locked_by_other_process
 from genostream.errors import StoreLockedError
+from tests.helpers.paths import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 HOLD = (
     "import sys, time; from genostream.engine import open_chdb; c = open_chdb(sys.argv[1]);"

@@ -16,9 +16,9 @@ from loader import manifest
 from loader.api import drop_dataset, list_datasets, load_dataset
 from loader.errors import DetectError, InputError, LoaderError, UnknownDatasetError
 from loader.features import make_unique
-from tests.conftest import PBMC_DIR, TENX_DIR
-from tests.loader_inputs import ScpStudy, tenx_v3_study, write_lines
-from tests.oracle import read_dense
+from tests.helpers.loader_inputs import ScpStudy, tenx_v3_study, write_lines
+from tests.helpers.oracle import read_dense
+from tests.helpers.paths import PBMC_DIR, TENX_DIR
 
 
 def matrix_of(client, dataset: str, load_id: str, shape: tuple[int, int]) -> np.ndarray:

@@ -6,7 +6,9 @@ from __future__ import annotations
 import numpy as np
 from numpy.testing import assert_allclose
 
-from tests.conftest import STUDY_READERS, TENX_DIR, query_columns, run_dbt
+from tests.helpers.dbt import run_dbt
+from tests.helpers.paths import TENX_DIR
+from tests.helpers.studies import STUDY_READERS, query_columns
 
 PROBE = "reload_probe"
 PARTS_SQL = """

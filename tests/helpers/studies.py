@@ -1,0 +1,84 @@
+"""Test studies: the small synthetic count study with the marts' edge cases, and how numpy reads each study
+the integration store holds."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import scipy.io
+import scipy.sparse
+
+from tests.helpers.oracle import DenseStudy, read_dense
+from tests.helpers.paths import PBMC_DIR, TENX_DIR
+
+COUNTS_FILES = {
+    "matrix": "counts.matrix.mtx",
+    "genes": "counts.genes.tsv",
+    "barcodes": "counts.barcodes.tsv",
+    "metadata": "counts.meta.txt",
+}
+
+
+def write_counts_study(directory: Path, *, seed: int = 7) -> Path:
+    """A small integer-count study in Single Cell Portal layout with the edge cases the marts must survive.
+
+    Cell types of 30, 24, 16 and 1 cell(s), 8 cells without a metadata row (`unannotated`), one cell with no
+    counts at all, metadata rows for barcodes absent from the matrix, a gene zero in a whole cell type, a gene
+    zero everywhere, a gene in every cell and a duplicated symbol (made unique by the loader).
+    """
+    rng = np.random.default_rng(seed)
+    sizes = {"T cell": 30, "B cell": 24, "NK cell": 16, "Megakaryocyte": 1}
+    cell_types = [t for t, n in sizes.items() for _ in range(n)] + [""] * 8
+    n_genes, n_cells = 120, len(cell_types)
+    rates = rng.gamma(0.6, 2.0, size=(n_genes, 1)) * rng.uniform(0.5, 2.0, size=(1, n_cells))
+    counts = rng.poisson(rates).astype(np.int64)
+    counts[5, [j for j, t in enumerate(cell_types) if t == "B cell"]] = 0
+    counts[6, :] = 0
+    counts[7, :] = rng.integers(1, 9, size=n_cells)
+    counts[:, 40] = 0
+    symbols = [f"GENE{i}" for i in range(n_genes)]
+    symbols[9] = symbols[8]
+    barcodes = [f"CELL{j:03d}-1" for j in range(n_cells)]
+    directory.mkdir(parents=True, exist_ok=True)
+    matrix = scipy.sparse.coo_matrix(counts)
+    scipy.io.mmwrite(str(directory / COUNTS_FILES["matrix"]), matrix, field="integer")
+    genes = "".join(f"ENSG{i:05d}\t{s}\n" for i, s in enumerate(symbols))
+    (directory / COUNTS_FILES["genes"]).write_text(genes)
+    (directory / COUNTS_FILES["barcodes"]).write_text("".join(f"{b}\n" for b in barcodes))
+    rows = ["NAME\tCluster\tSubject\tn_counts", "TYPE\tgroup\tgroup\tnumeric"]
+    for j, (barcode, cell_type) in enumerate(zip(barcodes, cell_types, strict=True)):
+        if cell_type:
+            rows.append(f"{barcode}\t{cell_type}\tdonor{j % 3}\t{counts[:, j].sum()}")
+    rows += [f"GHOST{k}-1\tT cell\tdonor0\t0" for k in range(3)]
+    (directory / COUNTS_FILES["metadata"]).write_text("\n".join(rows) + "\n")
+    return directory
+
+
+def read_pbmc() -> DenseStudy:
+    """The pbmc study as numpy sees it (values are already log-normalised: lognorm = value)."""
+    return read_dense(
+        PBMC_DIR / "gene_sorted-pbmc.matrix.mtx",
+        PBMC_DIR / "pbmc.genes.tsv",
+        PBMC_DIR / "pbmc.barcodes.tsv",
+        PBMC_DIR / "pbmc.meta.txt",
+    )
+
+
+# How numpy reads each dataset of `built_store`, and whether its lognorm is computed from counts.
+STUDY_READERS: dict[str, Callable[[Path], DenseStudy]] = {
+    "pbmc": lambda _: read_pbmc(),
+    "tenx": lambda _: read_dense(TENX_DIR / "matrix.mtx", TENX_DIR / "genes.tsv", TENX_DIR / "barcodes.tsv"),
+    "counts": lambda directory: read_dense(*(directory / name for name in COUNTS_FILES.values())),
+}
+LOGNORM_FROM_COUNTS = {"pbmc": False, "tenx": True, "counts": True}
+
+
+def query_columns(client, sql: str, dataset: str) -> dict[str, np.ndarray]:
+    """Run `sql` with the {dataset:String} parameter; each column as an object array (NULL stays None)."""
+    result = client.query(sql, parameters={"dataset": dataset})
+    return {
+        name: np.array(values, dtype=object)
+        for name, values in zip(result.column_names, result.result_columns, strict=True)
+    }
