@@ -8,6 +8,7 @@ from pathlib import Path
 
 from bench.presets import PRESETS
 from bench.runner import Run, log
+from genostream.engine import engine_errors
 from genostream.errors import GenostreamError
 
 
@@ -22,8 +23,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     out = args.out or Path("bench_results") / args.preset
     try:
-        results = Run(PRESETS[args.preset], out, study_dir=args.study, peers=not args.no_peers).execute()
-    except (RuntimeError, GenostreamError, OSError) as exc:
+        with engine_errors():
+            results = Run(PRESETS[args.preset], out, study_dir=args.study, peers=not args.no_peers).execute()
+    except (GenostreamError, OSError) as exc:
         print(f"bench: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 import requests
 
+from bench.errors import BenchError
 from bench.measure import percentiles_ms, stopwatch
 
 HEALTH_TIMEOUT_S = 180.0
@@ -25,7 +26,7 @@ REQUEST_TIMEOUT_S = 300.0
 WARMUP_REQUESTS = 3
 
 
-class GatewayError(RuntimeError):
+class GatewayError(BenchError):
     """The gateway did not start, or answered a benchmark request with an error."""
 
 

@@ -20,7 +20,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.errors import BenchError
 from bench.measure import run_child
+from genostream.errors import GenostreamError
 
 REPO = Path(__file__).resolve().parents[1]
 MB = 1 << 20
@@ -81,7 +83,7 @@ def measure_ingest(
     cmd = [sys.executable, "-m", "loader", "load", str(study_dir), "--dataset", dataset, "--no-progress"]
     loader = run_child(cmd, log=work_dir / "loader.log", env=env, cwd=REPO)
     if loader.returncode != 0:
-        raise RuntimeError(f"the loader failed: {loader.tail(2)}")
+        raise BenchError(f"the loader failed: {loader.tail(2)}")
 
     body = _matrix_body(files.matrix, work_dir / "matrix.body.txt")
     engine_store = work_dir / "engine_store"
@@ -89,7 +91,7 @@ def measure_ingest(
     cmd = [sys.executable, "-m", "bench.ingest", "--engine-child", str(body), str(engine_store)]
     engine = run_child(cmd, log=work_dir / "engine.log", env=env, cwd=REPO)
     if engine.returncode != 0:
-        raise RuntimeError(f"the engine's file() ingest failed: {engine.tail(2)}")
+        raise BenchError(f"the engine's file() ingest failed: {engine.tail(2)}")
     engine_result = json.loads(engine.log.read_text().strip().splitlines()[-1])
     body.unlink()
     shutil.rmtree(engine_store, ignore_errors=True)
@@ -152,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     shutil.rmtree(store, ignore_errors=True)
     try:
         result = measure_ingest(study, store=store, dataset="ingest", work_dir=args.out / "work")
-    except (RuntimeError, OSError) as exc:
+    except (GenostreamError, OSError) as exc:
         print(f"bench.ingest: {exc}", file=sys.stderr)
         return 1
     (args.out / "ingest.json").write_text(json.dumps(result, indent=2) + "\n")

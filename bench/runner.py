@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import gateway_client, goals, report
+from bench.errors import BenchError
 from bench.exact import ExactOracle, check_coexpression, check_correlation, check_variability
 from bench.machine import machine_info
 from bench.measure import run_child
@@ -32,10 +33,6 @@ CHECKS = {
     "variability": check_variability,
     "coexpression": check_coexpression,
 }
-
-
-class BenchError(RuntimeError):
-    """A stage the rest depends on failed (the study, the load, the build); the message says which."""
 
 
 def log(message: str) -> None:

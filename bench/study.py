@@ -17,11 +17,13 @@ import pyarrow.csv as pacsv
 import scipy.io
 import scipy.sparse as sp
 
+from bench.errors import BenchError
+
 UNANNOTATED = "unannotated"
 LOGNORM_TARGET_SUM = 1e4
 
 
-class StudyError(ValueError):
+class StudyError(BenchError):
     """The study directory does not hold the files the benchmark needs."""
 
 

@@ -10,8 +10,9 @@ from types import FrameType
 
 from waitress import create_server
 
-from gateway.app import EXTENSION, create_app
+from gateway.app import create_app
 from gateway.errors import ApiError
+from gateway.state import get_gateway
 from genostream.errors import GenostreamError
 
 log = logging.getLogger("gateway")
@@ -38,10 +39,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     try:
         app = create_app()
-        state = app.extensions[EXTENSION]
+        state = get_gateway(app)
         # Open the store now: a store held by another process must stop us here, not at the first request.
         state.pool.main()
-    except (GenostreamError, ValueError) as exc:
+    except GenostreamError as exc:
         message = exc.message if isinstance(exc, ApiError) else str(exc)
         print(f"gateway: {message}", file=sys.stderr)
         return 1

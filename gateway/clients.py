@@ -7,7 +7,6 @@ threads never share one. Clients on the same chDB path share the process's one e
 from __future__ import annotations
 
 import contextlib
-import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,25 +18,7 @@ from clickhouse_connect.driver.exceptions import ClickHouseError, DatabaseError,
 from gateway.config import GatewayConfig
 from gateway.errors import ApiError, BadRequest, InternalError, QueryTimeout, Unavailable
 from genostream.engine import get_client
-
-TIMEOUT_EXCEEDED = 159
-TOO_MANY_ROWS_OR_BYTES = 396
-MEMORY_LIMIT_EXCEEDED = 241
-UNKNOWN_TABLE = 60
-UNKNOWN_DATABASE = 81
-
-_PREFIX = re.compile(r"^(Code: \d+\. )?(DB::Exception: )+(Code: \d+\. DB::Exception: )?")
-_TRAILER = re.compile(r"\s*\((version [^)]*|[A-Z][A-Z0-9_]+)\)\.?\s*$")
-
-
-def clickhouse_message(exc: BaseException) -> str:
-    """The engine's explanation, one line, without codes, version trailer or query echo."""
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    text = _PREFIX.sub("", text)
-    for _ in range(3):
-        text = _TRAILER.sub("", text)
-    text = re.sub(r"\s*In scope .*$", "", text)
-    return text.rstrip(" .:") or type(exc).__name__
+from genostream.errors import EngineError
 
 
 class ClientPool:
@@ -72,7 +53,7 @@ class ClientPool:
         try:
             client = get_client(self.config.engine, settings=self._settings(purpose))
         except ClickHouseError as exc:
-            raise Unavailable(f"cannot open the engine: {clickhouse_message(exc)}") from None
+            raise Unavailable(f"cannot open the engine: {EngineError.from_clickhouse(exc)}") from None
         if purpose == "sql":
             client.database = "marts"
         with self._lock:
@@ -123,20 +104,20 @@ class ClientPool:
         self._local = threading.local()
 
 
-def translate(exc: BaseException, *, user_sql: bool = False, timeout_s: float | None = None) -> ApiError:
-    """Map an engine failure to the API error a client should see."""
-    code = getattr(exc, "code", None)
-    message = clickhouse_message(exc)
-    if code == TIMEOUT_EXCEEDED or "Timeout exceeded" in message:
+def translate(exc: ClickHouseError, *, user_sql: bool = False, timeout_s: float | None = None) -> ApiError:
+    """Map an engine failure to the API error a client should see (by ClickHouse's error name)."""
+    error = EngineError.from_clickhouse(exc)
+    message = error.message
+    if error.is_one_of("TIMEOUT_EXCEEDED"):
         limit = f" of {timeout_s:g} s" if timeout_s else ""
         return QueryTimeout(f"the query exceeded the time limit{limit}; narrow it down or aggregate more")
     if isinstance(exc, OperationalError):
         return Unavailable(f"the engine cannot be reached: {message}")
-    if user_sql and code in (TOO_MANY_ROWS_OR_BYTES, MEMORY_LIMIT_EXCEEDED):
+    if user_sql and error.is_one_of("TOO_MANY_ROWS_OR_BYTES", "MEMORY_LIMIT_EXCEEDED"):
         return BadRequest(f"the query result is too large ({message}); add a LIMIT or aggregate")
     if user_sql and isinstance(exc, DatabaseError):
-        return BadRequest(f"query failed: {message}", code=code)
-    if code in (UNKNOWN_TABLE, UNKNOWN_DATABASE):
+        return BadRequest(f"query failed: {message}", code=error.code)
+    if error.is_one_of("UNKNOWN_TABLE", "UNKNOWN_DATABASE"):
         return Unavailable(f"the marts are not built in this store ({message}); run `make dbt-build`")
     return InternalError(f"an internal query failed: {message}")
 

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from genostream.config import EngineSettings
+from genostream.errors import ConfigurationError
 
 ENV_PREFIX = "GENOSTREAM_GATEWAY_"
 
@@ -43,4 +44,4 @@ class GatewayConfig(BaseModel):
         except ValidationError as exc:
             first = exc.errors()[0]
             field = ".".join(str(part) for part in first["loc"])
-            raise ValueError(f"gateway setting {field}: {first['msg']}") from None
+            raise ConfigurationError(f"gateway setting {field}: {first['msg']}") from None

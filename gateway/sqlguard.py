@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import ClickHouseError
 
-from gateway.clients import clickhouse_message
 from gateway.errors import BadRequest
+from genostream.errors import EngineError
 
 SAFE_TABLE_FUNCTIONS = frozenset(
     {"numbers", "numbers_mt", "zeros", "zeros_mt", "generate_series", "generateseries", "values", "null"}
@@ -129,6 +129,6 @@ def admit(client: Client, query: str, *, table_functions: frozenset[str] = froze
         canonical = client.query("SELECT formatQuery({q:String})", parameters={"q": query}).result_rows[0][0]
         lines = [row[0] for row in client.query(f"EXPLAIN AST {canonical}").result_rows]
     except ClickHouseError as exc:
-        raise _refuse(clickhouse_message(exc)) from None
+        raise _refuse(EngineError.from_clickhouse(exc).message) from None
     check_tree(parse_ast_dump(lines), canonical, forbidden)
     return AdmittedQuery(canonical)

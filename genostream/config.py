@@ -8,6 +8,8 @@ from pathlib import Path
 
 from dotenv import find_dotenv, load_dotenv
 
+from genostream.errors import ConfigurationError
+
 DEFAULT_CHDB_PATH = ".genostream/chdb"
 TARGETS = ("embedded", "server")
 
@@ -48,13 +50,13 @@ class EngineSettings:
             environ = dict(os.environ)
         target = environ.get("GENOSTREAM_TARGET", "embedded").strip().lower() or "embedded"
         if target not in TARGETS:
-            raise ValueError(f"GENOSTREAM_TARGET must be one of {', '.join(TARGETS)}, not {target!r}")
+            raise ConfigurationError(f"GENOSTREAM_TARGET must be one of {', '.join(TARGETS)}, not {target!r}")
         secure = _env_bool(environ.get("CLICKHOUSE_SECURE"))
         port_text = environ.get("CLICKHOUSE_PORT") or ("8443" if secure else "8123")
         try:
             port = int(port_text)
         except ValueError:
-            raise ValueError(f"CLICKHOUSE_PORT must be a number, not {port_text!r}") from None
+            raise ConfigurationError(f"CLICKHOUSE_PORT must be a number, not {port_text!r}") from None
         return cls(
             target=target,
             chdb_path=environ.get("GENOSTREAM_CHDB_PATH") or DEFAULT_CHDB_PATH,

@@ -10,6 +10,8 @@ import errno
 import fcntl
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,7 @@ from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import ClickHouseError
 
 from genostream.config import EngineSettings
-from genostream.errors import StoreLockedError, StoreUnavailableError
+from genostream.errors import EngineError, StoreLockedError, StoreUnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -85,3 +87,12 @@ def get_client(engine: EngineSettings | None = None, *, settings: dict[str, Any]
     if engine.embedded:
         return open_chdb(engine.chdb_path, settings=settings)
     return open_server(engine, settings=settings)
+
+
+@contextmanager
+def engine_errors() -> Iterator[None]:
+    """Re-raise the driver's exceptions from the block as EngineError (ClickHouse's code and name kept)."""
+    try:
+        yield
+    except ClickHouseError as exc:
+        raise EngineError.from_clickhouse(exc) from exc

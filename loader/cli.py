@@ -8,9 +8,9 @@ import logging
 import sys
 from pathlib import Path
 
-from clickhouse_connect.driver.exceptions import ClickHouseError
-
-from genostream.errors import GenostreamError
+from genostream.engine import engine_errors
+from genostream.errors import EngineError, GenostreamError
+from loader.errors import LoadInterruptedError
 
 EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130
@@ -136,17 +136,18 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        COMMANDS[args.command](args)
+        with engine_errors():
+            COMMANDS[args.command](args)
+    except EngineError as exc:
+        print(f"error: the engine refused: {exc}", file=sys.stderr)
+        return EXIT_ERROR
     except GenostreamError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return EXIT_INTERRUPTED if "interrupted" in type(exc).__name__.lower() else EXIT_ERROR
+        return EXIT_INTERRUPTED if isinstance(exc, LoadInterruptedError) else EXIT_ERROR
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except ClickHouseError as exc:
-        print(f"error: the engine refused: {str(exc).strip().splitlines()[0]}", file=sys.stderr)
-        return EXIT_ERROR
-    except (OSError, ValueError) as exc:
+    except OSError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     return 0

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Blueprint
 
 from gateway.api import endpoint
-from gateway.app import gateway
 from gateway.correlation import correlate
 from gateway.models import (
     GeneCorrelationRequest,
@@ -14,6 +13,7 @@ from gateway.models import (
     GeneVariabilityRequest,
     GeneVariabilityResponse,
 )
+from gateway.state import get_gateway
 
 bp = Blueprint("analysis", __name__)
 
@@ -31,7 +31,7 @@ bp = Blueprint("analysis", __name__)
     response=GeneCorrelationResponse,
 )
 def gene_correlation(body: GeneCorrelationRequest):
-    gw = gateway()
+    gw = get_gateway()
     catalog = gw.catalog.dataset(body.dataset)
     gene_a = catalog.gene(body.gene_a, field_name="gene_a")
     gene_b = catalog.gene(body.gene_b, field_name="gene_b")
@@ -69,7 +69,7 @@ def gene_correlation(body: GeneCorrelationRequest):
     response=GeneVariabilityResponse,
 )
 def gene_variability(body: GeneVariabilityRequest):
-    gw = gateway()
+    gw = get_gateway()
     catalog = gw.catalog.dataset(body.dataset)
     cell_type = catalog.cell_type(body.cell_type)
     rows = gw.pool.fetch(

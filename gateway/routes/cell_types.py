@@ -6,8 +6,8 @@ import numpy as np
 from flask import Blueprint
 
 from gateway.api import endpoint
-from gateway.app import gateway
 from gateway.models import MarkerItem, MarkersQuery, MarkersResponse
+from gateway.state import get_gateway
 from gateway.stats import benjamini_hochberg, welch_p_values
 
 bp = Blueprint("cell_types", __name__)
@@ -30,7 +30,7 @@ def _nullable(value: float) -> float | None:
     path_params={"cell_type": "cell type name, e.g. CD4+/CD25 T Reg (percent-encode '/', spaces)"},
 )
 def markers(cell_type: str, query: MarkersQuery):
-    gw = gateway()
+    gw = get_gateway()
     catalog = gw.catalog.dataset(query.dataset)
     name = catalog.cell_type(cell_type)
     rows = gw.pool.fetch(

@@ -7,8 +7,8 @@ from dataclasses import asdict
 from flask import Blueprint
 
 from gateway.api import endpoint
-from gateway.app import gateway
 from gateway.models import CellTypeCount, CellTypesResponse, DatasetItem, DatasetsResponse
+from gateway.state import get_gateway
 
 bp = Blueprint("datasets", __name__)
 
@@ -23,7 +23,7 @@ bp = Blueprint("datasets", __name__)
     errors=(503, 504),
 )
 def list_datasets():
-    infos = gateway().catalog.datasets().values()
+    infos = get_gateway().catalog.datasets().values()
     return DatasetsResponse(datasets=[DatasetItem(**asdict(info)) for info in infos])
 
 
@@ -37,7 +37,7 @@ def list_datasets():
     path_params={"dataset": "dataset name"},
 )
 def dataset_cell_types(dataset: str):
-    catalog = gateway().catalog.dataset(dataset)
+    catalog = get_gateway().catalog.dataset(dataset)
     return CellTypesResponse(
         dataset=catalog.name,
         cell_types=[CellTypeCount(cell_type=name, n_cells=n) for name, n in catalog.cell_types.items()],

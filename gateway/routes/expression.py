@@ -9,12 +9,12 @@ import pyarrow as pa
 from flask import Blueprint, Response, request
 
 from gateway.api import endpoint
-from gateway.app import gateway
 from gateway.clients import engine_errors
 from gateway.correlation import cell_filter
 from gateway.errors import PayloadTooLarge
 from gateway.formats import MEDIA_TYPES, negotiate, write_batches
 from gateway.models import ExpressionMatrixRequest
+from gateway.state import get_gateway
 
 bp = Blueprint("expression", __name__)
 
@@ -82,7 +82,7 @@ def _batches(blocks: Iterator[Any]) -> Iterator[pa.RecordBatch]:
     errors=(400, 404, 406, 413, 503, 504),
 )
 def expression_matrix(body: ExpressionMatrixRequest):
-    gw = gateway()
+    gw = get_gateway()
     limit = gw.config.max_matrix_genes
     if len(body.gene_names) > limit:
         raise PayloadTooLarge(
@@ -108,7 +108,7 @@ def expression_matrix(body: ExpressionMatrixRequest):
 
 def _stream(sql: str, params: dict[str, Any], fmt: str) -> Iterator[bytes]:
     """Open the engine stream now (so errors still get a status), then encode block by block."""
-    pool = gateway().pool
+    pool = get_gateway().pool
     timeout = pool.config.query_timeout_s
     with engine_errors(timeout_s=timeout):
         stream = pool.stream().query_column_block_stream(sql, parameters=params)

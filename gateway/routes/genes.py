@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Blueprint
 
 from gateway.api import endpoint
-from gateway.app import gateway
 from gateway.coexpression import coexpressed
 from gateway.models import (
     CoexpressionItem,
@@ -18,6 +17,7 @@ from gateway.models import (
     GenesQuery,
     GenesResponse,
 )
+from gateway.state import get_gateway
 
 bp = Blueprint("genes", __name__)
 GENE_PARAM = {"gene": "gene symbol or gene id; may contain '/', '+', spaces (percent-encode them)"}
@@ -33,7 +33,7 @@ GENE_PARAM = {"gene": "gene symbol or gene id; may contain '/', '+', spaces (per
     response=GenesResponse,
 )
 def list_genes(query: GenesQuery):
-    gw = gateway()
+    gw = get_gateway()
     catalog = gw.catalog.dataset(query.dataset)
     rows = gw.pool.fetch(
         "SELECT gene, gene_id, n_cells_expressing FROM marts.genes "
@@ -57,7 +57,7 @@ def list_genes(query: GenesQuery):
     path_params=GENE_PARAM,
 )
 def gene_cell_types(gene: str, query: DatasetQuery):
-    gw = gateway()
+    gw = get_gateway()
     catalog = gw.catalog.dataset(query.dataset)
     symbol = catalog.gene(gene)
     rows = gw.pool.fetch(
@@ -84,7 +84,7 @@ def gene_cell_types(gene: str, query: DatasetQuery):
     path_params=GENE_PARAM,
 )
 def gene_coexpression(gene: str, query: CoexpressionQuery):
-    gw = gateway()
+    gw = get_gateway()
     catalog = gw.catalog.dataset(query.dataset)
     symbol = catalog.gene(gene)
     cell_types = catalog.cell_type_list(query.cell_types)

@@ -6,8 +6,8 @@ from flask import Blueprint, jsonify
 
 import genostream
 from gateway.api import endpoint
-from gateway.app import gateway
 from gateway.models import HealthResponse
+from gateway.state import get_gateway
 from genostream.errors import GenostreamError
 
 bp = Blueprint("health", __name__)
@@ -23,7 +23,7 @@ bp = Blueprint("health", __name__)
     errors=(503,),
 )
 def health():
-    gw = gateway()
+    gw = get_gateway()
     try:
         datasets = sorted(gw.catalog.datasets())
         engine_version = gw.pool.main().server_version

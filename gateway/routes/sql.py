@@ -6,11 +6,11 @@ import pyarrow as pa
 from flask import Blueprint, Response, request
 
 from gateway.api import endpoint
-from gateway.app import gateway
 from gateway.clients import engine_errors
 from gateway.formats import MEDIA_TYPES, negotiate, write_batches
 from gateway.models import SqlRequest, SqlResponse
 from gateway.sqlguard import admit
+from gateway.state import get_gateway
 
 bp = Blueprint("sql", __name__)
 FORMATS = ("json", "csv", "arrow")
@@ -40,7 +40,7 @@ def _arrow_column(values: list) -> pa.Array:
     errors=(400, 406, 413, 503, 504),
 )
 def run_sql(body: SqlRequest):
-    gw = gateway()
+    gw = get_gateway()
     fmt = negotiate(request.accept_mimetypes, FORMATS, body.format)
     table_functions = gw.table_functions()
     timeout = gw.config.sql_timeout_s
