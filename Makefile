@@ -10,13 +10,14 @@ DBT_ARGS := --project-dir dbt_project --profiles-dir .
 DEMO_DIR := data/demo
 EXTERNAL_DIR := data/external
 STAMP := $(VENV)/.installed
+SUPPORTED_PYTHONS := 3.11 3.12 3.13
 PLUGIN_FILES := $(shell find adapters/dbt-chdb -name '*.py' -o -name '*.yml' -o -name 'pyproject.toml' | grep -v '/build/')
 
 # Variables from .env reach dbt and the other tools too.
 -include .env
 export
 
-.PHONY: install run test test-all lint format load demo dbt-build dbt-docs serve bench clean
+.PHONY: install run test test-all lint format check-constraints load demo dbt-build dbt-docs serve bench clean
 
 install: $(STAMP)
 
@@ -56,6 +57,15 @@ lint: install
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+## check-constraints: every pin in constraints.txt resolves to wheels on each supported Python (downloads them).
+check-constraints: install
+	@set -e; target=$$(mktemp -d); trap 'rm -rf "$$target"' EXIT; \
+	for version in $(SUPPORTED_PYTHONS); do \
+	  $(BIN)/python -m pip install --quiet --dry-run --ignore-installed --only-binary=:all: \
+	    --python-version $$version --target "$$target" -r constraints.txt; \
+	  echo "Python $$version: constraints.txt resolves (wheels only)"; \
+	done
 
 load: install
 	$(BIN)/python -m loader load $(or $(DATA),$(EXTERNAL_DIR))
