@@ -19,10 +19,8 @@ from genostream.engine import get_client
 
 MANIFEST_SQL = """
     SELECT value_kind, cell_type_column, n_genes, n_cells, nnz
-    FROM raw.loads FINAL
-    WHERE dataset = {dataset:String} AND status = 'loaded'
-    ORDER BY finished_at DESC
-    LIMIT 1
+    FROM raw.current_loads
+    WHERE dataset = {dataset:String}
 """
 # One block of genes at a time (bounded memory at 170M rows), in the table's own sort order.
 EXPRESSION_SQL = """

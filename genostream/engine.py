@@ -10,6 +10,7 @@ import errno
 import fcntl
 import logging
 import os
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,6 +28,8 @@ log = logging.getLogger(__name__)
 # Paths this process has opened an engine on; chDB's own lock then belongs to us, and probing it again
 # from this process would wrongly look like another process holds it.
 _opened_here: set[str] = set()
+# Clients opened here on the embedded engine: this process holds their store's directory lock.
+_embedded_clients: weakref.WeakSet[Client] = weakref.WeakSet()
 
 
 def store_locked_by_other_process(path: str | os.PathLike[str]) -> bool:
@@ -62,7 +65,13 @@ def open_chdb(path: str | os.PathLike[str], *, settings: dict[str, Any] | None =
             raise StoreLockedError(resolved) from None
         raise StoreUnavailableError(f"cannot open the embedded store at {resolved}: {exc}") from None
     _opened_here.add(resolved)
+    _embedded_clients.add(client)
     return client
+
+
+def is_embedded(client: Client) -> bool:
+    """True for a client from `open_chdb`: its process holds the store alone (no other process can write)."""
+    return client in _embedded_clients
 
 
 def open_server(engine: EngineSettings, *, settings: dict[str, Any] | None = None) -> Client:

@@ -6,25 +6,32 @@ partitions, checks them, then publishes with one manifest insert (see `loader.ma
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import UTC
 from pathlib import Path
 from typing import Any
 
-from loader import __version__, manifest
+from genostream.engine import is_embedded
+from loader import __version__, lease, manifest
 from loader.detect import StudyFiles, detect_study
-from loader.errors import DatasetNameError, InputError, LoadInterruptedError, UnknownDatasetError
+from loader.errors import (
+    DatasetNameError,
+    InputError,
+    LoadConflictError,
+    LoadInterruptedError,
+    UnknownDatasetError,
+)
 from loader.features import Genes, barcodes_table, constant_column, genes_table, read_barcodes, read_genes
 from loader.manifest import LoadRecord, literal
 from loader.metadata import MetadataHeader, MetadataReader, read_metadata_header
 from loader.mtx import MatrixReader, MtxHeader, find_entry_line, read_header
 from loader.pipeline import prefetch
 from loader.progress import LoadProgress
-from loader.schema import ensure_raw_schema
+from loader.schema import CURRENT_LOADS_VIEW, ensure_raw_schema
 from loader.textio import iter_lines, require_file, sha256_of
 
 log = logging.getLogger(__name__)
@@ -211,7 +218,6 @@ def load_dataset(
     )
 
     ensure_raw_schema(client)
-    manifest.garbage_collect(client)
     record = LoadRecord(
         load_id=manifest.new_load_id(),
         dataset=name,
@@ -223,12 +229,17 @@ def load_dataset(
         sample_column=(meta.sample_column or "") if meta else "",
         source_files=_source_files(files, {}),
         loader_version=__version__,
+        owner=lease.OWNER,
     )
-    manifest.write(client, record)
-    log.info("START load %s (%s) from %s", name, record.load_id, files.matrix)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256") as hasher:
-        hashes = {role: hasher.submit(sha256_of, path) for role, path in files.roles()}
+    with (
+        manifest.running(client, record) as heartbeat,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256") as hasher,
+    ):
         try:
+            baseline = _claim(client, record)
+            manifest.garbage_collect(client)
+            log.info("START load %s (%s) from %s", name, record.load_id, files.matrix)
+            hashes = {role: hasher.submit(sha256_of, path) for role, path in files.roles()}
             log.debug("prepared in %.2f s", time.perf_counter() - started)
             client.insert_arrow("raw.genes", genes_table(gene_list, name, record.load_id))
             client.insert_arrow("raw.barcodes", barcodes_table(barcode_list, name, record.load_id))
@@ -254,10 +265,13 @@ def load_dataset(
                 nnz=reader.stats.nnz,
                 n_metadata_cells=meta.rows if meta else 0,
                 source_files=_source_files(files, hashes),
-                finished_at=manifest.now(),
             )
+            heartbeat.stop()  # from here on the publish insert is this row's last version
+            _check_publishable(client, record, baseline)
+            record = replace(record, finished_at=lease.engine_now(client))
             manifest.write(client, record)  # the atomic publish
         except BaseException as exc:
+            heartbeat.stop()  # so that no renewal lands after the `failed` row
             _abandon(client, record, exc)
             if isinstance(exc, KeyboardInterrupt):
                 raise LoadInterruptedError(
@@ -278,6 +292,64 @@ def load_dataset(
         record.value_kind,
         seconds,
     )
+
+
+def _claim(client, record: LoadRecord) -> str | None:
+    """Refuse to run beside an earlier live load of the same dataset; the load readers see now (or None).
+
+    Every load writes its `loading` row before this check, so of two overlapping loads at least one sees the
+    other: the later-started one (greater load_id) gives way, here or at its publish check.
+    """
+    _refuse_if_overtaken(client, record, manifest.all_loads(client, record.dataset))
+    return manifest.current_load_ids(client).get(record.dataset)
+
+
+def _refuse_if_overtaken(client, record: LoadRecord, loads: list[LoadRecord]) -> None:
+    earlier = [r for r in manifest.live_loads(client, loads) if r.load_id < record.load_id]
+    if earlier:
+        other = earlier[0]
+        raise LoadConflictError(
+            f"dataset {record.dataset!r} is already being loaded (load {other.load_id} by {other.owner}, "
+            f"started {other.started_at:%Y-%m-%d %H:%M:%S} UTC): nothing was published — wait for it "
+            f"(a crashed load is cleared once its lease of {lease.LEASE.total_seconds():.0f} s runs out)"
+        )
+
+
+def _check_publishable(client, record: LoadRecord, baseline: str | None) -> None:
+    """Just before publishing: the load still owns its row, no other load of the dataset won meanwhile, and
+    its partitions hold exactly what it wrote (nothing dropped under it)."""
+    loads = manifest.all_loads(client, record.dataset)
+    mine = next((r for r in loads if r.load_id == record.load_id), None)
+    name = record.dataset
+    if mine is None or mine.status != "loading":
+        dropped = mine is not None and mine.status == "dropped"
+        why = "the dataset was dropped" if dropped else "it was collected as crashed"
+        raise LoadConflictError(f"load {record.load_id} of {name!r} published nothing: {why} while it ran")
+    if not is_embedded(client) and mine.lease_until <= lease.engine_now(client):
+        raise LoadConflictError(
+            f"load {record.load_id} of {name!r} published nothing: its lease expired (no heartbeat for "
+            f"{lease.LEASE.total_seconds():.0f} s), so other loaders may have collected its data"
+        )
+    _refuse_if_overtaken(client, record, loads)
+    published = manifest.current_load_ids(client).get(name)
+    if published != baseline:
+        raise LoadConflictError(
+            f"load {record.load_id} of {name!r} published nothing: another load ({published}) was published "
+            "while it ran — load again to replace that one"
+        )
+    expected = {
+        "genes": record.n_genes,
+        "barcodes": record.n_cells,
+        "metadata": record.n_metadata_cells,
+        "matrix": record.nnz,
+    }
+    stored = manifest.partition_rows(client, name, record.load_id)
+    short = [f"raw.{t}: {stored[t]:,} of {n:,} rows" for t, n in expected.items() if stored[t] != n]
+    if short:
+        raise LoadConflictError(
+            f"load {record.load_id} of {name!r} published nothing: its stored data does not match what it "
+            f"wrote ({', '.join(short)})"
+        )
 
 
 def _abandon(client, record: LoadRecord, exc: BaseException) -> None:
@@ -302,39 +374,39 @@ def _retire_older(client, record: LoadRecord) -> None:
 
 
 def _iso(value) -> str | None:
-    return value.astimezone(UTC).isoformat() if value is not None else None
+    return lease.as_utc(value).isoformat() if value is not None else None
+
+
+LIST_SQL = f"""
+    SELECT
+        dataset AS name, n_genes, n_cells, n_metadata_cells, nnz, value_kind, layout, loaded_at, started_at,
+        load_id, loader_version, cell_type_column, sample_column, source_files
+    FROM {CURRENT_LOADS_VIEW}
+    ORDER BY dataset
+"""
 
 
 def list_datasets(client) -> list[dict[str, Any]]:
-    """The datasets readers see now (one entry each, their current load), sorted by name."""
+    """The datasets readers see now (one entry each, their current load: `raw.current_loads`), by name."""
     ensure_raw_schema(client)
-    return [
-        {
-            "name": r.dataset,
-            "n_genes": r.n_genes,
-            "n_cells": r.n_cells,
-            "n_metadata_cells": r.n_metadata_cells,
-            "nnz": r.nnz,
-            "value_kind": r.value_kind,
-            "layout": r.layout,
-            "loaded_at": _iso(r.finished_at),
-            "started_at": _iso(r.started_at),
-            "load_id": r.load_id,
-            "loader_version": r.loader_version,
-            "cell_type_column": r.cell_type_column,
-            "sample_column": r.sample_column,
-            "source_files": r.source_files,
-        }
-        for r in sorted(manifest.current_loads(client), key=lambda r: r.dataset)
-    ]
+    result = client.query(LIST_SQL)
+    entries = [dict(zip(result.column_names, row, strict=True)) for row in result.result_rows]
+    for entry in entries:
+        entry["loaded_at"] = _iso(entry["loaded_at"])
+        entry["started_at"] = _iso(entry["started_at"])
+        entry["source_files"] = json.loads(entry["source_files"] or "[]")
+        entry["value_kind"] = str(entry["value_kind"])
+        entry["layout"] = str(entry["layout"])
+    return entries
 
 
 def drop_dataset(client, name: str) -> None:
-    """Remove a dataset: one manifest insert hides it, then its partitions are dropped."""
+    """Remove a dataset: one manifest insert hides it, then its partitions are dropped (a load of it still in
+    flight then publishes nothing)."""
     ensure_raw_schema(client)
-    loads = [r for r in manifest.all_loads(client, name) if r.status != "dropped"]
-    if not any(r.status == "loaded" for r in loads):
+    if name not in manifest.current_load_ids(client):
         raise UnknownDatasetError(f"no dataset named {name!r} is loaded")
+    loads = [r for r in manifest.all_loads(client, name) if r.status != "dropped"]
     manifest.set_status(client, loads, "dropped")
     for r in loads:
         manifest.drop_partitions(client, r.dataset, r.load_id)

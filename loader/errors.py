@@ -36,3 +36,7 @@ class UnknownDatasetError(LoaderError):
 
 class LoadInterruptedError(LoaderError):
     """The load was interrupted (Ctrl-C); what was written has been removed, the previous version stays."""
+
+
+class LoadConflictError(LoaderError):
+    """Another load of the same dataset, or a drop, got in this load's way: it published nothing."""

@@ -1,8 +1,9 @@
 """The load manifest (`raw.loads`): one row per load, re-inserted with a newer `updated_at` on each change.
 
-Publishing a load is the single insert of its `loaded` row; dbt staging reads each dataset's newest
-`loaded` load (by finished_at), so the switch is atomic across every raw table. Partitions of anything
-else — replaced, failed, dropped or interrupted loads — are dropped here.
+Publishing a load is the single insert of its `loaded` row; which load of a dataset is current is defined
+once, by the view `raw.current_loads` (loader/schema.py), read here and by dbt staging alike, so the switch
+is atomic across every raw table. Partitions of anything else — replaced, failed, dropped or crashed loads —
+are dropped here; in-flight loads are kept while alive (loader/lease.py).
 """
 
 from __future__ import annotations
@@ -10,20 +11,19 @@ from __future__ import annotations
 import json
 import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from clickhouse_connect.driver.binding import format_query_value
 
-from loader.schema import DATA_TABLES
+from genostream.engine import is_embedded
+from loader import lease
+from loader.schema import CURRENT_LOADS_VIEW, DATA_TABLES
 
-CURRENT_LOADS_SQL = """
-    SELECT dataset, argMax(load_id, (finished_at, load_id)) AS load_id
-    FROM raw.loads FINAL
-    WHERE status = 'loaded'
-    GROUP BY dataset
-"""
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 _clock_lock = threading.Lock()
 _last_stamp = datetime.min.replace(tzinfo=UTC)
@@ -68,6 +68,8 @@ class LoadRecord:
     started_at: datetime = field(default_factory=now)
     finished_at: datetime | None = None
     message: str = ""
+    owner: str = ""
+    lease_until: datetime = EPOCH
 
     def to_row(self) -> list[Any]:
         row = asdict(self)
@@ -79,6 +81,8 @@ class LoadRecord:
         names = {f.name for f in fields(cls)}
         values = {k: v for k, v in row.items() if k in names}
         values["source_files"] = json.loads(values.get("source_files") or "[]")
+        if values.get("lease_until") is not None:
+            values["lease_until"] = lease.as_utc(values["lease_until"])
         return cls(**values)
 
 
@@ -105,20 +109,72 @@ def all_loads(client, dataset: str | None = None) -> list[LoadRecord]:
     return [LoadRecord.from_row(dict(zip(names, row, strict=True))) for row in result.result_rows]
 
 
+def status_of(client, record: LoadRecord) -> str | None:
+    """The newest status of one load (None if it has no row)."""
+    rows = client.query(
+        "SELECT status FROM raw.loads FINAL WHERE dataset = {d:String} AND load_id = {l:String}",
+        parameters={"d": record.dataset, "l": record.load_id},
+    ).result_rows
+    return str(rows[0][0]) if rows else None
+
+
 def current_load_ids(client) -> dict[str, str]:
-    """dataset → the load_id readers see (newest `loaded` finished_at)."""
-    return dict(client.query(CURRENT_LOADS_SQL).result_rows)
+    """dataset → the load_id readers see (the view `raw.current_loads`)."""
+    return dict(client.query(f"SELECT dataset, load_id FROM {CURRENT_LOADS_VIEW}").result_rows)
 
 
-def current_loads(client) -> list[LoadRecord]:
-    current = set(current_load_ids(client).items())
-    return [r for r in all_loads(client) if (r.dataset, r.load_id) in current]
+def live_loads(client, loads: list[LoadRecord]) -> list[LoadRecord]:
+    """Those of `loads` that are in flight and whose loader still runs (see loader/lease.py)."""
+    now = lease.engine_now(client)
+    embedded = is_embedded(client)
+    return [r for r in loads if r.status == "loading" and lease.is_alive(r, now, embedded=embedded)]
+
+
+@contextmanager
+def running(client, record: LoadRecord) -> Iterator[lease.Heartbeat]:
+    """Write `record` as a `loading` row with a lease and renew it until the block ends.
+
+    Yields the heartbeat: stop it before the publish check, so the publish insert is the row's last version.
+    A row that someone else has changed meanwhile (dropped, or collected as dead) is never renewed back.
+    """
+    state = {"record": replace(record, owner=lease.OWNER, lease_until=lease.engine_now(client) + lease.LEASE)}
+
+    def renew() -> bool:
+        if status_of(client, state["record"]) != "loading":
+            return False
+        state["record"] = replace(state["record"], lease_until=lease.engine_now(client) + lease.LEASE)
+        write(client, state["record"])
+        return True
+
+    lease.mark_running(record.load_id, True)
+    heartbeat = lease.Heartbeat(f"lease-{record.load_id}", renew)
+    try:
+        write(client, state["record"])
+        heartbeat.start()
+        yield heartbeat
+    finally:
+        heartbeat.stop()
+        lease.mark_running(record.load_id, False)
 
 
 def drop_partitions(client, dataset: str, load_id: str) -> None:
     partition = f"tuple({literal(dataset)}, {literal(load_id)})"
     for table in DATA_TABLES:
         client.command(f"ALTER TABLE raw.{table} DROP PARTITION {partition}")
+
+
+def partition_rows(client, dataset: str, load_id: str) -> dict[str, int]:
+    """Rows per data table in one load's partitions."""
+    keys = {"d": dataset, "l": load_id}
+    return {
+        table: int(
+            client.query(
+                f"SELECT count() FROM raw.{table} WHERE dataset = {{d:String}} AND load_id = {{l:String}}",
+                parameters=keys,
+            ).result_rows[0][0]
+        )
+        for table in DATA_TABLES
+    }
 
 
 def stored_partitions(client) -> set[tuple[str, str]]:
@@ -131,14 +187,23 @@ def stored_partitions(client) -> set[tuple[str, str]]:
 
 
 def garbage_collect(client) -> int:
-    """Settle leftovers of earlier runs: mark stale rows, drop every partition that is not current."""
+    """Settle leftovers of earlier runs: mark dead and superseded rows, drop every partition that is neither
+    current nor an in-flight load's.
+
+    The reads go partitions → manifest → current loads: a load writes its `loading` row before any partition
+    and publishes after, so whatever partition is seen has its row seen too, and a load publishing meanwhile
+    is either still alive or already current — never collected.
+    """
+    stored = stored_partitions(client)
+    loads = all_loads(client)
     current = set(current_load_ids(client).items())
-    stale_rows = [r for r in all_loads(client) if (r.dataset, r.load_id) not in current]
+    alive = {(r.dataset, r.load_id) for r in live_loads(client, loads)}
+    stale_rows = [r for r in loads if (r.dataset, r.load_id) not in current | alive]
     interrupted = [r for r in stale_rows if r.status == "loading"]
     superseded = [r for r in stale_rows if r.status == "loaded"]
     set_status(client, interrupted, "failed", "interrupted; its partial data was removed on the next run")
     set_status(client, superseded, "replaced")
-    leftovers = stored_partitions(client) - current
+    leftovers = stored - current - alive
     for dataset, load_id in sorted(leftovers):
         drop_partitions(client, dataset, load_id)
     return len(leftovers)

@@ -2,9 +2,11 @@
 
 Every data table is partitioned by (dataset, load_id). A load writes a new load_id's partitions, validates
 them, and only then publishes itself by inserting one `loaded` row into `raw.loads` — a single-row insert,
-so the switch from the previous version is atomic. Readers (dbt staging) take each dataset's newest
-`loaded` load; partitions of superseded, failed or interrupted loads are dropped afterwards or on the next
-run. Indices are 1-based, exactly as in the source files: the loader does not transform.
+so the switch from the previous version is atomic. Which load of a dataset is current is defined once, by the
+view `raw.current_loads`: the loader (list, drop, garbage collection) and dbt staging (a source) both read it.
+Partitions of superseded, failed or crashed loads are dropped afterwards or on a later run (in-flight loads
+are kept while their lease lives: loader/lease.py). Indices are 1-based, exactly as in the source files: the
+loader does not transform.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ TABLES: dict[str, str] = {
             started_at DateTime64(3, 'UTC'),
             finished_at Nullable(DateTime64(3, 'UTC')),
             message String,
+            owner String DEFAULT '',
+            lease_until DateTime64(3, 'UTC') DEFAULT 0,
             updated_at DateTime64(6, 'UTC')
         )
         ENGINE = ReplacingMergeTree(updated_at)
@@ -92,9 +96,48 @@ TABLES: dict[str, str] = {
 
 DATA_TABLES = ("matrix", "genes", "barcodes", "metadata")
 
+# Columns added since the first release: stores created before get them on the loader's next run.
+ADDED_COLUMNS = {
+    "loads": (
+        "owner String DEFAULT '' AFTER message",
+        "lease_until DateTime64(3, 'UTC') DEFAULT 0 AFTER owner",
+    ),
+}
+
+CURRENT_LOADS_VIEW = "raw.current_loads"
+# THE definition of a dataset's current load: its newest published (`loaded`) load, by when it was published
+# (ties: the greatest load_id; load_ids sort by start time). One row per dataset.
+CURRENT_LOADS_DDL = f"""
+    CREATE OR REPLACE VIEW {CURRENT_LOADS_VIEW} AS
+    SELECT
+        dataset,
+        load_id,
+        status,
+        layout,
+        value_kind,
+        n_genes,
+        n_cells,
+        n_metadata_cells,
+        nnz,
+        cell_type_column,
+        sample_column,
+        source_files,
+        loader_version,
+        started_at,
+        coalesce(finished_at, started_at) AS loaded_at
+    FROM raw.loads FINAL
+    WHERE status = 'loaded'
+    ORDER BY dataset ASC, loaded_at DESC, load_id DESC
+    LIMIT 1 BY dataset
+"""
+
 
 def ensure_raw_schema(client) -> None:
-    """Create the raw database and tables if they are missing (idempotent)."""
+    """Create the raw database, tables and current-loads view if missing; add newer columns (idempotent)."""
     client.command(f"CREATE DATABASE IF NOT EXISTS {RAW_DATABASE}")
     for ddl in TABLES.values():
         client.command(ddl)
+    for table, columns in ADDED_COLUMNS.items():
+        for column in columns:
+            client.command(f"ALTER TABLE {RAW_DATABASE}.{table} ADD COLUMN IF NOT EXISTS {column}")
+    client.command(CURRENT_LOADS_DDL)

@@ -158,3 +158,40 @@ def test_interrupted_load_keeps_previous_version(tmp_path: Path, big_study: Path
     assert ["k", interrupted] not in state["partitions"]
     assert ["k", before["load_id"]] in state["partitions"]
     assert state["statuses"][interrupted] == "failed"
+
+
+MARTS_DATASETS = (
+    "import json, sys; from genostream.engine import open_chdb; from loader.lease import as_utc;"
+    " c = open_chdb(sys.argv[1]); rows = c.query('SELECT dataset, load_id, loaded_at FROM marts.datasets');"
+    " print(json.dumps({d: [lid, as_utc(at).isoformat()] for d, lid, at in rows.result_rows}))"
+)
+
+
+def test_killed_load_is_current_neither_for_the_loader_nor_for_marts(tmp_path: Path, big_study: Path) -> None:
+    """Right after a SIGKILL (its row still `loading`, its partitions on disk), `loader list` and a dbt build
+    both name the load before it — they read one definition of "current" (`raw.current_loads`)."""
+    store = tmp_path / "chdb"
+    assert loader(store, "load", str(ScpStudy().write(tmp_path / "small")), "--dataset", "k").returncode == 0
+    before = listed(store)["k"]
+    process = _start_and_wait_for_matrix(store, big_study, "k")
+    process.kill()
+    process.communicate(timeout=60)
+    killed = [lid for lid, status in inspect(store)["statuses"].items() if status == "loading"]
+    assert len(killed) == 1 and ["k", killed[0]] in inspect(store)["partitions"]
+
+    env = {**os.environ, "GENOSTREAM_TARGET": "embedded", "GENOSTREAM_CHDB_PATH": str(store)}
+    dbt = [str(Path(sys.executable).parent / "dbt"), "run", "--select", "+datasets"]
+    built = subprocess.run(
+        [*dbt, "--project-dir", "dbt_project", "--profiles-dir", "."],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert built.returncode == 0, built.stdout + built.stderr
+    query = [sys.executable, "-c", MARTS_DATASETS, str(store)]
+    marts = subprocess.run(query, cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert marts.returncode == 0, marts.stderr
+    by_loader = {name: [d["load_id"], d["loaded_at"]] for name, d in listed(store).items()}
+    assert by_loader == json.loads(marts.stdout) == {"k": [before["load_id"], before["loaded_at"]]}

@@ -1,8 +1,8 @@
 with
 
-source as (
+current_loads as (
 
-    select * from {{ source('raw', 'loads') }} final
+    select * from {{ source('raw', 'current_loads') }}
 
 ),
 
@@ -23,19 +23,10 @@ renamed as (
         source_files,
         loader_version,
         started_at,
-        cast(coalesce(finished_at, started_at) as DateTime64(3, 'UTC')) as loaded_at
+        loaded_at
 
-    from source
-
-),
-
-current_loads as (
-
-    select * from renamed
-    where status = 'loaded'
-    order by dataset, loaded_at desc, load_id desc
-    limit 1 by dataset
+    from current_loads
 
 )
 
-select * from current_loads
+select * from renamed
