@@ -42,17 +42,18 @@ run: install
 	exec $(BIN)/python -m gateway --host 0.0.0.0 --port $(PORT) --threads $(THREADS)
 
 ## test: lint, then the whole default suite (what CI runs).
-test: install
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+test: lint
 	$(BIN)/python -m pytest -q -m "not slow"
 
 test-all: install
 	$(BIN)/python -m pytest -q
 
+## lint: ruff (check + format), mypy over genostream/ loader/ gateway/, sqlfluff over dbt_project/.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/sqlfluff lint dbt_project
 
 format: install
 	$(BIN)/ruff check --fix .

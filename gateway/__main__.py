@@ -8,7 +8,7 @@ import signal
 import sys
 from types import FrameType
 
-from waitress import create_server
+from waitress.server import create_server
 
 from gateway.app import create_app
 from gateway.errors import ApiError
@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     log.info(
         "serving on http://%s:%s with %d threads (store: %s)",
         args.host,
-        server.effective_port,
+        server.effective_port,  # type: ignore[union-attr]  # types-waitress lacks effective_port
         args.threads,
         state.config.engine.location,
     )

@@ -7,13 +7,14 @@ from typing import Any
 
 from flask import Flask
 from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import JsonSchemaMode, JsonSchemaValue, models_json_schema
 
 import genostream
 from gateway.api import JSON, EndpointSpec
 from gateway.models import ErrorResponse
 
 REF = "#/components/schemas/{model}"
+ModelRefs = dict[tuple[Any, JsonSchemaMode], JsonSchemaValue]
 _CONVERTER = re.compile(r"<(?:[a-z]+:)?([a-zA-Z_]+)>")
 
 ERROR_TEXT = {
@@ -35,8 +36,8 @@ def _specs(app: Flask) -> list[tuple[str, EndpointSpec]]:
     return sorted(found, key=lambda item: item[0])
 
 
-def _schemas(specs: list[EndpointSpec]) -> tuple[dict[tuple[type[BaseModel], str], Any], dict[str, Any]]:
-    models: list[tuple[type[BaseModel], str]] = [(ErrorResponse, "serialization")]
+def _schemas(specs: list[EndpointSpec]) -> tuple[ModelRefs, dict[str, Any]]:
+    models: list[tuple[type[BaseModel], JsonSchemaMode]] = [(ErrorResponse, "serialization")]
     for spec in specs:
         models += [(m, "validation") for m in (spec.body, spec.query) if m is not None]
         if spec.response is not None:

@@ -95,7 +95,7 @@ def _study_directory(data_dir: Path) -> Path:
     raise DetectError(f"{data_dir}: no MatrixMarket (.mtx) file found")
 
 
-def _pick(candidates: list[Path], role: str, flag: str, directory: Path) -> Path | None:
+def _pick(candidates: list[Path], role: str, flag: str, directory: Path | None) -> Path | None:
     if len(candidates) > 1:
         names = ", ".join(p.name for p in candidates)
         raise DetectError(f"{directory}: several {role} files ({names}); choose one with {flag}")
@@ -130,6 +130,8 @@ def detect_study(
     pool = [p for p in _files(directory) if p not in (matrix, genes, barcodes, metadata)] if directory else []
     if matrix is None:
         matrix = _pick(_matrix_candidates(pool), "MatrixMarket", "--matrix", directory)
+        if matrix is None:  # the directory's only matrix was given as another role
+            raise DetectError(f"{directory}: no MatrixMarket (.mtx) file found")
         pool = [p for p in pool if p != matrix]
     if not matrix.exists():
         raise InputError(matrix, None, "matrix file not found")

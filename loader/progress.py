@@ -25,12 +25,13 @@ class LoadProgress:
             leave=False,
             dynamic_ncols=True,
         )
+        self._total = total_bytes
         self._started = time.perf_counter()
 
     def update(self, bytes_read: int, rows: int) -> None:
         if self._bar.disable:
             return
-        self._bar.n = min(bytes_read, self._bar.total)
+        self._bar.n = min(bytes_read, self._total)
         elapsed = max(time.perf_counter() - self._started, 1e-9)
         self._bar.set_postfix_str(f"{rows:,} rows, {rows / elapsed:,.0f} rows/s", refresh=False)
         self._bar.refresh()

@@ -10,10 +10,11 @@ is written by pyarrow's CSV writer. The metadata lists some extra cells that are
 from __future__ import annotations
 
 import gzip
+import io
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import IO
@@ -252,7 +253,7 @@ def _barcodes(n: int, rng: np.random.Generator) -> list[str]:
     return result
 
 
-def _open_out(path: Path, compress: bool) -> IO[bytes]:
+def _open_out(path: Path, compress: bool) -> gzip.GzipFile | io.BufferedWriter:
     return gzip.open(path, "wb", compresslevel=1) if compress else path.open("wb")
 
 
@@ -350,8 +351,3 @@ def write_study(out_dir: Path, spec: SynthSpec) -> SynthResult:
     return SynthResult(
         out_dir, spec.cells, len(model.symbols), nnz, len(meta) - 2, time.perf_counter() - started
     )
-
-
-def with_size(spec: SynthSpec, **changes: int) -> SynthSpec:
-    """A copy with other sizes (used by tests and the benchmark)."""
-    return replace(spec, **changes)

@@ -35,7 +35,7 @@ def require_file(path: Path, role: str) -> None:
 
 def open_text(path: Path) -> IO[str]:
     """A text handle on a plain or gzip file (UTF-8, undecodable bytes replaced, newlines kept)."""
-    raw: IO[bytes] = gzip.open(path, "rb") if is_gzip(path) else path.open("rb")  # noqa: SIM115 (returned)
+    raw = gzip.open(path, "rb") if is_gzip(path) else path.open("rb")  # noqa: SIM115 (returned)
     return io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline="")
 
 

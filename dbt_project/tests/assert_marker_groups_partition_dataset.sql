@@ -8,17 +8,27 @@ datasets as (select * from {{ ref('datasets') }}),
 
 gene_means as (
 
-    select dataset, gene, sum(sum) / sum(n_cells) as overall_mean
+    select
+        dataset,
+        gene,
+        sum(sum) / sum(n_cells) as overall_mean
     from {{ ref('gene_stats') }}
     group by dataset, gene
 
 )
 
-select markers.dataset, markers.cell_type, markers.gene, markers.n_in, markers.n_out, datasets.n_cells
+select
+    markers.dataset,
+    markers.cell_type,
+    markers.gene,
+    markers.n_in,
+    markers.n_out,
+    datasets.n_cells
 from markers
 inner join datasets on markers.dataset = datasets.dataset
 inner join gene_means on markers.dataset = gene_means.dataset and markers.gene = gene_means.gene
-where markers.n_in + markers.n_out != datasets.n_cells
+where
+    markers.n_in + markers.n_out != datasets.n_cells
     or abs(
         (markers.mean_in * markers.n_in + coalesce(markers.mean_out, 0) * markers.n_out) / datasets.n_cells
         - gene_means.overall_mean

@@ -35,6 +35,6 @@ def health():
         status="ok",
         engine="embedded" if gw.config.engine.embedded else "server",
         version=genostream.__version__,
-        engine_version=engine_version,
+        engine_version=engine_version or "unknown",
         datasets=datasets,
     )

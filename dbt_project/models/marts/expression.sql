@@ -16,8 +16,11 @@ matrix as (
 
     select * from {{ ref('stg_raw__matrix') }}
     {% if is_incremental() and 'load_id' in adapter.get_columns_in_relation(this) | map(attribute='name') -%}
-    -- only datasets whose current load is not the one already built (a table from before load_id: all)
-    where load_id not in (select built.load_id from {{ this }} as built group by built.load_id)
+        -- only datasets whose current load is not the one already built (a table from before load_id: all)
+        where load_id not in (
+            select built.load_id from {{ this }} as built
+            group by built.load_id
+        )
     {%- endif %}
 
 ),

@@ -94,9 +94,10 @@ with_zeros as (
     select
         *,
         sum_lognorm / n_cells as group_mean,
-        m2_expressed
-            + toFloat64(n_expressing) * toFloat64(n_cells - n_expressing) / n_cells
-            * mean_expressed * mean_expressed as m2
+        m2_expressed + (
+            toFloat64(n_expressing) * toFloat64(n_cells - n_expressing) / n_cells
+            * mean_expressed * mean_expressed
+        ) as m2
 
     from group_moments
 

@@ -3,11 +3,11 @@
 
 select {{ column_name }}
 from {{ model }}
-where {{ column_name }} is not null
+where
+    {{ column_name }} is not null
     and (
-        false
-        {%- if min_value is not none %} or {{ column_name }} < {{ min_value }}{% endif %}
-        {%- if max_value is not none %} or {{ column_name }} > {{ max_value }}{% endif %}
+        {{ 'false' if min_value is none else column_name ~ ' < ' ~ min_value }}
+        or {{ 'false' if max_value is none else column_name ~ ' > ' ~ max_value }}
     )
 
 {% endtest %}
