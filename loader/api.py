@@ -15,7 +15,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from genostream.engine import is_embedded
+from clickhouse_connect.driver.client import Client
+
+from genostream.engine import engine_errors, is_embedded
 from loader import __version__, lease, manifest
 from loader.detect import StudyFiles, detect_study
 from loader.errors import (
@@ -78,7 +80,27 @@ class LoadResult:
 
 
 def dataset_name(dataset: str | None, data_dir: Path | None, files: StudyFiles) -> str:
-    """`--dataset`, else the directory's name; restricted to letters, digits, `_`, `.` and `-`."""
+    """The name a study is loaded as: `dataset`, else its directory's name.
+
+    Parameters
+    ----------
+    dataset
+        The name asked for (`--dataset`), or None to use the directory's name.
+    data_dir
+        The study directory, or None when the files were given one by one (then the matrix's directory).
+    files
+        The study's files.
+
+    Returns
+    -------
+    str
+        The name: a letter or digit, then up to 99 letters, digits, `_`, `.` or `-`.
+
+    Raises
+    ------
+    DatasetNameError
+        The name has other characters.
+    """
     name = dataset if dataset is not None else (data_dir or files.matrix.parent).resolve().name
     if not DATASET_NAME.match(name):
         raise DatasetNameError(
@@ -169,7 +191,29 @@ def open_study(
     barcodes: Path | str | None = None,
     metadata: Path | str | None = None,
 ) -> Study:
-    """Find the files, read genes and barcodes, check the matrix header and metadata header against them."""
+    """Find a study's files, read its genes and barcodes, check the matrix and metadata headers against them.
+
+    Parameters
+    ----------
+    data_dir
+        The study directory (Single Cell Portal or 10x; a single subdirectory holding the matrix is followed),
+        or None when `matrix`, `genes` and `barcodes` are all given.
+    matrix, genes, barcodes, metadata
+        A file for that role, instead of the one detected in `data_dir` (relative paths are tried in
+        `data_dir` too). `metadata` is optional: without one the cells have no cell type or sample.
+
+    Returns
+    -------
+    Study
+        The files and what was read of them; only the matrix body is left to stream.
+
+    Raises
+    ------
+    DetectError
+        `data_dir` holds no recognisable study, or several candidates for a role.
+    InputError
+        A file is missing, empty or malformed, or the matrix's size disagrees with the genes or barcodes.
+    """
     directory = _as_path(data_dir)
     files = detect_study(
         directory,
@@ -189,12 +233,29 @@ def open_study(
 
 
 def check_study(data_dir: Path | str) -> StudyFiles:
-    """The files of a loadable study in `data_dir` (raises LoaderError otherwise); reads no matrix body."""
+    """The files of the loadable study in `data_dir` (`loader detect`); reads no matrix body.
+
+    Parameters
+    ----------
+    data_dir
+        The study directory.
+
+    Returns
+    -------
+    StudyFiles
+        Which file plays which role, and the layout (`scp` or `10x`).
+
+    Raises
+    ------
+    DetectError, InputError
+        As `open_study`.
+    """
     return open_study(data_dir).files
 
 
+@engine_errors()
 def load_dataset(
-    client,
+    client: Client,
     data_dir: Path | str | None,
     *,
     dataset: str | None = None,
@@ -206,7 +267,37 @@ def load_dataset(
     sample_column: str = "Subject",
     progress: bool | None = None,
 ) -> LoadResult:
-    """Load one study as `dataset`; its previous version is replaced only once this one is whole and valid."""
+    """Load one study as a dataset; its previous version is replaced only once this one is whole and valid.
+
+    Parameters
+    ----------
+    client
+        A client on the store (`genostream.engine.get_client()`); the `raw` tables are created if missing.
+    data_dir, matrix, genes, barcodes, metadata
+        Where the study is, as for `open_study`.
+    dataset
+        The dataset's name (default: the directory's name, see `dataset_name`).
+    cell_type_column, sample_column
+        The metadata columns holding each cell's type and sample.
+    progress
+        Show a progress bar on stderr: True, False, or None for "when stderr is a terminal".
+
+    Returns
+    -------
+    LoadResult
+        What was published: sizes, value kind (`counts` or `real`), load id and time taken.
+
+    Raises
+    ------
+    DetectError, InputError, DatasetNameError
+        The study cannot be loaded; nothing was written.
+    LoadConflictError
+        Another load of the same dataset, or a drop, got in the way; this load published nothing.
+    LoadInterruptedError
+        Interrupted (Ctrl-C); its partial data was removed and the previous version kept.
+    genostream.errors.EngineError
+        The engine refused a statement (ClickHouse's error code and name are kept).
+    """
     started = time.perf_counter()
     study = open_study(data_dir, matrix=matrix, genes=genes, barcodes=barcodes, metadata=metadata)
     files, header, gene_list, barcode_list = study.files, study.header, study.genes, study.barcodes
@@ -386,8 +477,27 @@ LIST_SQL = f"""
 """
 
 
-def list_datasets(client) -> list[dict[str, Any]]:
-    """The datasets readers see now (one entry each, their current load: `raw.current_loads`), by name."""
+@engine_errors()
+def list_datasets(client: Client) -> list[dict[str, Any]]:
+    """The datasets readers see now, one entry each (its current load: `raw.current_loads`), by name.
+
+    Parameters
+    ----------
+    client
+        A client on the store.
+
+    Returns
+    -------
+    list of dict
+        Per dataset: name, sizes (n_genes, n_cells, n_metadata_cells, nnz), value_kind, layout, loaded_at and
+        started_at (ISO 8601, UTC), load_id, loader_version, the metadata columns used and the source files
+        (role, path, size, sha256).
+
+    Raises
+    ------
+    genostream.errors.EngineError
+        The engine refused a statement.
+    """
     ensure_raw_schema(client)
     result = client.query(LIST_SQL)
     entries = [dict(zip(result.column_names, row, strict=True)) for row in result.result_rows]
@@ -400,9 +510,26 @@ def list_datasets(client) -> list[dict[str, Any]]:
     return entries
 
 
-def drop_dataset(client, name: str) -> None:
-    """Remove a dataset: one manifest insert hides it, then its partitions are dropped (a load of it still in
-    flight then publishes nothing)."""
+@engine_errors()
+def drop_dataset(client: Client, name: str) -> None:
+    """Remove a dataset: one manifest insert hides it, then its partitions are dropped.
+
+    A load of it still in flight then publishes nothing.
+
+    Parameters
+    ----------
+    client
+        A client on the store.
+    name
+        The dataset's name.
+
+    Raises
+    ------
+    UnknownDatasetError
+        No dataset of that name is loaded.
+    genostream.errors.EngineError
+        The engine refused a statement.
+    """
     ensure_raw_schema(client)
     if name not in manifest.current_load_ids(client):
         raise UnknownDatasetError(f"no dataset named {name!r} is loaded")
