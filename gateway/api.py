@@ -119,7 +119,7 @@ def endpoint(
             result = view(**kwargs)
             return result if isinstance(result, Response) else json_response(result)
 
-        handle.api_spec = spec  # type: ignore[attr-defined]
+        handle.__dict__["api_spec"] = spec  # read by gateway.openapi
         bp.add_url_rule(rule, endpoint=view.__name__, view_func=handle, methods=[method])
         return handle
 

@@ -23,10 +23,10 @@ def create_app(config: GatewayConfig | Mapping[str, Any] | None = None) -> Flask
     settings = config if isinstance(config, GatewayConfig) else GatewayConfig.from_env(config)
     app = Flask(__name__, static_folder="static", static_url_path="/static")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # Flask types app.json as the base provider
     init_app(app, settings)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     register_error_handlers(app)
-    app.wsgi_app = AccessLog(app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = AccessLog(app.wsgi_app)  # type: ignore[method-assign]  # Flask's middleware pattern
     return app

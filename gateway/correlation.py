@@ -188,8 +188,8 @@ def correlate(
         total = PairSums(
             *(sum(getattr(g[1], f) for g in groups) for f in ("n", "sx", "sxx", "sy", "syy", "sxy"))
         )
-        counts = tuple(sum(g[2][i] for g in groups) for i in range(3))
-        overall = _finish(total, counts, method, genes)  # type: ignore[arg-type]
+        n_x, n_y, n_both = (sum(g[2][i] for g in groups) for i in range(3))
+        overall = _finish(total, (n_x, n_y, n_both), method, genes)
     else:
         # Ranks are not: the whole selection and each group are ranked separately.
         [(_, total, counts)] = _spearman_rows(

@@ -12,7 +12,10 @@ from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 T = TypeVar("T")
-_DONE = object()
+
+
+class _Done:
+    """The producer finished."""
 
 
 class _Failure:
@@ -22,10 +25,10 @@ class _Failure:
 
 def prefetch(produce: Callable[[], Iterator[T]], depth: int = 2) -> Iterator[T]:
     """Iterate `produce()` in a background thread, at most `depth` items ahead; errors re-raised here."""
-    items: queue.Queue[object] = queue.Queue(maxsize=depth)
+    items: queue.Queue[T | _Failure | _Done] = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
-    def offer(item: object) -> bool:
+    def offer(item: T | _Failure | _Done) -> bool:
         while not stop.is_set():
             try:
                 items.put(item, timeout=0.1)
@@ -42,18 +45,18 @@ def prefetch(produce: Callable[[], Iterator[T]], depth: int = 2) -> Iterator[T]:
         except BaseException as exc:  # handed to the consumer, which re-raises it
             offer(_Failure(exc))
             return
-        offer(_DONE)
+        offer(_Done())
 
     worker = threading.Thread(target=run, name="loader-reader", daemon=True)
     worker.start()
     try:
         while True:
             item = items.get()
-            if item is _DONE:
+            if isinstance(item, _Done):
                 return
             if isinstance(item, _Failure):
                 raise item.error
-            yield item  # type: ignore[misc]
+            yield item
     finally:
         stop.set()
         worker.join(timeout=5)
