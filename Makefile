@@ -17,7 +17,7 @@ PLUGIN_FILES := $(shell find adapters/dbt-chdb -name '*.py' -o -name '*.yml' -o 
 -include .env
 export
 
-.PHONY: install run test test-all lint format check-constraints load demo dbt-build dbt-docs serve bench clean
+.PHONY: install run test test-adapter test-all lint format check-constraints load demo dbt-build dbt-docs serve bench clean
 
 install: $(STAMP)
 
@@ -44,6 +44,10 @@ run: install
 ## test: lint, then the whole default suite (what CI runs).
 test: lint
 	$(BIN)/python -m pytest -q -m "not slow"
+
+## test-adapter: dbt's adapter test framework (dbt-tests-adapter) against `type: chdb` (adapters/dbt-chdb/tests).
+test-adapter: install
+	cd adapters/dbt-chdb && ../../$(BIN)/python -m pytest -q tests
 
 test-all: install
 	$(BIN)/python -m pytest -q

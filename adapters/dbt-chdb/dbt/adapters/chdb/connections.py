@@ -1,9 +1,19 @@
-"""Credentials, client and connection manager: dbt-clickhouse's, opened on a chDB data directory."""
+"""Credentials, client and connection manager: dbt-clickhouse's, opened on a chDB data directory.
+
+The plugin is a distribution of its own: it imports dbt-clickhouse, clickhouse-connect and chdb (all declared
+in its pyproject.toml) and nothing of the application that uses it.
+"""
 
 from __future__ import annotations
 
+import errno
+import fcntl
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
+import clickhouse_connect
+from clickhouse_connect.driver.exceptions import ClickHouseError
 from dbt.adapters.clickhouse.connections import ClickHouseConnectionManager, retryable_exceptions
 from dbt.adapters.clickhouse.credentials import ClickHouseCredentials
 from dbt.adapters.clickhouse.httpclient import ChHttpClient
@@ -31,18 +41,40 @@ class ChdbCredentials(ClickHouseCredentials):
         return ("path", "schema", "retries", "custom_settings")
 
 
+def locked_by_another_process(path: str) -> bool:
+    """True when another process holds the store: the engine flocks `<path>/status` while it runs.
+
+    Asked only after opening failed — this process's own engine holds the same lock."""
+    try:
+        fd = os.open(Path(path) / "status", os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        return exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES)
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)
+
+
 class ChdbClient(ChHttpClient):
     """dbt-clickhouse's clickhouse-connect wrapper; clickhouse-connect's chDB client is the same API."""
 
     def _create_client(self, credentials: ChdbCredentials):  # type: ignore[override]
-        # The shared engine module turns "another process holds the store" into one clear sentence.
-        from genostream.engine import open_chdb
-        from genostream.errors import GenostreamError
-
+        path = os.path.realpath(credentials.path)
+        Path(path).mkdir(parents=True, exist_ok=True)
         try:
-            return open_chdb(credentials.path, settings=self._conn_settings)
-        except GenostreamError as exc:
-            raise FailedToConnectError(str(exc)) from None
+            return clickhouse_connect.get_client(interface="chdb", path=path, settings=self._conn_settings)
+        except (ClickHouseError, RuntimeError) as exc:
+            if locked_by_another_process(path):
+                raise FailedToConnectError(
+                    f"the store at {path} is in use by another process — stop it (a gateway, a load or "
+                    "another dbt run) first: the embedded engine allows one process at a time"
+                ) from None
+            raise FailedToConnectError(f"cannot open the embedded store at {path}: {exc}") from None
 
 
 class ChdbConnectionManager(ClickHouseConnectionManager):
