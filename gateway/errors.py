@@ -79,7 +79,7 @@ def unknown(kind: str, name: str, candidates: Iterable[str], *, dataset: str | N
     suggestions = close_matches(name, candidates)
     where = f" in dataset {dataset!r}" if dataset else ""
     hint = f"; did you mean {', '.join(repr(s) for s in suggestions)}?" if suggestions else ""
-    return NotFound(f"unknown {kind} {name!r}{where}{hint}", suggestions=suggestions)
+    return NotFound(f"unknown {kind} {name!r}{where}{hint}", value=name, suggestions=suggestions)
 
 
 def _json(status: int, body: dict[str, Any]):

@@ -94,6 +94,28 @@ class CoexpressionQuery(Request):
     limit: int = Field(20, ge=1, le=1000)
 
 
+class DotPlotQuery(Request):
+    genes: list[Name] = Field(min_length=1, max_length=200, description="gene symbols or ids, 1–200")
+    dataset: DatasetName = None
+    cell_order: Literal["clustered", "name", "size"] = Field(
+        "clustered",
+        description="`clustered`: cell types with similar profiles over the genes side by side (one gene: "
+        "highest mean first); `name`; `size` (most cells first)",
+    )
+    gene_order: Literal["given", "clustered"] = Field("given", description="`given` or `clustered`")
+
+
+class GenePairRequest(Request):
+    gene_a: Name = Field(description="gene symbol (or gene id), the x axis")
+    gene_b: Name = Field(description="the y axis")
+    cell_types: CellTypes = []
+    dataset: DatasetName = None
+    max_points: int = Field(
+        5000, ge=0, le=50_000, description="at most this many cells come back as points, more as bins"
+    )
+    bins: int = Field(60, ge=4, le=200, description="bins per axis of the 2-D histogram")
+
+
 class MarkersQuery(Request):
     dataset: DatasetName = None
     limit: int = Field(20, ge=1, le=100_000)
@@ -105,6 +127,7 @@ class MarkersQuery(Request):
 class ErrorResponse(Response):
     error: str = Field(description="one sentence")
     field: str | None = None
+    value: str | None = Field(None, description="the unknown name, when a name was not found")
     suggestions: list[str] | None = None
 
 
@@ -158,6 +181,48 @@ class DotPlotRow(Response):
     mean: float = Field(description="mean over every cell of the type, zeros included")
     pct_expressing: float = Field(description="fraction of the cells expressing the gene (0–1)")
     mean_expressing: float | None = Field(description="mean over the expressing cells only; null if none")
+
+
+class DotPlotCell(DotPlotRow):
+    gene: str
+
+
+class DotPlotResponse(Response):
+    dataset: str
+    genes: list[str] = Field(description="resolved symbols in display order (rows)")
+    cell_types: list[str] = Field(description="cell types in display order (columns)")
+    rows: list[DotPlotCell]
+
+
+class GenePairPoints(Response):
+    barcode: list[str]
+    cell_type: list[str]
+    x: list[float] = Field(description="gene_a lognorm per cell (0 where not detected)")
+    y: list[float] = Field(description="gene_b lognorm per cell")
+
+
+class GenePairBins(Response):
+    x_step: float = Field(description="bin width on x: bin i is centred on i × x_step")
+    y_step: float
+    x_bin: list[int] = Field(description="0 holds exactly the cells where gene_a is 0")
+    y_bin: list[int]
+    n_cells: list[int]
+
+
+class GenePairResponse(Response):
+    gene_a: str
+    gene_b: str
+    dataset: str
+    cell_types: list[str]
+    layer: Literal["lognorm"] = "lognorm"
+    mode: Literal["points", "bins"]
+    observation_count: int = Field(description="every cell of the chosen cell types")
+    n_expressing_a: int
+    n_expressing_b: int
+    n_expressing_both: int
+    n_zero_both: int = Field(description="cells where neither gene is detected")
+    points: GenePairPoints | None = Field(description="one entry per cell (mode `points`)")
+    bins: GenePairBins | None = Field(description="non-empty bins (mode `bins`)")
 
 
 class GeneCellTypesResponse(Response):

@@ -9,10 +9,13 @@ from gateway.correlation import correlate
 from gateway.models import (
     GeneCorrelationRequest,
     GeneCorrelationResponse,
+    GenePairRequest,
+    GenePairResponse,
     GeneVariabilityItem,
     GeneVariabilityRequest,
     GeneVariabilityResponse,
 )
+from gateway.scatter import pair_values
 from gateway.state import get_gateway
 
 bp = Blueprint("analysis", __name__)
@@ -86,3 +89,37 @@ def gene_variability(body: GeneVariabilityRequest):
         },
     )
     return GeneVariabilityResponse([GeneVariabilityItem(**row) for row in rows])
+
+
+@endpoint(
+    bp,
+    "/gene-pair",
+    "POST",
+    summary="Two genes cell by cell (scatter-plot data), zeros included",
+    description="Every cell of the chosen cell types: up to `max_points` cells come back as points "
+    "(barcode, cell type, lognorm of gene_a and gene_b, 0 where not detected); more come back as a "
+    "`bins` × `bins` histogram whose bin 0 holds exactly the zeros. The counts of cells expressing "
+    "either gene are those of /gene-correlation.",
+    tag="analysis",
+    body=GenePairRequest,
+    response=GenePairResponse,
+)
+def gene_pair(body: GenePairRequest):
+    gw = get_gateway()
+    catalog = gw.catalog.dataset(body.dataset)
+    gene_a = catalog.gene(body.gene_a, field_name="gene_a")
+    gene_b = catalog.gene(body.gene_b, field_name="gene_b")
+    cell_types = catalog.cell_type_list(body.cell_types)
+    values = pair_values(
+        gw.pool,
+        dataset=catalog.name,
+        gene_a=gene_a,
+        gene_b=gene_b,
+        cell_types=cell_types,
+        n_cells=catalog.n_cells_of(cell_types),
+        max_points=body.max_points,
+        bins=body.bins,
+    )
+    return GenePairResponse(
+        gene_a=gene_a, gene_b=gene_b, dataset=catalog.name, cell_types=cell_types, **values
+    )

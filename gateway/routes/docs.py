@@ -1,8 +1,11 @@
-"""GET /openapi.json (generated from the declared models) and GET /docs (local assets, no CDN)."""
+"""The pages: GET / (the explorer), GET /docs (Swagger UI) and GET /openapi.json (generated from the models).
+
+Both pages use only the local assets under static/ (vendored at pinned versions), so they work offline.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, send_from_directory
+from flask import Blueprint, current_app, jsonify, request, send_from_directory
 
 from gateway.openapi import build_openapi
 
@@ -17,11 +20,20 @@ def openapi_document():
     return jsonify(document)
 
 
+def _page(name: str):
+    response = send_from_directory(current_app.static_folder or "static", name)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
 @bp.get("/docs")
 def interactive_docs():
-    return send_from_directory(current_app.static_folder or "static", "docs.html")
+    return _page("docs.html")
 
 
 @bp.get("/")
 def index():
-    return jsonify({"service": "genostream gateway", "openapi": "/openapi.json", "docs": "/docs"})
+    """The explorer for browsers; a JSON pointer to the API for clients that ask for JSON."""
+    if request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json":
+        return jsonify({"service": "genostream gateway", "openapi": "/openapi.json", "docs": "/docs"})
+    return _page("index.html")

@@ -6,11 +6,15 @@ from flask import Blueprint
 
 from gateway.api import endpoint
 from gateway.coexpression import coexpressed
+from gateway.dotplot import axis_orders, dot_rows
 from gateway.models import (
     CoexpressionItem,
     CoexpressionQuery,
     CoexpressionResponse,
     DatasetQuery,
+    DotPlotCell,
+    DotPlotQuery,
+    DotPlotResponse,
     DotPlotRow,
     GeneCellTypesResponse,
     GeneItem,
@@ -60,14 +64,37 @@ def gene_cell_types(gene: str, query: DatasetQuery):
     gw = get_gateway()
     catalog = gw.catalog.dataset(query.dataset)
     symbol = catalog.gene(gene)
-    rows = gw.pool.fetch(
-        "SELECT cell_type, n_cells, n_expressing, mean, pct_expressing, "
-        "if(n_expressing > 0, mean_expressing, NULL) AS mean_expressing "
-        "FROM marts.gene_stats WHERE dataset = {dataset:String} AND gene = {gene:String} ORDER BY cell_type",
-        {"dataset": catalog.name, "gene": symbol},
-    )
+    rows = dot_rows(gw.pool, catalog.name, [symbol])
     return GeneCellTypesResponse(
         gene=symbol, dataset=catalog.name, cell_types=[DotPlotRow(**row) for row in rows]
+    )
+
+
+@endpoint(
+    bp,
+    "/dot-plot",
+    "GET",
+    summary="Dot-plot data: several genes in every cell type, in display order",
+    description="Per gene × cell type, as `/genes/{gene}/cell-types`: mean over all cells (zeros "
+    "included), fraction expressing, mean over the expressing cells. `genes` and `cell_types` come in "
+    "display order (`cell_order`, `gene_order`). An unknown gene is a 404 naming it, with suggestions.",
+    tag="genes",
+    query=DotPlotQuery,
+    response=DotPlotResponse,
+)
+def dot_plot(query: DotPlotQuery):
+    gw = get_gateway()
+    catalog = gw.catalog.dataset(query.dataset)
+    genes = list(dict.fromkeys(catalog.gene(g, field_name="genes") for g in query.genes))
+    rows = dot_rows(gw.pool, catalog.name, genes)
+    ordered_genes, cell_types = axis_orders(
+        rows, genes, cell_order=query.cell_order, gene_order=query.gene_order
+    )
+    return DotPlotResponse(
+        dataset=catalog.name,
+        genes=ordered_genes,
+        cell_types=cell_types,
+        rows=[DotPlotCell(**row) for row in rows],
     )
 
 

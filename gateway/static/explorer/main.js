@@ -1,0 +1,148 @@
+// The explorer's shell: the URL is the state (every view is a shareable link), the header picks the
+// dataset, and each view renders itself from the URL's parameters.
+
+import { api, cancelAll, wireCancelButton, isAbort, ApiError } from "./api.js";
+import { el, fmt } from "./ui.js";
+import study from "./views/study.js";
+import genes from "./views/genes.js";
+import pair from "./views/pair.js";
+import coexpression from "./views/coexpression.js";
+import markers from "./views/markers.js";
+import variability from "./views/variability.js";
+
+const VIEWS = { study, genes, pair, coexpression, markers, variability };
+
+window.explorer = { charts: {}, timings: [], renders: 0 };
+
+const state = { datasets: [], cellTypes: new Map() };
+
+function params() {
+  return new URLSearchParams(window.location.search);
+}
+
+/** Go to `view` with `values` (arrays become repeated keys); the dataset always travels along. */
+export function navigate(view, values = {}, { replace = false } = {}) {
+  const next = new URLSearchParams({ view });
+  const dataset = params().get("dataset") || (state.datasets[0] && state.datasets[0].dataset);
+  if (dataset) next.set("dataset", dataset);
+  for (const [key, value] of Object.entries(values)) {
+    for (const item of [].concat(value)) {
+      if (item !== null && item !== undefined && item !== "") next.append(key, item);
+    }
+  }
+  const url = `?${next.toString()}`;
+  if (replace) window.history.replaceState(null, "", url);
+  else window.history.pushState(null, "", url);
+  render();
+}
+
+/** A link to `view` (an href for new tabs and copying; clicks stay in the page). */
+export function link(view, values = {}) {
+  const next = new URLSearchParams({ view });
+  const dataset = params().get("dataset");
+  if (dataset) next.set("dataset", dataset);
+  for (const [key, value] of Object.entries(values)) {
+    for (const item of [].concat(value)) if (item !== null && item !== undefined && item !== "") next.append(key, item);
+  }
+  return {
+    href: `?${next.toString()}`,
+    onclick: (event) => {
+      if (event.ctrlKey || event.metaKey || event.shiftKey || event.button === 1) return;
+      event.preventDefault();
+      navigate(view, values);
+    },
+  };
+}
+
+async function cellTypes(dataset) {
+  if (!state.cellTypes.has(dataset)) {
+    const found = await api(`/datasets/${encodeURIComponent(dataset)}/cell-types`);
+    state.cellTypes.set(dataset, found.cell_types);
+  }
+  return state.cellTypes.get(dataset);
+}
+
+function header(dataset) {
+  const select = document.getElementById("dataset");
+  select.replaceChildren(...state.datasets.map((d) => el("option", { value: d.dataset, selected: d.dataset === dataset }, d.dataset)));
+  const info = state.datasets.find((d) => d.dataset === dataset);
+  document.getElementById("dataset-summary").textContent = info
+    ? `${fmt.int(info.n_cells)} cells · ${fmt.int(info.n_genes)} genes · ${info.value_kind}`
+    : "";
+  const view = params().get("view") || "study";
+  for (const a of document.querySelectorAll("#nav a[data-view]")) {
+    const next = new URLSearchParams({ view: a.dataset.view });
+    if (dataset) next.set("dataset", dataset);
+    a.href = `?${next.toString()}`;
+    if (a.dataset.view === view) a.setAttribute("aria-current", "page");
+    else a.removeAttribute("aria-current");
+  }
+}
+
+async function render() {
+  const started = performance.now();
+  const renderId = ++window.explorer.renders;
+  cancelAll();
+  window.explorer.charts = {};
+  const main = document.getElementById("main");
+  const focusedId = document.activeElement && main.contains(document.activeElement) ? document.activeElement.id : null;
+  document.body.dataset.state = "loading";
+  const query = params();
+  const viewName = VIEWS[query.get("view")] ? query.get("view") : "study";
+  const view = VIEWS[viewName];
+  document.body.dataset.view = viewName;
+  try {
+    if (!state.datasets.length) state.datasets = (await api("/datasets")).datasets;
+    if (!state.datasets.length) {
+      main.replaceChildren(el("div", { class: "error", role: "alert" }, "No dataset is loaded yet: load a study (python -m loader load DIR) and run dbt build."));
+      document.body.dataset.state = "ready";
+      return;
+    }
+    let dataset = query.get("dataset");
+    if (!state.datasets.some((d) => d.dataset === dataset)) {
+      dataset = state.datasets[0].dataset;
+      const fixed = params();
+      fixed.set("view", viewName);
+      fixed.set("dataset", dataset);
+      window.history.replaceState(null, "", `?${fixed.toString()}`);
+    }
+    header(dataset);
+    document.title = `${view.title} · ${dataset} · genostream`;
+    const context = {
+      dataset,
+      info: state.datasets.find((d) => d.dataset === dataset),
+      cellTypes: await cellTypes(dataset),
+      params: params(),
+      navigate,
+      link,
+    };
+    const container = el("section", { "aria-labelledby": "view-title" }, el("h2", { id: "view-title" }, view.title));
+    main.replaceChildren(container);
+    await view.render(container, context);
+    if (renderId !== window.explorer.renders) return; // a newer navigation took over
+    if (focusedId && document.getElementById(focusedId)) document.getElementById(focusedId).focus();
+    window.explorer.timings.push({ view: viewName, ms: performance.now() - started, sinceNavigation: performance.now() });
+    document.body.dataset.state = "ready";
+  } catch (error) {
+    if (isAbort(error) || renderId !== window.explorer.renders) return;
+    if (!(error instanceof ApiError)) throw error;
+    main.replaceChildren(el("div", { class: "error", role: "alert" }, error.message));
+    document.body.dataset.state = "ready";
+  }
+}
+
+document.getElementById("dataset").addEventListener("change", (event) => {
+  const next = new URLSearchParams({ view: params().get("view") || "study", dataset: event.target.value });
+  window.history.pushState(null, "", `?${next.toString()}`);
+  render();
+});
+for (const a of document.querySelectorAll("#nav a[data-view]")) {
+  a.addEventListener("click", (event) => {
+    if (event.ctrlKey || event.metaKey || event.shiftKey) return;
+    event.preventDefault();
+    navigate(a.dataset.view);
+  });
+}
+window.addEventListener("popstate", render);
+wireCancelButton();
+render();

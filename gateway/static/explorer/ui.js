@@ -1,0 +1,232 @@
+// Small DOM helpers shared by the views: elements, forms, gene inputs with autocomplete, cell-type pickers,
+// inline errors with clickable suggestions, sortable tables and download buttons.
+
+import { api, ApiError, isAbort } from "./api.js";
+import { toCsv } from "./csv.js";
+import { exportChart } from "./charts.js";
+
+/** el("div", {class: "x", onclick: f}, child, "text", ...) */
+export function el(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attributes)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else if (key === "class") node.className = value;
+    else if (key === "dataset") Object.assign(node.dataset, value);
+    else if (value === true) node.setAttribute(key, "");
+    else node.setAttribute(key, value);
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+export const fmt = {
+  num(value, digits = 4) {
+    if (value === null || value === undefined) return "—";
+    if (value !== 0 && (Math.abs(value) < 1e-3 || Math.abs(value) >= 1e5)) return value.toExponential(2);
+    return Number(value.toPrecision(digits)).toString();
+  },
+  p(value) {
+    if (value === null || value === undefined) return "—";
+    if (value === 0) return "< 1e-300";
+    return value < 1e-3 ? value.toExponential(2) : value.toPrecision(3);
+  },
+  pct(value) {
+    return value === null || value === undefined ? "—" : `${(100 * value).toFixed(1)} %`;
+  },
+  int(value) {
+    return value === null || value === undefined ? "—" : Number(value).toLocaleString("en-US");
+  },
+};
+
+/** Gene names from pasted text: commas, semicolons, spaces, tabs or new lines between them. */
+export function splitGenes(text) {
+  return [...new Set((text || "").split(/[\s,;]+/).map((g) => g.trim()).filter(Boolean))];
+}
+
+let datalistCounter = 0;
+
+/** A text input that suggests gene symbols from /genes?prefix= as the user types (native datalist). */
+export function geneInput({ id, label, value = "", dataset, required = false, onEnter = null }) {
+  const listId = `genes-list-${++datalistCounter}`;
+  const list = el("datalist", { id: listId });
+  const input = el("input", {
+    id,
+    name: id,
+    type: "text",
+    value,
+    list: listId,
+    autocomplete: "off",
+    spellcheck: "false",
+    required,
+    placeholder: "type a gene, e.g. EPC…",
+  });
+  let timer = null;
+  let asked = "";
+  input.addEventListener("input", () => {
+    clearTimeout(timer);
+    const prefix = input.value.trim();
+    if (!prefix || prefix === asked) return;
+    timer = setTimeout(async () => {
+      asked = prefix;
+      try {
+        const found = await api("/genes", { query: { prefix, dataset, limit: 20 } });
+        list.replaceChildren(...found.genes.map((g) => el("option", { value: g.gene }, g.gene_id)));
+      } catch (error) {
+        if (!isAbort(error)) list.replaceChildren();
+      }
+    }, 120);
+  });
+  if (onEnter) {
+    input.addEventListener("keydown", (event) => {
+      if (event.key === "Enter") {
+        event.preventDefault();
+        onEnter(input.value.trim());
+      }
+    });
+  }
+  return { input, node: el("label", { class: "field" }, el("span", {}, label), input, list) };
+}
+
+/** Checkboxes for the dataset's cell types (with cell counts); none checked means every cell. */
+export function cellTypePicker({ cellTypes, chosen = [], legend = "Cell types (none: every cell)" }) {
+  const boxes = cellTypes.map((ct) =>
+    el("input", { type: "checkbox", name: "cell_types", value: ct.cell_type, checked: chosen.includes(ct.cell_type) }),
+  );
+  const node = el(
+    "fieldset",
+    { class: "cell-types" },
+    el("legend", {}, legend),
+    el(
+      "div",
+      { class: "checks" },
+      boxes.map((box, i) => el("label", {}, box, ` ${cellTypes[i].cell_type} `, el("span", { class: "muted" }, `(${fmt.int(cellTypes[i].n_cells)})`))),
+    ),
+  );
+  return { node, value: () => boxes.filter((b) => b.checked).map((b) => b.value) };
+}
+
+/** A select of the dataset's cell types. */
+export function cellTypeSelect({ id, label, cellTypes, value }) {
+  const select = el(
+    "select",
+    { id, name: id },
+    cellTypes.map((ct) => el("option", { value: ct.cell_type, selected: ct.cell_type === value }, `${ct.cell_type} (${fmt.int(ct.n_cells)})`)),
+  );
+  return { select, node: el("label", { class: "field" }, el("span", {}, label), select) };
+}
+
+/**
+ * The API's error, inline, with its suggestions as buttons: `onSuggestion(name, error)` reruns with it
+ * (error.field names the request field, error.value the name that was not found).
+ * Aborted requests (the user moved on) show nothing.
+ */
+export function errorBox(error, onSuggestion = null) {
+  if (isAbort(error)) return el("span");
+  if (!(error instanceof ApiError)) throw error;
+  const box = el("div", { class: "error", role: "alert" }, el("strong", {}, "The gateway says: "), error.message);
+  if (error.suggestions.length && onSuggestion) {
+    box.append(
+      el(
+        "div",
+        { class: "suggestions" },
+        "Use instead: ",
+        error.suggestions.map((s) => el("button", { type: "button", class: "suggestion", onclick: () => onSuggestion(s, error) }, s)),
+      ),
+    );
+  }
+  return box;
+}
+
+/**
+ * A sortable table. columns: [{key, label, format?, numeric?, link?(row) -> {href, onclick}}].
+ * Shows `pageSize` rows, more on request; sorting by a header button keeps it keyboard-usable.
+ */
+export function sortableTable({ columns, rows, sortKey = null, descending = true, pageSize = 100, caption = "" }) {
+  let key = sortKey;
+  let desc = descending;
+  let shown = pageSize;
+  const table = el("table", { class: "data" });
+  const wrap = el("div", { class: "table-wrap" }, table);
+  const more = el("button", { type: "button", class: "more" }, "");
+
+  function sorted() {
+    if (!key) return rows;
+    const col = columns.find((c) => c.key === key);
+    const sign = desc ? -1 : 1;
+    return [...rows].sort((a, b) => {
+      const x = a[key];
+      const y = b[key];
+      if (x === y) return 0;
+      if (x === null || x === undefined) return 1; // missing values last either way
+      if (y === null || y === undefined) return -1;
+      return (col && col.numeric ? x - y : String(x).localeCompare(String(y))) * sign;
+    });
+  }
+
+  function draw() {
+    const head = el(
+      "tr",
+      {},
+      columns.map((c) => {
+        const state = c.key === key ? (desc ? "descending" : "ascending") : "none";
+        const button = el("button", { type: "button", onclick: () => { desc = c.key === key ? !desc : Boolean(c.numeric); key = c.key; draw(); } }, c.label, el("span", { class: "arrow", "aria-hidden": "true" }, state === "none" ? "" : desc ? " ▼" : " ▲"));
+        return el("th", { scope: "col", "aria-sort": state, class: c.numeric ? "num" : "" }, button);
+      }),
+    );
+    const body = sorted().slice(0, shown).map((row) =>
+      el(
+        "tr",
+        {},
+        columns.map((c) => {
+          const text = c.format ? c.format(row[c.key], row) : row[c.key];
+          const link = c.link ? c.link(row) : null;
+          const content = link ? el("a", { href: link.href, onclick: link.onclick }, text) : text;
+          return el("td", { class: c.numeric ? "num" : "" }, content);
+        }),
+      ),
+    );
+    table.replaceChildren(
+      ...(caption ? [el("caption", {}, caption)] : []),
+      el("thead", {}, head),
+      el("tbody", {}, body),
+    );
+    more.hidden = rows.length <= shown;
+    more.textContent = `Show ${Math.min(pageSize, rows.length - shown)} more of ${fmt.int(rows.length - shown)}`;
+  }
+  more.addEventListener("click", () => { shown += pageSize; draw(); });
+  draw();
+  return el("div", {}, wrap, more);
+}
+
+function saveBlob(blob, filename) {
+  const url = URL.createObjectURL(blob);
+  const link = el("a", { href: url, download: filename });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** "Download CSV / SVG / PNG" buttons for one view: the rows as CSV, the chart as an image. */
+export function downloads({ name, rows, columns, chart }) {
+  const buttons = [
+    el("button", { type: "button", onclick: () => saveBlob(new Blob([toCsv(rows, columns)], { type: "text/csv" }), `${name}.csv`) }, "Download CSV"),
+  ];
+  if (chart) {
+    for (const kind of ["svg", "png"]) {
+      buttons.push(
+        el("button", { type: "button", onclick: async () => saveBlob(await exportChart(chart, kind), `${name}.${kind}`) }, `Download ${kind.toUpperCase()}`),
+      );
+    }
+  }
+  return el("div", { class: "downloads" }, buttons);
+}
+
+/** A file-name-safe slug. */
+export function slug(...parts) {
+  return parts.flat().join("_").replace(/[^A-Za-z0-9._-]+/g, "-").replace(/^-|-$/g, "").slice(0, 120) || "genostream";
+}

@@ -1,0 +1,111 @@
+// Genes across cell types: the dot plot (size = fraction of cells expressing, colour = mean over all
+// cells, zeros included) for one gene or a pasted list, from GET /dot-plot.
+
+import { api } from "../api.js";
+import { draw, SEQUENTIAL } from "../charts.js";
+import { el, fmt, geneInput, splitGenes, errorBox, sortableTable, downloads, slug } from "../ui.js";
+
+const ORDERS = { clustered: "clustered (similar profiles together)", name: "by name", size: "by number of cells" };
+
+export default {
+  title: "Genes across cell types",
+  async render(container, { dataset, params, navigate, link }) {
+    const genes = params.getAll("genes");
+    const order = params.get("order") || "clustered";
+    const colour = params.get("colour") || "mean";
+
+    const list = el("textarea", { id: "genes-list", name: "genes", rows: 2, spellcheck: "false", placeholder: "EPCAM KRT18 CD3D …" }, genes.join(" "));
+    const go = (extra = []) => navigate("genes", { genes: [...splitGenes(list.value), ...extra], order: orderSelect.value, colour: colourSelect.value });
+    const add = geneInput({ id: "gene-add", label: "Find a gene", dataset, onEnter: (g) => g && go([g]) });
+    const orderSelect = el("select", { id: "order", name: "order" }, Object.entries(ORDERS).map(([k, v]) => el("option", { value: k, selected: k === order }, v)));
+    const colourSelect = el(
+      "select",
+      { id: "colour", name: "colour" },
+      el("option", { value: "mean", selected: colour === "mean" }, "mean (log-normalised)"),
+      el("option", { value: "scaled", selected: colour === "scaled" }, "mean scaled per gene (0–1)"),
+    );
+    const form = el(
+      "form",
+      { class: "controls", onsubmit: (e) => { e.preventDefault(); go(add.input.value.trim() ? [add.input.value.trim()] : []); } },
+      add.node,
+      el("label", { class: "field wide" }, el("span", {}, "Genes (paste a list)"), list),
+      el("label", { class: "field" }, el("span", {}, "Cell type order"), orderSelect),
+      el("label", { class: "field" }, el("span", {}, "Colour"), colourSelect),
+      el("button", { type: "submit", id: "genes-submit" }, "Show dot plot"),
+    );
+    container.append(form);
+    if (!genes.length) {
+      container.append(el("p", { class: "hint" }, "Type a gene (suggestions appear as you type) and press Enter, or paste a list of genes."));
+      return;
+    }
+    let data;
+    try {
+      data = await api("/dot-plot", { query: { dataset, genes, cell_order: order } });
+    } catch (error) {
+      container.append(errorBox(error, (suggestion, { value }) => {
+        navigate("genes", { genes: genes.map((g) => (g === value ? suggestion : g)), order, colour });
+      }));
+      return;
+    }
+    const span = new Map();
+    for (const gene of data.genes) {
+      const means = data.rows.filter((r) => r.gene === gene).map((r) => r.mean);
+      span.set(gene, [Math.min(...means), Math.max(...means)]);
+    }
+    const rows = data.rows.map((r) => {
+      const [low, high] = span.get(r.gene);
+      return { ...r, scaled: high > low ? (r.mean - low) / (high - low) : 0 };
+    });
+    const colourField = colour === "scaled" ? "scaled" : "mean";
+    const chart = el("div", { class: "chart", id: "chart-dotplot" });
+    container.append(chart);
+    const view = await draw(
+      "dotplot",
+      chart,
+      {
+        data: { values: rows },
+        name: "dots",
+        width: { step: 34 },
+        height: { step: 30 },
+        mark: { type: "circle", stroke: "#555555", strokeWidth: 0.5, opacity: 1, cursor: "pointer" },
+        encoding: {
+          x: { field: "cell_type", type: "nominal", sort: data.cell_types, title: "cell type", axis: { labelAngle: -40, labelLimit: 160 } },
+          y: { field: "gene", type: "nominal", sort: data.genes, title: null },
+          size: { field: "pct_expressing", type: "quantitative", scale: { domain: [0, 1], range: [0, 520] }, legend: { title: "cells expressing", format: ".0%", values: [0.2, 0.4, 0.6, 0.8, 1] } },
+          color: { field: colourField, type: "quantitative", scale: SEQUENTIAL, legend: { title: colour === "scaled" ? "mean (scaled)" : "mean expression" } },
+          tooltip: [
+            { field: "gene" }, { field: "cell_type", title: "cell type" },
+            { field: "mean", format: ".4f", title: "mean (all cells)" },
+            { field: "pct_expressing", format: ".1%", title: "expressing" },
+            { field: "mean_expressing", format: ".4f", title: "mean (expressing)" },
+            { field: "n_cells", title: "cells" },
+          ],
+        },
+      },
+      {
+        description: `Dot plot of ${data.genes.join(", ")} across cell types`,
+        onClick: (d) => navigate("coexpression", { gene: d.gene, cell_types: [d.cell_type] }),
+      },
+    );
+    container.append(
+      el("p", { class: "muted" }, "Click a dot for the genes co-expressed with that gene in that cell type. Mean over every cell of the type, zeros included (log-normalised values)."),
+      downloads({ name: slug(dataset, "dotplot", data.genes.slice(0, 5)), rows, columns: ["gene", "cell_type", "n_cells", "n_expressing", "pct_expressing", "mean", "mean_expressing"], chart: view }),
+      el(
+        "ul",
+        { class: "gene-actions" },
+        data.genes.map((g) => el("li", {}, el("strong", {}, g), " — ", el("a", link("coexpression", { gene: g }), "co-expressed genes"), " · ", el("a", link("pair", { gene_a: g }), "two-gene scatter"))),
+      ),
+      sortableTable({
+        columns: [
+          { key: "gene", label: "gene" },
+          { key: "cell_type", label: "cell type" },
+          { key: "n_cells", label: "cells", numeric: true, format: fmt.int },
+          { key: "pct_expressing", label: "expressing", numeric: true, format: fmt.pct },
+          { key: "mean", label: "mean", numeric: true, format: (v) => fmt.num(v) },
+          { key: "mean_expressing", label: "mean (expressing)", numeric: true, format: (v) => fmt.num(v) },
+        ],
+        rows,
+      }),
+    );
+  },
+};

@@ -1,0 +1,91 @@
+// Variability: the seed's question — the most variable genes of a cell type (coefficient of variation over
+// every cell, zeros included), filtered by mean and fraction expressing; a table and a mean-vs-CV plot.
+
+import { api } from "../api.js";
+import { draw, HIGHLIGHT } from "../charts.js";
+import { el, fmt, cellTypeSelect, errorBox, sortableTable, downloads, slug } from "../ui.js";
+
+export default {
+  title: "Variability",
+  async render(container, { dataset, cellTypes, params, navigate, link }) {
+    const cellType = params.get("cell_type") || "";
+    const limit = Math.min(1000, Math.max(1, Number(params.get("limit")) || 50));
+    const minMean = params.get("min_mean") ?? "";
+    const minPct = params.get("min_pct") ?? "";
+    const select = cellTypeSelect({ id: "var-cell-type", label: "Cell type", cellTypes, value: cellType });
+    const limitInput = el("input", { id: "var-limit", name: "limit", type: "number", min: 1, max: 1000, value: limit });
+    const meanInput = el("input", { id: "min-mean", name: "min_mean", type: "number", step: "any", value: minMean, placeholder: "any" });
+    const pctInput = el("input", { id: "min-pct", name: "min_pct", type: "number", step: "any", min: 0, max: 100, value: minPct, placeholder: "any" });
+    container.append(
+      el(
+        "form",
+        { class: "controls", onsubmit: (e) => { e.preventDefault(); navigate("variability", { cell_type: select.select.value, limit: limitInput.value, min_mean: meanInput.value, min_pct: pctInput.value }); } },
+        select.node,
+        el("label", { class: "field" }, el("span", {}, "mean ≥"), meanInput),
+        el("label", { class: "field" }, el("span", {}, "% expressing ≥"), pctInput),
+        el("label", { class: "field" }, el("span", {}, "How many"), limitInput),
+        el("button", { type: "submit", id: "var-submit" }, "Show variable genes"),
+      ),
+    );
+    if (!cellType) {
+      container.append(el("p", { class: "hint" }, "Choose a cell type: its genes with the highest coefficient of variation are listed."));
+      return;
+    }
+    const body = { dataset, cell_type: cellType, limit };
+    if (minMean !== "") body.min_mean = Number(minMean);
+    if (minPct !== "") body.min_pct_expressing = Number(minPct) / 100;
+    let data;
+    try {
+      data = await api("/gene-variability", { body });
+    } catch (error) {
+      container.append(errorBox(error, (suggestion) => navigate("variability", { cell_type: suggestion, limit, min_mean: minMean, min_pct: minPct })));
+      return;
+    }
+    const rows = data.map((r, i) => ({ rank: i + 1, ...r }));
+    container.append(el("h3", {}, `${fmt.int(rows.length)} most variable genes of ${cellType}`));
+    const chart = el("div", { class: "chart", id: "chart-variability" });
+    container.append(chart);
+    const view = await draw(
+      "variability",
+      chart,
+      {
+        width: 520,
+        height: 380,
+        layer: [
+          {
+            data: { values: rows },
+            name: "genes",
+            mark: { type: "circle", size: 40, opacity: 0.8, color: HIGHLIGHT.down, cursor: "pointer" },
+            encoding: {
+              x: { field: "mean_expression", type: "quantitative", scale: { type: "log" }, title: "mean (log-normalised, log scale)" },
+              y: { field: "cv", type: "quantitative", title: "coefficient of variation" },
+              size: { field: "pct_expressing", type: "quantitative", title: "expressing", legend: { format: ".0%" }, scale: { range: [15, 200] } },
+              tooltip: [{ field: "gene" }, { field: "mean_expression", format: ".4f", title: "mean" }, { field: "cv", format: ".3f" }, { field: "stddev", format: ".4f", title: "sd" }, { field: "pct_expressing", format: ".1%", title: "expressing" }],
+            },
+          },
+          {
+            data: { values: rows.slice(0, 10) },
+            mark: { type: "text", align: "left", dx: 6, fontSize: 10 },
+            encoding: { x: { field: "mean_expression", type: "quantitative", scale: { type: "log" } }, y: { field: "cv", type: "quantitative" }, text: { field: "gene" } },
+          },
+        ],
+      },
+      { description: `Mean against coefficient of variation in ${cellType}`, onClick: (d) => d.gene && navigate("genes", { genes: [d.gene] }) },
+    );
+    container.append(
+      el("p", { class: "muted" }, "Over every cell of the type, zeros included; standard deviation with n − 1. Click a gene for its dot plot."),
+      downloads({ name: slug(dataset, cellType, "variability"), rows, columns: ["rank", "gene", "mean_expression", "stddev", "cv", "pct_expressing"], chart: view }),
+      sortableTable({
+        columns: [
+          { key: "rank", label: "rank", numeric: true },
+          { key: "gene", label: "gene", link: (r) => link("genes", { genes: [r.gene] }) },
+          { key: "cv", label: "CV", numeric: true, format: (v) => fmt.num(v) },
+          { key: "mean_expression", label: "mean", numeric: true, format: (v) => fmt.num(v) },
+          { key: "stddev", label: "sd", numeric: true, format: (v) => fmt.num(v) },
+          { key: "pct_expressing", label: "expressing", numeric: true, format: fmt.pct },
+        ],
+        rows,
+      }),
+    );
+  },
+};
