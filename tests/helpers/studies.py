@@ -56,6 +56,15 @@ def write_counts_study(directory: Path, *, seed: int = 7) -> Path:
     return directory
 
 
+def write_demo_like_study(directory: Path) -> Path:
+    """The demo's synthetic study (`python -m loader synth --preset demo`: same cell types, marker genes,
+    patients and correlated modules such as EPCAM–KRT18 in Epithelial) with fewer genes, so it loads fast."""
+    from loader.synth import SynthSpec, write_study
+
+    write_study(directory, SynthSpec.from_options(preset="demo", genes=300, nnz=250_000))
+    return directory
+
+
 def read_pbmc() -> DenseStudy:
     """The pbmc study as numpy sees it (values are already log-normalised: lognorm = value)."""
     return read_dense(

@@ -12,7 +12,13 @@ import pytest
 from tests.helpers.dbt import run_dbt
 from tests.helpers.oracle import DenseStudy
 from tests.helpers.paths import PBMC_DIR, TENX_DIR
-from tests.helpers.studies import LOGNORM_FROM_COUNTS, STUDY_READERS, read_pbmc, write_counts_study
+from tests.helpers.studies import (
+    LOGNORM_FROM_COUNTS,
+    STUDY_READERS,
+    read_pbmc,
+    write_counts_study,
+    write_demo_like_study,
+)
 
 
 @pytest.fixture(scope="session")
@@ -41,14 +47,21 @@ def counts_study_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def built_store(store_path: Path, engine_client, counts_study_dir: Path) -> Path:
+def demo_study_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A smaller study from the demo's generator (`write_demo_like_study`), written once per session."""
+    return write_demo_like_study(tmp_path_factory.mktemp("demo_study"))
+
+
+@pytest.fixture(scope="session")
+def built_store(store_path: Path, engine_client, counts_study_dir: Path, demo_study_dir: Path) -> Path:
     """The session store with the test studies loaded and built: `pbmc` (real-valued), `tenx` (10x counts,
-    no metadata) and `counts` (synthetic SCP counts with edge cases)."""
+    no metadata), `counts` (synthetic SCP counts with edge cases) and `demo` (like `make run`'s demo)."""
     from loader.api import load_dataset
 
     load_dataset(engine_client, PBMC_DIR, dataset="pbmc")
     load_dataset(engine_client, TENX_DIR, dataset="tenx")
     load_dataset(engine_client, counts_study_dir, dataset="counts")
+    load_dataset(engine_client, demo_study_dir, dataset="demo")
     run_dbt("build")
     return store_path
 

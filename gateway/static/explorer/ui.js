@@ -173,7 +173,7 @@ export function sortableTable({ columns, rows, sortKey = null, descending = true
       {},
       columns.map((c) => {
         const state = c.key === key ? (desc ? "descending" : "ascending") : "none";
-        const button = el("button", { type: "button", onclick: () => { desc = c.key === key ? !desc : Boolean(c.numeric); key = c.key; draw(); } }, c.label, el("span", { class: "arrow", "aria-hidden": "true" }, state === "none" ? "" : desc ? " ▼" : " ▲"));
+        const button = el("button", { type: "button", "data-key": c.key, onclick: () => { desc = c.key === key ? !desc : Boolean(c.numeric); key = c.key; draw(); table.querySelector(`th button[data-key="${c.key}"]`).focus(); } }, c.label, el("span", { class: "arrow", "aria-hidden": "true" }, state === "none" ? "" : desc ? " ▼" : " ▲"));
         return el("th", { scope: "col", "aria-sort": state, class: c.numeric ? "num" : "" }, button);
       }),
     );
