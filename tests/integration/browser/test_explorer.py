@@ -5,6 +5,7 @@ biologist's path from / to EPCAM vs KRT18 works with clicks and typing only."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 from urllib.parse import quote, urlencode
@@ -43,7 +44,15 @@ def _api(base: str, path: str, body: dict | None = None, **query) -> dict | list
 def _open(page, base: str, **params) -> dict:
     """Load the explorer at ?params and wait for the view to render; its timing entry."""
     page.driver.get(f"{base}/?{urlencode(params, doseq=True)}")
-    return page.wait_ready()
+    timing = page.wait_ready()
+    _no_placeholders(page)
+    return timing
+
+
+def _no_placeholders(page) -> None:
+    """No value shown as JavaScript's null, NaN or an object by accident."""
+    shown = page.driver.find_element(By.ID, "main").text
+    assert not re.search(r"\bnull\b|\bNaN\b|\[object Object\]", shown), shown
 
 
 def _click(page, css: str) -> None:
@@ -109,6 +118,7 @@ def test_from_the_front_page_to_epcam_vs_krt18_without_typing_a_url(page, explor
     assert text(page, "#stat-r") == f"{expected['pearson_correlation']:.4f}"
     assert text(page, "#stat-n") == f"{expected['observation_count']:,}"
     assert mark_counts(page)["pair"]["cells_marks"] == expected["observation_count"]
+    _no_placeholders(page)
     _screenshot(page, tmp_path, "two-genes")
     assert console_errors(page) == []
 

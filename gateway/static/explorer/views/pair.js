@@ -174,11 +174,8 @@ export default {
       el("dt", {}, "both"), el("dd", {}, fmt.int(corr.n_expressing_both)),
       el("dt", {}, "neither"), el("dd", { id: "stat-zero" }, fmt.int(pair.n_zero_both)),
     );
-    container.append(
-      el("h3", {}, `${ga} vs ${pair.gene_b} in ${where}`),
-      stats,
-      corr.note ? el("p", { class: "note" }, corr.note) : null,
-    );
+    container.append(el("h3", {}, `${ga} vs ${pair.gene_b} in ${where}`), stats);
+    if (corr.note) container.append(el("p", { class: "note" }, corr.note));
     const { spec, rows, renderer } = pair.mode === "points" ? scatterSpec(pair, ga, gb) : binSpec(pair, ga, gb);
     const chart = el("div", { class: "chart", id: "chart-pair" });
     container.append(
