@@ -257,6 +257,7 @@ def test_markers_view_sorts_and_opens_dot_plot(page, explorer_url, tmp_path) -> 
     plotted = [r for r in expected if r["p_value_adj"] is not None and r["log2_fold_change"] is not None]
     assert mark_counts(page)["volcano"]["genes_marks"] == len(plotted)
     assert _table_column(page, 1)[:10] == [r["gene"] for r in expected[:10]]
+    _screenshot(page, tmp_path, "markers")
 
     header = page.driver.find_element(By.XPATH, "//th/button[starts-with(normalize-space(.), 'log2FC')]")
     header.send_keys(Keys.ENTER)  # keyboard: sort by log2FC, largest first; focus stays on the header
@@ -267,7 +268,6 @@ def test_markers_view_sorts_and_opens_dot_plot(page, explorer_url, tmp_path) -> 
     )
     assert _table_column(page, 1)[0] == by_fold[0]["gene"]
     assert header.find_element(By.XPATH, "..").get_attribute("aria-sort") == "descending"
-    _screenshot(page, tmp_path, "markers")
 
     page.driver.find_element(By.LINK_TEXT, by_fold[0]["gene"]).click()
     page.wait_ready()
@@ -423,4 +423,31 @@ def test_swagger_ui_tries_every_endpoint(page, explorer_url, tmp_path) -> None:
         page, f"const c = document.querySelector('{status_cell}'); return c && c.textContent.trim();"
     )
     assert status.startswith("200")
+    assert console_errors(page) == []
+
+
+def test_slow_requests_show_progress_and_can_be_cancelled(page, explorer_url) -> None:
+    _open(page, explorer_url, view="genes", dataset="demo")
+    # Hold every /dot-plot response for 3 s, as a heavy query on a big study would.
+    page.driver.execute_script(
+        """
+        const realFetch = window.fetch;
+        window.fetch = (url, init) => String(url).includes('/dot-plot')
+          ? new Promise((resolve, reject) => {
+              const timer = setTimeout(() => realFetch(url, init).then(resolve, reject), 3000);
+              init.signal.addEventListener('abort', () => {
+                clearTimeout(timer);
+                reject(new DOMException('aborted', 'AbortError'));
+              });
+            })
+          : realFetch(url, init);
+        """
+    )
+    page.driver.find_element(By.ID, "gene-add").send_keys("EPCAM", Keys.ENTER)
+    wait_until(page, "return !document.getElementById('progress').hidden")
+    assert text(page, "#progress-text").startswith("Computing…")
+    _click(page, "#progress-cancel")
+    page.wait_ready()
+    assert page.driver.find_element(By.ID, "progress").get_attribute("hidden") is not None
+    assert "dotplot" not in mark_counts(page)
     assert console_errors(page) == []

@@ -86,7 +86,7 @@ export default {
       { renderer: plotted.length > 3000 ? "canvas" : "svg", description: `Volcano plot of ${data.cell_type} markers`, onClick: (d) => d.gene && navigate("genes", { genes: [d.gene] }) },
     );
     container.append(
-      el("p", { class: "muted" }, `Click a gene for its dot plot. Welch t-test against all other cells, Benjamini–Hochberg adjusted; triangles: adjusted p is 0 in double precision (below 1e-308), drawn at the top.`),
+      el("p", { class: "muted" }, `Click a gene for its dot plot. Welch t-test against all other cells, Benjamini–Hochberg adjusted.${finite.length < plotted.length ? " Triangles: adjusted p is 0 in double precision (below 1e-308), drawn at the top." : ""}`),
       downloads({ name: slug(dataset, data.cell_type, "markers"), rows, columns: ["rank", "gene", "log2_fold_change", "t_statistic", "p_value", "p_value_adj", "mean_in", "mean_out", "pct_in", "pct_out", "call"], chart: view }),
       sortableTable({
         columns: [
