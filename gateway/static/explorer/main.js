@@ -111,6 +111,7 @@ async function render() {
     const context = {
       dataset,
       info: state.datasets.find((d) => d.dataset === dataset),
+      datasets: state.datasets,
       cellTypes: await cellTypes(dataset),
       params: params(),
       navigate,

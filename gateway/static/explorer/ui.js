@@ -145,11 +145,11 @@ export function errorBox(error, onSuggestion = null) {
  * A sortable table. columns: [{key, label, format?, numeric?, link?(row) -> {href, onclick}}].
  * Shows `pageSize` rows, more on request; sorting by a header button keeps it keyboard-usable.
  */
-export function sortableTable({ columns, rows, sortKey = null, descending = true, pageSize = 100, caption = "" }) {
+export function sortableTable({ columns, rows, sortKey = null, descending = true, pageSize = 100, caption = "", id = null }) {
   let key = sortKey;
   let desc = descending;
   let shown = pageSize;
-  const table = el("table", { class: "data" });
+  const table = el("table", { class: "data", id });
   const wrap = el("div", { class: "table-wrap" }, table);
   const more = el("button", { type: "button", class: "more" }, "");
 

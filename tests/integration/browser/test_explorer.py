@@ -59,8 +59,8 @@ def _click(page, css: str) -> None:
     page.driver.find_element(By.CSS_SELECTOR, css).click()
 
 
-def _table_column(page, column: int, *, chart_section: str = "table.data") -> list[str]:
-    rows = page.driver.find_elements(By.CSS_SELECTOR, f"{chart_section} tbody tr")
+def _table_column(page, column: int, *, table: str = "table.data") -> list[str]:
+    rows = page.driver.find_elements(By.CSS_SELECTOR, f"{table} tbody tr")
     return [r.find_elements(By.TAG_NAME, "td")[column].text for r in rows]
 
 
@@ -136,8 +136,10 @@ def test_study_view(page, explorer_url, tmp_path) -> None:
         and text(page, "#fact-genes") == f"{info['n_genes']:,}"
     )
     biggest = max(cell_types, key=lambda c: c["n_cells"])
-    assert _table_column(page, 0)[0] == biggest["cell_type"]
-    assert _table_column(page, 1)[0] == f"{biggest['n_cells']:,}"
+    assert _table_column(page, 0, table="#cell-types-table")[0] == biggest["cell_type"]
+    assert _table_column(page, 1, table="#cell-types-table")[0] == f"{biggest['n_cells']:,}"
+    loaded = _table_column(page, 0, table="#datasets-table")
+    assert sorted(loaded) == sorted(d["dataset"] for d in _api(explorer_url, "/datasets")["datasets"])
     _screenshot(page, tmp_path, "study")
 
 

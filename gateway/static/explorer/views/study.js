@@ -5,7 +5,7 @@ import { el, fmt, sortableTable, downloads, slug } from "../ui.js";
 
 export default {
   title: "Study",
-  async render(container, { dataset, info, cellTypes, link, navigate }) {
+  async render(container, { dataset, info, datasets, cellTypes, link, navigate }) {
     container.append(
       el(
         "dl",
@@ -48,7 +48,34 @@ export default {
         rows,
         sortKey: "n_cells",
         caption: "Each cell type links to its markers.",
+        id: "cell-types-table",
       }),
     );
+    if (datasets.length > 1) {
+      const choose = (name) => ({
+        href: `?view=study&dataset=${encodeURIComponent(name)}`,
+        onclick: (event) => {
+          event.preventDefault();
+          const select = document.getElementById("dataset");
+          select.value = name;
+          select.dispatchEvent(new Event("change"));
+        },
+      });
+      container.append(
+        el("h3", {}, "Loaded datasets"),
+        sortableTable({
+          columns: [
+            { key: "dataset", label: "dataset", link: (r) => choose(r.dataset) },
+            { key: "n_cells", label: "cells", numeric: true, format: fmt.int },
+            { key: "n_genes", label: "genes", numeric: true, format: fmt.int },
+            { key: "nnz", label: "non-zero values", numeric: true, format: fmt.int },
+            { key: "value_kind", label: "values" },
+            { key: "loaded_at", label: "loaded" },
+          ],
+          rows: datasets,
+          id: "datasets-table",
+        }),
+      );
+    }
   },
 };
