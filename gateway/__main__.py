@@ -8,10 +8,9 @@ import signal
 import sys
 from types import FrameType
 
-from waitress.server import create_server
-
 from gateway.app import create_app
 from gateway.errors import ApiError
+from gateway.server import make_server
 from gateway.state import get_gateway
 from genostream.errors import GenostreamError
 
@@ -42,16 +41,19 @@ def main(argv: list[str] | None = None) -> int:
         state = get_gateway(app)
         # Open the store now: a store held by another process must stop us here, not at the first request.
         state.pool.main()
+        marts = state.marts.start()
     except GenostreamError as exc:
         message = exc.message if isinstance(exc, ApiError) else str(exc)
         print(f"gateway: {message}", file=sys.stderr)
         return 1
     try:
-        server = create_server(app, host=args.host, port=args.port, threads=args.threads)
+        server = make_server(app, state.config, host=args.host, port=args.port, threads=args.threads)
     except OSError as exc:
         state.close()
         print(f"gateway: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
         return 1
+    if not marts.ok:
+        log.warning("serving 503 on data endpoints until the marts are whole: %s", marts.problem)
     signal.signal(signal.SIGTERM, _stop)
     log.info(
         "serving on http://%s:%s with %d threads (store: %s)",

@@ -1,4 +1,8 @@
-"""One access-log line per request, written when the response has been fully sent (streams included)."""
+"""One access-log line per request, written when the response has been fully sent (streams included).
+
+A body that failed half-way is logged as `<status> aborted` with the reason: the status line had already
+gone out, so the log must not claim a complete 200.
+"""
 
 from __future__ import annotations
 
@@ -13,15 +17,23 @@ log = logging.getLogger("gateway.access")
 class _Measured:
     """Wraps a WSGI response iterable: counts bytes, logs on close."""
 
-    def __init__(self, body: Iterable[bytes], finish: Callable[[int], None]) -> None:
+    def __init__(self, body: Iterable[bytes], finish: Callable[[int, str], None]) -> None:
         self._body = body
         self._finish = finish
         self._bytes = 0
+        self._aborted = ""
 
     def __iter__(self) -> Iterator[bytes]:
-        for chunk in self._body:
-            self._bytes += len(chunk)
-            yield chunk
+        try:
+            for chunk in self._body:
+                self._bytes += len(chunk)
+                yield chunk
+        except GeneratorExit:
+            self._aborted = "aborted (client gone)"
+            raise
+        except BaseException as exc:
+            self._aborted = f"aborted ({getattr(exc, 'message', type(exc).__name__)})"
+            raise
 
     def close(self) -> None:
         try:
@@ -29,7 +41,7 @@ class _Measured:
             if close is not None:
                 close()
         finally:
-            self._finish(self._bytes)
+            self._finish(self._bytes, self._aborted)
 
 
 class AccessLog:
@@ -48,18 +60,19 @@ class AccessLog:
             status_box[0] = status.split(" ", 1)[0]
             return start_response(status, headers, exc_info)
 
-        def finish(size: int) -> None:
+        def finish(size: int, aborted: str) -> None:
             elapsed = (time.perf_counter() - started) * 1000
             query = environ.get("QUERY_STRING")
             target = environ.get("PATH_INFO", "") + (f"?{query}" if query else "")
             log.info(
-                '%s "%s %s" %s %dB %.1fms',
+                '%s "%s %s" %s %dB %.1fms%s',
                 environ.get("REMOTE_ADDR", "-"),
                 environ.get("REQUEST_METHOD"),
                 target,
                 status_box[0],
                 size,
                 elapsed,
+                f" {aborted}" if aborted else "",
             )
 
         return _Measured(self.app(environ, recording_start_response), finish)

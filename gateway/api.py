@@ -59,6 +59,8 @@ def parse_body(model: type[BaseModel]) -> BaseModel:
         data = json.loads(raw) if raw.strip() else {}
     except (ValueError, UnicodeDecodeError):
         raise BadRequest("request body is not valid JSON", field="body") from None
+    except RecursionError:  # Python's JSON parser recurses once per level of [ or {
+        raise BadRequest("request body is nested too deeply", field="body") from None
     if not isinstance(data, dict):
         raise BadRequest("request body must be a JSON object", field="body")
     return _validate(model, data)

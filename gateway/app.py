@@ -10,6 +10,7 @@ from flask import Flask
 from gateway.accesslog import AccessLog
 from gateway.config import GatewayConfig
 from gateway.errors import register_error_handlers
+from gateway.integrity import init_app as check_marts_before_requests
 from gateway.routes import BLUEPRINTS
 from gateway.state import init_app
 
@@ -24,7 +25,8 @@ def create_app(config: GatewayConfig | Mapping[str, Any] | None = None) -> Flask
     app = Flask(__name__, static_folder="static", static_url_path="/static")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]  # Flask types app.json as the base provider
-    init_app(app, settings)
+    state = init_app(app, settings)
+    check_marts_before_requests(app, state.marts)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     register_error_handlers(app)

@@ -2,6 +2,12 @@
 
 A clickhouse-connect client serialises its own calls (and a chDB handle is busy while a stream is open), so
 threads never share one. Clients on the same chDB path share the process's one engine.
+
+A client that saw any error, or whose result was not read to the end, is closed and never used again: chDB
+(4.4) keeps the output a failed query had already produced in the handle, and clickhouse-connect's chdb
+backend reuses the handle, so the next query on it would read the previous one's leftover bytes as its own
+answer (a /sql query stopped by the row limit made the next request on that thread answer the first user's
+text). Every use of a client therefore goes through `ClientPool.using`.
 """
 
 from __future__ import annotations
@@ -13,7 +19,12 @@ from contextlib import contextmanager
 from typing import Any
 
 from clickhouse_connect.driver.client import Client
-from clickhouse_connect.driver.exceptions import ClickHouseError, DatabaseError, OperationalError
+from clickhouse_connect.driver.exceptions import (
+    ClickHouseError,
+    DatabaseError,
+    OperationalError,
+    StreamFailureError,
+)
 
 from gateway.config import GatewayConfig
 from gateway.errors import ApiError, BadRequest, InternalError, QueryTimeout, Unavailable
@@ -32,10 +43,17 @@ class ClientPool:
         self._closed = False
 
     def _settings(self, purpose: str) -> dict[str, Any]:
-        if purpose != "sql":
-            return {"max_execution_time": self.config.query_timeout_s}
+        # Every query of the gateway together stays under one memory cap (all run as the same engine user).
+        shared = {"max_memory_usage_for_user": self.config.engine_max_memory_bytes}
+        if purpose == "main":
+            return {**shared, "max_execution_time": self.config.query_timeout_s}
+        if purpose == "stream":
+            # The engine's own clock also runs while a slow client reads; the export budget bounds that, and
+            # `exports.engine_time_budget` holds the engine's work to query_timeout_s.
+            return {**shared, "max_execution_time": self.config.export_timeout_s}
         # readonly comes last: once it is set, no later setting on the handle can change.
         return {
+            **shared,
             "max_execution_time": self.config.sql_timeout_s,
             "max_result_rows": self.config.sql_max_rows,
             "max_result_bytes": self.config.sql_max_bytes,
@@ -70,15 +88,25 @@ class ClientPool:
     def sql(self) -> Client:
         return self._get("sql")
 
+    @contextmanager
+    def using(self, purpose: str) -> Iterator[Client]:
+        """This thread's client of `purpose`; closed and forgotten if anything goes wrong inside the block."""
+        client = self._get(purpose)
+        try:
+            yield client
+        except BaseException:
+            self.discard(purpose)
+            raise
+
     def fetch(self, sql: str, parameters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Run one of the gateway's own (parameter-bound) queries; rows as dicts."""
-        with engine_errors(timeout_s=self.config.query_timeout_s):
-            result = self.main().query(sql, parameters=parameters or {})
+        with engine_errors(timeout_s=self.config.query_timeout_s), self.using("main") as client:
+            result = client.query(sql, parameters=parameters or {})
         names = result.column_names
         return [dict(zip(names, row, strict=True)) for row in result.result_rows]
 
     def discard(self, purpose: str) -> None:
-        """Drop this thread's client of `purpose` (after an error that may have left it unusable)."""
+        """Drop this thread's client of `purpose` (an error or a partial read may have left it unusable)."""
         client = getattr(self._local, purpose, None)
         if client is None:
             return
@@ -86,7 +114,8 @@ class ClientPool:
         with self._lock:
             if client in self._open:
                 self._open.remove(client)
-        client.close()
+        with contextlib.suppress(Exception):  # it is being thrown away because it failed
+            client.close()
 
     def close(self) -> None:
         """Close every client any thread opened, releasing the embedded store."""
@@ -111,7 +140,8 @@ def translate(exc: ClickHouseError, *, user_sql: bool = False, timeout_s: float 
     if error.is_one_of("TIMEOUT_EXCEEDED"):
         limit = f" of {timeout_s:g} s" if timeout_s else ""
         return QueryTimeout(f"the query exceeded the time limit{limit}; narrow it down or aggregate more")
-    if isinstance(exc, OperationalError):
+    # A stream the engine failed half-way (it names its error code) is the query's error, not a lost engine.
+    if isinstance(exc, OperationalError) and not (isinstance(exc, StreamFailureError) and error.code):
         return Unavailable(f"the engine cannot be reached: {message}")
     if user_sql and error.is_one_of("TOO_MANY_ROWS_OR_BYTES", "MEMORY_LIMIT_EXCEEDED"):
         return BadRequest(f"the query result is too large ({message}); add a LIMIT or aggregate")

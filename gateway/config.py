@@ -29,6 +29,24 @@ class GatewayConfig(BaseModel):
     max_matrix_genes: int = Field(500, gt=0, description="gene_names limit of /expression-matrix")
     max_dense_values: int = Field(20_000_000, gt=0, description="cells × genes limit of a dense matrix")
     catalog_ttl_s: float = Field(5.0, ge=0, description="how long dataset/gene/cell-type lists are cached")
+    engine_max_memory_bytes: int = Field(
+        4_000_000_000, gt=0, description="max_memory_usage_for_user: every query of the gateway together"
+    )
+    sql_max_concurrent: int = Field(2, gt=0, description="POST /sql queries run at once; others wait")
+    sql_queue_timeout_s: float = Field(5.0, ge=0, description="how long /sql waits for a turn, then 503")
+    spool_memory_bytes: int = Field(
+        8_000_000, gt=0, description="a /sql answer beyond this is spooled to a temporary file, not RAM"
+    )
+    export_timeout_s: float = Field(
+        600.0, gt=0, description="wall-clock limit of a streamed export, slow client included"
+    )
+    connection_limit: int = Field(1000, gt=0, description="open connections waitress accepts at once")
+    channel_timeout_s: int = Field(
+        30.0, gt=0, description="an idle or half-sent connection is closed after this long"
+    )
+    marts_check_interval_s: float = Field(
+        60.0, ge=0, description="how often the marts' row counts are checked against the manifest"
+    )
 
     @classmethod
     def from_env(cls, overrides: Mapping[str, Any] | None = None) -> GatewayConfig:

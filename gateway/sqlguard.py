@@ -1,13 +1,16 @@
 """Admission of analysts' SQL: one read-only SELECT over the marts, judged by ClickHouse's own parser.
 
 Defence in depth, because the engine alone is not enough: chDB runs every statement of a multi-statement
-string, honours `INTO OUTFILE` even with readonly=1, lets the scalar `file()` read local files, and a
-`SETTINGS` clause inside a subquery lifts the limits readonly=1 otherwise pins. So:
+string, honours `INTO OUTFILE` even with readonly=1, lets the scalar `file()` read local files, a
+`SETTINGS` clause inside a subquery lifts the limits readonly=1 otherwise pins, and chDB has no users or
+grants to hide other databases or the host. So:
 1. `formatQuery()` (the query passed as a bound parameter, never spliced) parses exactly one statement and
    returns its canonical text — comments gone, literals re-quoted;
 2. `EXPLAIN AST` of that text must be a plain SELECT (WITH/UNION allowed): no INTO OUTFILE, no FORMAT, no
-   SETTINGS anywhere, table functions only from a harmless allowlist, no function that reads files or the
-   network, tables only from `marts` (and a few system tables);
+   SETTINGS anywhere; table functions only from a harmless allowlist; every other function from the
+   analysts' allow-list (gateway/sqlfunctions.py); tables only from `marts` (plus system.one/numbers/zeros)
+   — as a FROM/JOIN table, and as any database-qualified name anywhere else (`x IN raw.barcodes` reads a
+   table too);
 3. the canonical text then runs on a handle sealed with readonly=1 and result/time/memory limits.
 """
 
@@ -21,17 +24,14 @@ from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import ClickHouseError
 
 from gateway.errors import BadRequest
+from gateway.sqlfunctions import AllowList, allowed
 from genostream.errors import EngineError
 
 SAFE_TABLE_FUNCTIONS = frozenset(
     {"numbers", "numbers_mt", "zeros", "zeros_mt", "generate_series", "generateseries", "values", "null"}
 )
-# Table functions that are also ordinary functions and harmless as such (format(pattern, args...)).
-SCALAR_NAMESAKES = frozenset({"format"})
-# Scalar functions that reach outside the engine.
-FORBIDDEN_FUNCTIONS = frozenset({"file", "fuzzquery", "url", "s3", "remote", "executable", "input"})
 ALLOWED_DATABASES = frozenset({"marts"})
-ALLOWED_SYSTEM_TABLES = frozenset({"one", "numbers", "numbers_mt", "zeros", "tables", "columns", "functions"})
+ALLOWED_SYSTEM_TABLES = frozenset({"one", "numbers", "numbers_mt", "zeros", "zeros_mt"})
 
 _NODE = re.compile(r"^(?P<indent> *)(?P<kind>\S+)(?: (?P<rest>.*?))?(?: +\(children \d+\))?$")
 _ALIAS = re.compile(r" \(alias .*\)$")
@@ -85,11 +85,21 @@ def _refuse(reason: str) -> BadRequest:
     return BadRequest(f"query: {reason}", field="query")
 
 
-def check_tree(tree: Node, canonical: str, forbidden: frozenset[str] = FORBIDDEN_FUNCTIONS) -> None:
+def _table_allowed(database: str, table: str) -> bool:
+    if database == "system":
+        return table in ALLOWED_SYSTEM_TABLES
+    return database in ALLOWED_DATABASES
+
+
+def check_tree(
+    tree: Node, canonical: str, databases: frozenset[str] = frozenset(), functions: AllowList | None = None
+) -> None:
     """Raise BadRequest unless the parse tree is one plain SELECT over allowed tables and functions.
 
-    `forbidden`: casefolded names refused as ordinary functions (outside FROM).
+    `databases`: the engine's database names; a name qualified by one of them (other than marts) is refused
+    wherever it appears. `functions`: the allow-list (default: the checked-in one).
     """
+    functions = functions or allowed()
     if tree.kind != "SelectWithUnionQuery":
         word = _STATEMENT_WORD.match(canonical)
         statement = word.group(1).upper() if word else tree.kind
@@ -102,33 +112,35 @@ def check_tree(tree: Node, canonical: str, forbidden: frozenset[str] = FORBIDDEN
             raise _refuse("SETTINGS clauses are not allowed; the limits of this endpoint are fixed")
         if node.kind == "Function":
             name = node.text.split(" ")[0]
-            folded = name.casefold()
             in_from = parent is not None and parent.kind == "TableExpression"
-            if in_from and folded not in SAFE_TABLE_FUNCTIONS:
+            if in_from and name.casefold() not in SAFE_TABLE_FUNCTIONS:
                 raise _refuse(f"table function {name}() is not allowed (only numbers, zeros, values, ...)")
-            if not in_from and folded in forbidden:
-                raise _refuse(f"function {name}() is not allowed: it reads outside the marts")
+            if not in_from and not functions.admits(name):
+                raise _refuse(
+                    f"function {name}() is not allowed: /sql admits functions that compute on the marts "
+                    "(aggregates, maths, strings, arrays, dates, conversions, ...), not ones that read the "
+                    "server, files, URLs, settings or other tables"
+                )
         if node.kind == "TableIdentifier":
             database, _, table = node.text.partition(".")
-            if not table:
-                continue  # a CTE or a table of the default database, marts
-            if database == "system" and table in ALLOWED_SYSTEM_TABLES:
-                continue
-            if database not in ALLOWED_DATABASES:
+            if table and not _table_allowed(database, table):
                 raise _refuse(f"table {node.text} is outside the marts; query marts.* tables")
+        if node.kind == "Identifier":
+            database, _, rest = node.text.partition(".")
+            if rest and database in databases and not _table_allowed(database, rest.partition(".")[0]):
+                raise _refuse(
+                    f"{node.text} names database {database}, outside the marts; query marts.* tables "
+                    "(rename an alias that has a database's name)"
+                )
 
 
-def admit(client: Client, query: str, *, table_functions: frozenset[str] = frozenset()) -> AdmittedQuery:
-    """Parse `query` with the engine (as a bound value) and return it if it is safe to run read-only.
-
-    `table_functions`: the engine's table function names; used as ordinary functions they are refused too.
-    """
-    folded = {name.casefold() for name in table_functions}
-    forbidden = frozenset(FORBIDDEN_FUNCTIONS | (folded - SAFE_TABLE_FUNCTIONS - SCALAR_NAMESAKES))
+def admit(client: Client, query: str) -> AdmittedQuery:
+    """Parse `query` with the engine (as a bound value) and return it if it is safe to run read-only."""
     try:
         canonical = client.query("SELECT formatQuery({q:String})", parameters={"q": query}).result_rows[0][0]
         lines = [row[0] for row in client.query(f"EXPLAIN AST {canonical}").result_rows]
+        databases = frozenset(row[0] for row in client.query("SELECT name FROM system.databases").result_rows)
     except ClickHouseError as exc:
         raise _refuse(EngineError.from_clickhouse(exc).message) from None
-    check_tree(parse_ast_dump(lines), canonical, forbidden)
+    check_tree(parse_ast_dump(lines), canonical, databases)
     return AdmittedQuery(canonical)

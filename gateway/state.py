@@ -13,6 +13,7 @@ from flask import Flask, current_app
 from gateway.catalog import Catalog
 from gateway.clients import ClientPool
 from gateway.config import GatewayConfig
+from gateway.integrity import MartsMonitor
 
 EXTENSION = "genostream"
 
@@ -24,26 +25,23 @@ class Gateway:
     config: GatewayConfig
     pool: ClientPool
     catalog: Catalog
-    _table_functions: frozenset[str] | None = None
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    marts: MartsMonitor
+    sql_turns: threading.BoundedSemaphore = field(init=False)
 
-    def table_functions(self) -> frozenset[str]:
-        """The engine's table function names (refused as ordinary functions in /sql), read once."""
-        with self._lock:
-            if self._table_functions is None:
-                rows = self.pool.fetch("SELECT name FROM system.table_functions")
-                self._table_functions = frozenset(r["name"] for r in rows)
-            return self._table_functions
+    def __post_init__(self) -> None:
+        self.sql_turns = threading.BoundedSemaphore(self.config.sql_max_concurrent)
 
     def close(self) -> None:
-        """Close every engine client (releases the embedded store)."""
+        """Stop the marts check and close every engine client (releases the embedded store)."""
+        self.marts.stop()
         self.pool.close()
 
 
 def init_app(app: Flask, config: GatewayConfig) -> Gateway:
     """Attach a fresh state to `app`; no engine client is opened until a thread first needs one."""
     pool = ClientPool(config)
-    state = app.extensions[EXTENSION] = Gateway(config, pool, Catalog(pool, config.catalog_ttl_s))
+    monitor = MartsMonitor(pool, config.marts_check_interval_s)
+    state = app.extensions[EXTENSION] = Gateway(config, pool, Catalog(pool, config.catalog_ttl_s), monitor)
     return state
 
 

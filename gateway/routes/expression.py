@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pyarrow as pa
-from flask import Blueprint, Response, request
+from flask import Blueprint, request
 
 from gateway.api import endpoint
-from gateway.clients import engine_errors
 from gateway.correlation import cell_filter
 from gateway.errors import PayloadTooLarge
 from gateway.formats import MEDIA_TYPES, negotiate, write_batches
 from gateway.models import ExpressionMatrixRequest
 from gateway.state import get_gateway
+from gateway.streaming import export
 
 bp = Blueprint("expression", __name__)
 
@@ -62,7 +62,7 @@ ORDER BY gene, grid.cell
 """
 
 
-def _batches(blocks: Iterator[Any]) -> Iterator[pa.RecordBatch]:
+def _batches(blocks: Iterable[Any]) -> Iterator[pa.RecordBatch]:
     for block in blocks:
         arrays = [pa.array(column, type=f.type) for column, f in zip(block, SCHEMA, strict=True)]
         yield pa.RecordBatch.from_arrays(arrays, schema=SCHEMA)
@@ -103,21 +103,6 @@ def expression_matrix(body: ExpressionMatrixRequest):
             )
     sql = (_dense_sql if body.dense else _sparse_sql)(body.layer, cell_types)
     params = {"dataset": catalog.name, "genes": genes, "cell_types": cell_types}
-    return Response(_stream(sql, params, fmt), mimetype=MEDIA_TYPES[fmt])
-
-
-def _stream(sql: str, params: dict[str, Any], fmt: str) -> Iterator[bytes]:
-    """Open the engine stream now (so errors still get a status), then encode block by block."""
-    pool = get_gateway().pool
-    timeout = pool.config.query_timeout_s
-    with engine_errors(timeout_s=timeout):
-        stream = pool.stream().query_column_block_stream(sql, parameters=params)
-        blocks = stream.__enter__()
-    return _encoded(stream, blocks, fmt)
-
-
-def _encoded(stream: Any, blocks: Iterator[Any], fmt: str) -> Iterator[bytes]:
-    try:
-        yield from write_batches(fmt, SCHEMA, _batches(iter(blocks)))
-    finally:
-        stream.__exit__(None, None, None)
+    return export(
+        gw.pool, sql, params, lambda blocks: write_batches(fmt, SCHEMA, _batches(blocks)), MEDIA_TYPES[fmt]
+    )

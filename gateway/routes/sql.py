@@ -2,26 +2,36 @@
 
 from __future__ import annotations
 
-import pyarrow as pa
-from flask import Blueprint, Response, request
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import Blueprint, request
 
 from gateway.api import endpoint
 from gateway.clients import engine_errors
-from gateway.formats import MEDIA_TYPES, negotiate, write_batches
+from gateway.errors import Unavailable
+from gateway.formats import MEDIA_TYPES, negotiate
 from gateway.models import SqlRequest, SqlResponse
+from gateway.spool import Spool
 from gateway.sqlguard import admit
-from gateway.state import get_gateway
+from gateway.sqlresult import encode
+from gateway.state import Gateway, get_gateway
 
 bp = Blueprint("sql", __name__)
 FORMATS = ("json", "csv", "arrow")
 
 
-def _arrow_column(values: list) -> pa.Array:
-    """Arrow's own inference; text for what it cannot type (maps of mixed values, UUIDs, ...)."""
+@contextmanager
+def _turn(gw: Gateway) -> Iterator[None]:
+    """One of the `sql_max_concurrent` turns; 503 when none frees up within `sql_queue_timeout_s`."""
+    if not gw.sql_turns.acquire(timeout=gw.config.sql_queue_timeout_s):
+        raise Unavailable(
+            f"busy: {gw.config.sql_max_concurrent} /sql queries are already running; retry in a moment"
+        )
     try:
-        return pa.array(values)
-    except (pa.ArrowException, TypeError, ValueError):
-        return pa.array([None if v is None else str(v) for v in values], type=pa.string())
+        yield
+    finally:
+        gw.sql_turns.release()
 
 
 @endpoint(
@@ -31,8 +41,11 @@ def _arrow_column(values: list) -> pa.Array:
     summary="Read-only SQL over the marts",
     description="One SELECT (WITH and UNION allowed) over marts.* — unqualified names are marts tables. "
     "Runs with readonly=1 and fixed limits on time, result rows/bytes and memory; INSERT/ALTER/DROP/"
-    "CREATE/SET, SETTINGS clauses, INTO OUTFILE, file()/url()/remote() and other outside access are "
-    "refused with 400. JSON `{columns, types, data, rows}`, or CSV / Arrow by `format` or Accept.",
+    "CREATE/SET, SETTINGS clauses, INTO OUTFILE, tables outside the marts and functions outside the "
+    "analysts' allow-list (aggregates, maths, strings, arrays, maps, tuples, dates, conversions, JSON, "
+    "hashes — nothing that reads the host, files, URLs, settings or other tables) are refused with 400. "
+    "JSON `{columns, types, data, rows}`, or CSV / Arrow by `format` or Accept; in CSV and Arrow, Array, "
+    "Map, Tuple, JSON, UUID, Decimal and DateTime values are their JSON text.",
     tag="sql",
     body=SqlRequest,
     response=SqlResponse,
@@ -42,16 +55,18 @@ def _arrow_column(values: list) -> pa.Array:
 def run_sql(body: SqlRequest):
     gw = get_gateway()
     fmt = negotiate(request.accept_mimetypes, FORMATS, body.format)
-    table_functions = gw.table_functions()
-    timeout = gw.config.sql_timeout_s
-    with engine_errors(user_sql=True, timeout_s=timeout):
-        client = gw.pool.sql()
-        admitted = admit(client, body.query, table_functions=table_functions)
-        result = client.query(admitted.sql)
-    columns = list(result.column_names)
-    types = [t.name for t in result.column_types]
-    if fmt == "json":
-        data = [list(row) for row in result.result_rows]
-        return SqlResponse(columns=columns, types=types, data=data, rows=len(data))
-    table = pa.Table.from_arrays([_arrow_column(list(col)) for col in result.result_columns], names=columns)
-    return Response(b"".join(write_batches(fmt, table.schema, table.to_batches())), mimetype=MEDIA_TYPES[fmt])
+    spool = Spool(gw.config.spool_memory_bytes)
+    try:
+        # The whole answer is encoded (to the spool, not RAM) before anything is sent: a query stopped by a
+        # limit half-way is still a clean 4xx, never a cut-short 200.
+        timeout = gw.config.sql_timeout_s
+        with _turn(gw), engine_errors(user_sql=True, timeout_s=timeout), gw.pool.using("sql") as client:
+            admitted = admit(client, body.query)
+            with client.query_column_block_stream(admitted.sql) as stream:
+                names = list(stream.source.column_names)
+                types = [t.name for t in stream.source.column_types]
+                spool.extend(encode(fmt, names, types, stream))
+    except BaseException:
+        spool.close()
+        raise
+    return spool.response(MEDIA_TYPES[fmt])
