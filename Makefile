@@ -17,7 +17,7 @@ PLUGIN_FILES := $(shell find adapters/dbt-chdb -name '*.py' -o -name '*.yml' -o 
 -include .env
 export
 
-.PHONY: install run test test-adapter test-all lint format check-constraints load demo dbt-build dbt-docs serve bench clean
+.PHONY: install run test test-adapter test-all lint format check-constraints load demo dbt-build dbt-docs serve bench soak clean
 
 install: $(STAMP)
 
@@ -87,6 +87,10 @@ serve: install
 bench: install
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[bench]"
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+## soak: the gateway for a few minutes under mixed, partly hostile load; every answer checked (SOAK_ARGS).
+soak: install
+	$(BIN)/python -m bench.soak $(SOAK_ARGS)
 
 clean:
 	rm -rf .genostream dbt_project/target dbt_project/logs $(DEMO_DIR)
