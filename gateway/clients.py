@@ -147,6 +147,8 @@ def translate(exc: ClickHouseError, *, user_sql: bool = False, timeout_s: float 
         return BadRequest(f"the query result is too large ({message}); add a LIMIT or aggregate")
     if user_sql and isinstance(exc, DatabaseError):
         return BadRequest(f"query failed: {message}", code=error.code)
+    if error.is_one_of("MEMORY_LIMIT_EXCEEDED"):  # the gateway's engine-wide cap, shared by every request
+        return Unavailable(f"the engine is at its memory limit ({message}); retry in a moment")
     if error.is_one_of("UNKNOWN_TABLE", "UNKNOWN_DATABASE"):
         return Unavailable(f"the marts are not built in this store ({message}); run `make dbt-build`")
     return InternalError(f"an internal query failed: {message}")

@@ -63,6 +63,20 @@ def test_engine_errors_block_reraises_driver_errors_only() -> None:
         (DatabaseError("Unknown table", code=60, name="UNKNOWN_TABLE"), False, Unavailable, 503),
         (DatabaseError("Code: 62. Syntax error", code=62, name="SYNTAX_ERROR"), False, InternalError, 500),
         (StreamFailureError("connection closed by server"), False, Unavailable, 503),
+        (
+            DatabaseError("User memory limit exceeded", code=241, name="MEMORY_LIMIT_EXCEEDED"),
+            False,
+            Unavailable,
+            503,
+        ),
+        (
+            StreamFailureError(
+                "Code: 396. Limit for result exceeded", code=396, name="TOO_MANY_ROWS_OR_BYTES"
+            ),
+            True,
+            BadRequest,
+            400,
+        ),
     ],
 )
 def test_gateway_maps_engine_errors_by_name(exc, user_sql: bool, expected: type, status: int) -> None:
