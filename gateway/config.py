@@ -42,7 +42,7 @@ class GatewayConfig(BaseModel):
     )
     connection_limit: int = Field(1000, gt=0, description="open connections waitress accepts at once")
     channel_timeout_s: int = Field(
-        30.0, gt=0, description="an idle or half-sent connection is closed after this long"
+        30, gt=0, description="an idle or half-sent connection is closed after this long"
     )
     marts_check_interval_s: float = Field(
         60.0, ge=0, description="how often the marts' row counts are checked against the manifest"

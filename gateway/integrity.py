@@ -74,7 +74,7 @@ def check_marts(pool: ClientPool) -> MartsStatus:
     if problems:
         shown = "; ".join(problems[:3]) + (f"; and {len(problems) - 3} more" if len(problems) > 3 else "")
         problem = f"the marts are damaged or half-built ({shown}); rebuild them with `make dbt-build`"
-    return MartsStatus(problem, tuple(sorted(expected)), version, time.monotonic())
+    return MartsStatus(problem, tuple(sorted(expected)), version or "unknown", time.monotonic())
 
 
 class MartsMonitor:

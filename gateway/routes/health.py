@@ -33,6 +33,6 @@ def health():
         status="ok",
         engine="embedded" if gw.config.engine.embedded else "server",
         version=genostream.__version__,
-        engine_version=status.engine_version or "unknown",
+        engine_version=status.engine_version,
         datasets=list(status.datasets),
     )
