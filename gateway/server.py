@@ -45,9 +45,10 @@ class ExpressLaneDispatcher(ThreadedTaskDispatcher):
 
 
 def make_server(
-    app: Flask, config: GatewayConfig, *, host: str, port: int, threads: int
+    app: Flask, config: GatewayConfig, *, host: str, port: int, threads: int, **adjustments: Any
 ) -> BaseWSGIServer | MultiSocketServer:
-    """A waitress server for `app` with the gateway's limits (not started)."""
+    """A waitress server for `app` with the gateway's limits (not started); `adjustments` are more of
+    waitress's settings (e.g. outbuf_high_watermark)."""
     return create_server(
         app,
         host=host,
@@ -59,4 +60,5 @@ def make_server(
         asyncore_use_poll=True,
         # waitress documents `_dispatcher` as a test hook; it is the one way to give /health its own lane.
         _dispatcher=ExpressLaneDispatcher(threads),
+        **adjustments,
     )
