@@ -32,6 +32,9 @@ from genostream.engine import get_client
 from genostream.errors import EngineError
 
 
+SQL_BLOCK_ROWS = 8192
+
+
 class ClientPool:
     """Thread-local clients: `main` for the gateway's queries, `stream` for streamed exports, `sql` sealed."""
 
@@ -59,6 +62,8 @@ class ClientPool:
             "max_result_bytes": self.config.sql_max_bytes,
             "result_overflow_mode": "throw",
             "max_memory_usage": self.config.sql_max_memory_bytes,
+            # Small blocks: Python holds one block of a /sql result at a time while encoding it.
+            "max_block_size": SQL_BLOCK_ROWS,
             "readonly": 1,
         }
 
