@@ -31,7 +31,6 @@ from gateway.errors import ApiError, BadRequest, InternalError, QueryTimeout, Un
 from genostream.engine import get_client
 from genostream.errors import EngineError
 
-
 SQL_BLOCK_ROWS = 8192
 
 
