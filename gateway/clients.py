@@ -45,8 +45,10 @@ class ClientPool:
         self._closed = False
 
     def _settings(self, purpose: str) -> dict[str, Any]:
-        # Every query of the gateway together stays under one memory cap (all run as the same engine user).
-        shared = {"max_memory_usage_for_user": self.config.engine_max_memory_bytes}
+        # The embedded engine's memory is the gateway's: every query of it together stays under one cap (all
+        # run as the same engine user). A server has its own limits, and its user may be shared with dbt.
+        embedded = self.config.engine.embedded
+        shared = {"max_memory_usage_for_user": self.config.engine_max_memory_bytes} if embedded else {}
         if purpose == "main":
             return {**shared, "max_execution_time": self.config.query_timeout_s}
         if purpose == "stream":
