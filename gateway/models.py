@@ -133,7 +133,7 @@ class ErrorResponse(Response):
 
 class HealthResponse(Response):
     status: Literal["ok"]
-    engine: str = Field(description="embedded (chDB) or server")
+    engine: str = Field(description="embedded (chDB), server or cluster")
     version: str = Field(description="genostream version")
     engine_version: str
     datasets: list[str]

@@ -11,7 +11,8 @@ from dotenv import find_dotenv, load_dotenv
 from genostream.errors import ConfigurationError
 
 DEFAULT_CHDB_PATH = ".genostream/chdb"
-TARGETS = ("embedded", "server")
+TARGETS = ("embedded", "server", "cluster")
+DEFAULT_CLUSTER = "genostream"
 
 
 def _env_bool(value: str | None) -> bool:
@@ -20,7 +21,8 @@ def _env_bool(value: str | None) -> bool:
 
 @dataclass(frozen=True)
 class EngineSettings:
-    """Where the data lives: an embedded chDB directory or a ClickHouse server."""
+    """Where the data lives: an embedded chDB directory, a ClickHouse server, or a cluster reached through one
+    of its servers (`cluster` names it in the servers' remote_servers)."""
 
     target: str = "embedded"
     chdb_path: str = DEFAULT_CHDB_PATH
@@ -29,10 +31,16 @@ class EngineSettings:
     user: str = "default"
     password: str = ""
     secure: bool = False
+    cluster: str = DEFAULT_CLUSTER
 
     @property
     def embedded(self) -> bool:
         return self.target == "embedded"
+
+    @property
+    def clustered(self) -> bool:
+        """Tables are sharded over `cluster`: DDL runs ON CLUSTER, queries need the cluster settings."""
+        return self.target == "cluster"
 
     @property
     def location(self) -> str:
@@ -65,4 +73,5 @@ class EngineSettings:
             user=environ.get("CLICKHOUSE_USER") or "default",
             password=environ.get("CLICKHOUSE_PASSWORD") or "",
             secure=secure,
+            cluster=environ.get("GENOSTREAM_CLUSTER") or DEFAULT_CLUSTER,
         )

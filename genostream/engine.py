@@ -20,6 +20,7 @@ import clickhouse_connect
 from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import ClickHouseError
 
+from genostream.cluster import session_settings
 from genostream.config import EngineSettings
 from genostream.errors import EngineError, StoreLockedError, StoreUnavailableError
 
@@ -75,7 +76,7 @@ def is_embedded(client: Client) -> bool:
 
 
 def open_server(engine: EngineSettings, *, settings: dict[str, Any] | None = None) -> Client:
-    """A client on a ClickHouse server over HTTP(S)."""
+    """A client on a ClickHouse server (or one of a cluster's servers) over HTTP(S)."""
     try:
         return clickhouse_connect.get_client(
             host=engine.host,
@@ -91,8 +92,10 @@ def open_server(engine: EngineSettings, *, settings: dict[str, Any] | None = Non
 
 
 def get_client(engine: EngineSettings | None = None, *, settings: dict[str, Any] | None = None) -> Client:
-    """A client for the configured target (environment by default)."""
+    """A client for the configured target (environment by default). On a cluster its session starts with the
+    cluster settings, before the caller's (which may end with readonly: nothing after it can change)."""
     engine = engine or EngineSettings.from_env()
+    settings = {**session_settings(engine), **(settings or {})}
     if engine.embedded:
         return open_chdb(engine.chdb_path, settings=settings)
     return open_server(engine, settings=settings)

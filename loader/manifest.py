@@ -21,6 +21,7 @@ from clickhouse_connect.driver.binding import format_query_value
 
 from genostream.engine import is_embedded
 from loader import lease
+from loader.placement import placement_of
 from loader.schema import CURRENT_LOADS_VIEW, DATA_TABLES
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -158,9 +159,12 @@ def running(client, record: LoadRecord) -> Iterator[lease.Heartbeat]:
 
 
 def drop_partitions(client, dataset: str, load_id: str) -> None:
+    """Drop one load's partitions from every raw table (on a cluster: from every shard's local table)."""
     partition = f"tuple({literal(dataset)}, {literal(load_id)})"
+    placement = placement_of(client)
     for table in DATA_TABLES:
-        client.command(f"ALTER TABLE raw.{table} DROP PARTITION {partition}")
+        target = f"raw.{placement.local(table)}{placement.on_cluster}"
+        client.command(f"ALTER TABLE {target} DROP PARTITION {partition}")
 
 
 def partition_rows(client, dataset: str, load_id: str) -> dict[str, int]:

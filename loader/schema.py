@@ -11,6 +11,8 @@ loader does not transform.
 
 from __future__ import annotations
 
+from loader.placement import placement_of
+
 RAW_DATABASE = "raw"
 
 LOAD_STATUSES = ("loading", "loaded", "failed", "replaced", "dropped")
@@ -133,11 +135,17 @@ CURRENT_LOADS_DDL = f"""
 
 
 def ensure_raw_schema(client) -> None:
-    """Create the raw database, tables and current-loads view if missing; add newer columns (idempotent)."""
-    client.command(f"CREATE DATABASE IF NOT EXISTS {RAW_DATABASE}")
+    """Create the raw database, tables and current-loads view if missing; add newer columns (idempotent). On
+    a cluster all of it ON CLUSTER, the tables as local tables per shard under Distributed ones
+    (loader.placement)."""
+    placement = placement_of(client)
+    client.command(placement.database_ddl(RAW_DATABASE))
     for ddl in TABLES.values():
-        client.command(ddl)
+        for statement in placement.ddl(ddl):
+            client.command(statement)
     for table, columns in ADDED_COLUMNS.items():
         for column in columns:
-            client.command(f"ALTER TABLE {RAW_DATABASE}.{table} ADD COLUMN IF NOT EXISTS {column}")
-    client.command(CURRENT_LOADS_DDL)
+            for statement in placement.add_column(f"{RAW_DATABASE}.{table}", column):
+                client.command(statement)
+    for statement in placement.ddl(CURRENT_LOADS_DDL):
+        client.command(statement)

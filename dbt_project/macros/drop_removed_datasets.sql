@@ -8,8 +8,13 @@
             "select distinct _partition_id from " ~ this
             ~ " where dataset not in (select dataset from " ~ ref('datasets') ~ ")"
         ) %}
+        {#- On a cluster the partitions live in the shards' local tables: drop them there, on every shard. -#}
+        {% set table = this.incorporate(path={"identifier": this.identifier ~ adapter.get_clickhouse_local_suffix()})
+            if on_cluster() else this %}
         {% for row in stale.rows %}
-            {% do run_query("alter table " ~ this ~ " drop partition id '" ~ row[0] ~ "'") %}
+            {% do run_query(
+                "alter table " ~ table ~ " " ~ on_cluster_clause(this) ~ " drop partition id '" ~ row[0] ~ "'"
+            ) %}
         {% endfor %}
     {% endif %}
     select 1

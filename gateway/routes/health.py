@@ -31,7 +31,7 @@ def health():
         return response
     return HealthResponse(
         status="ok",
-        engine="embedded" if gw.config.engine.embedded else "server",
+        engine=gw.config.engine.target,
         version=genostream.__version__,
         engine_version=status.engine_version,
         datasets=list(status.datasets),

@@ -31,7 +31,7 @@ def test_server_settings_from_environment() -> None:
 @pytest.mark.parametrize(
     ("environ", "field"),
     [
-        ({"GENOSTREAM_TARGET": "cluster"}, "GENOSTREAM_TARGET"),
+        ({"GENOSTREAM_TARGET": "cloud"}, "GENOSTREAM_TARGET"),
         ({"CLICKHOUSE_PORT": "http"}, "CLICKHOUSE_PORT"),
     ],
 )
@@ -45,3 +45,15 @@ def test_dotenv_file_fills_unset_variables(tmp_path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("GENOSTREAM_CHDB_PATH", raising=False)
     assert EngineSettings.from_env().chdb_path == "/somewhere/else"
+
+
+def test_cluster_target_names_its_cluster_and_starts_sessions_with_the_cluster_settings() -> None:
+    from genostream.cluster import QUERY_SETTINGS, session_settings
+
+    settings = EngineSettings.from_env({"GENOSTREAM_TARGET": "cluster", "GENOSTREAM_CLUSTER": "lab"})
+    assert settings.clustered and not settings.embedded
+    assert settings.cluster == "lab"
+    assert session_settings(settings) == QUERY_SETTINGS
+    assert EngineSettings.from_env({"GENOSTREAM_TARGET": "cluster"}).cluster == "genostream"
+    for single in ({}, {"GENOSTREAM_TARGET": "server"}):
+        assert session_settings(EngineSettings.from_env(single)) == {}

@@ -2,7 +2,7 @@
     recomputed, and their partitions replaced whole (insert_overwrite), so answers stay exact. A change to this
     model's or its inputs' logic needs `dbt build --full-refresh`. -#}
 {{ config(
-    materialized='incremental',
+    materialized=('distributed_incremental' if on_cluster() else 'incremental'),
     incremental_strategy='insert_overwrite',
     on_schema_change='append_new_columns',
     order_by='(dataset, gene, cell_type, cell)',

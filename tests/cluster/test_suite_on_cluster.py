@@ -1,0 +1,16 @@
+"""The embedded suite's oracle tests (marts against numpy/scipy row by row, every gateway endpoint, /sql),
+run unchanged against a real cluster through this directory's fixtures. Opt-in: see conftest.py."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.integration.test_gateway_api import *  # noqa: F403
+from tests.integration.test_gateway_sql import *  # noqa: F403
+from tests.integration.test_marts_layers import *  # noqa: F403
+from tests.integration.test_marts_oracle import *  # noqa: F403
+
+# about the embedded store's single-process lock, not about the data
+del test_store_locked_by_another_process_is_503  # noqa: F821
+
+pytestmark = pytest.mark.cluster

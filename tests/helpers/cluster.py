@@ -1,0 +1,66 @@
+"""The cluster deployment files and dbt manifests that the cluster tests read (no cluster runs here)."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tests.helpers.paths import REPO
+
+CLUSTER_DIR = REPO / "deploy" / "cluster"
+CLUSTER_NAME = "genostream"
+
+# The design of docs/scale-out.md, stated independently of the configuration that implements it.
+MART_SHARDING = {
+    "cells": "cityHash64(dataset, cell)",
+    "expression": "cityHash64(dataset, cell)",
+    "datasets": "cityHash64(dataset)",
+    "genes": "cityHash64(dataset, gene)",
+    "gene_stats": "cityHash64(dataset, gene)",
+    "marker_genes": "cityHash64(dataset, gene)",
+    "pseudobulk": "cityHash64(dataset, gene)",
+}
+
+
+def compose() -> dict[str, Any]:
+    return yaml.safe_load((CLUSTER_DIR / "docker-compose.yml").read_text())
+
+
+def xml_root(path: Path) -> ET.Element:
+    return ET.parse(path).getroot()
+
+
+def parse_manifest(target: str, target_path: Path) -> dict[str, Any]:
+    """`dbt parse --target <target>` (needs no connection) and its manifest."""
+    from dbt.cli.main import dbtRunner
+
+    result = dbtRunner().invoke(
+        [
+            "parse",
+            "--no-partial-parse",
+            "--target",
+            target,
+            "--target-path",
+            str(target_path),
+            "--project-dir",
+            str(REPO / "dbt_project"),
+            "--profiles-dir",
+            str(REPO),
+            "--quiet",
+        ]
+    )
+    assert result.success, result.exception
+    return json.loads((target_path / "manifest.json").read_text())
+
+
+def models(manifest: dict[str, Any], folder: str) -> dict[str, dict[str, Any]]:
+    """Model nodes under models/<folder>/, by name."""
+    return {
+        node["name"]: node
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["fqn"][1] == folder
+    }
