@@ -91,7 +91,7 @@ def test_query_failed_body_carries_the_engine_code() -> None:
 
 def test_configuration_errors_have_their_own_class(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ConfigurationError, match="GENOSTREAM_TARGET"):
-        EngineSettings.from_env({"GENOSTREAM_TARGET": "cluster"})
+        EngineSettings.from_env({"GENOSTREAM_TARGET": "cloud"})
     monkeypatch.setenv("GENOSTREAM_GATEWAY_SQL_MAX_ROWS", "many")
     with pytest.raises(ConfigurationError, match="sql_max_rows"):
         GatewayConfig.from_env()
@@ -119,7 +119,7 @@ def test_loader_cli_prints_one_line_for_our_errors_but_not_for_a_bug(monkeypatch
 def test_gateway_cli_prints_one_line_for_bad_settings_but_not_for_a_bug(monkeypatch, capsys) -> None:
     from gateway import __main__ as gateway_cli
 
-    monkeypatch.setenv("GENOSTREAM_TARGET", "cluster")
+    monkeypatch.setenv("GENOSTREAM_TARGET", "cloud")
     assert gateway_cli.main([]) == 1
     err = capsys.readouterr().err
     assert err.startswith("gateway: GENOSTREAM_TARGET must be one of") and err.count("\n") == 1
