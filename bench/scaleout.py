@@ -25,6 +25,9 @@ from typing import Any
 
 from bench.errors import BenchError
 from bench.measure import percentiles_ms, run_child, stopwatch
+from bench.scaleout_report import markdown
+from loader.detect import detect_study
+from loader.mtx import read_header
 
 REPO = Path(__file__).resolve().parents[1]
 DATASET = "bench"
@@ -262,7 +265,7 @@ def run(study: Path, out: Path, shard_counts: list[int], repeats: int) -> dict[s
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.scaleout", description=__doc__.splitlines()[0])
-    parser.add_argument("command", nargs="?", default="run", choices=("run", "split", "queries"))
+    parser.add_argument("command", nargs="?", default="run", choices=("run", "split", "queries", "report"))
     parser.add_argument(
         "--study", type=Path, help="the study directory (python -m loader synth … --preset seed)"
     )
@@ -270,7 +273,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shards", type=int, nargs="+", default=[2, 4, 8])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--json", type=Path, help="(queries) where to write the figures")
+    parser.add_argument(
+        "--reference",
+        nargs="*",
+        default=["dbt_build_s=344", "coexpression_p50_ms=1400"],
+        help="(report) quiet single-node figures, metric=value (default: the README's seed run)",
+    )
     args = parser.parse_args(argv)
+    if args.command == "report":
+        if args.out is None:
+            parser.error("report needs --out (the run's directory)")
+        results = json.loads((args.out / "scaleout.json").read_text())
+        total = read_header(detect_study(Path(results["study"])).matrix).n_entries
+        reference = {key: float(value) for key, value in (item.split("=") for item in args.reference)}
+        print(markdown(results, total, reference))
+        return 0
     if args.command == "queries":
         args.json.write_text(json.dumps(queries(args.shards[0], args.repeats)))
         return 0
