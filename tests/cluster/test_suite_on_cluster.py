@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.integration.test_explorer_api import *  # noqa: F403
 from tests.integration.test_gateway_api import *  # noqa: F403
 from tests.integration.test_gateway_sql import *  # noqa: F403
 from tests.integration.test_marts_layers import *  # noqa: F403

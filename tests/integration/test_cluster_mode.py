@@ -34,6 +34,8 @@ REQUESTS: list[tuple[str, str, dict[str, Any] | None]] = [
     ("get", f"/genes/CD74/coexpression?dataset=pbmc&limit=15&cell_types={quote(MONO[0])}", None),
     ("get", f"/cell-types/{quote(TREG, safe='')}/markers?dataset=pbmc&limit=50", None),
     ("post", "/expression-matrix", {"gene_names": ["CD74", "NKG7", "GNLY"], "dataset": "pbmc"}),
+    ("get", "/dot-plot?genes=CD74&genes=NKG7&genes=HLA-DRA&dataset=pbmc&gene_order=clustered", None),
+    ("post", "/gene-pair", {"dataset": "pbmc", "gene_a": "CD74", "gene_b": "HLA-DRA"}),
     ("get", "/datasets", None),
     ("get", "/datasets/pbmc/cell-types", None),
     ("get", "/genes?prefix=hla-d&dataset=pbmc&limit=4", None),
