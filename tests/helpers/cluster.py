@@ -58,7 +58,24 @@ def parse_manifest(target: str, target_path: Path) -> dict[str, Any]:
 
 
 def models(manifest: dict[str, Any], folder: str) -> dict[str, dict[str, Any]]:
-    """Model nodes under models/<folder>/, by name."""
+    """Model nodes under models/<folder>/ that are tables or views (not dictionaries), by name."""
+    return {
+        name: node
+        for name, node in _nodes(manifest, folder).items()
+        if node["config"]["materialized"] != "dictionary"
+    }
+
+
+def dictionaries(manifest: dict[str, Any], folder: str) -> dict[str, dict[str, Any]]:
+    """Dictionary models under models/<folder>/ (in-memory lookups every node builds for itself)."""
+    return {
+        name: node
+        for name, node in _nodes(manifest, folder).items()
+        if node["config"]["materialized"] == "dictionary"
+    }
+
+
+def _nodes(manifest: dict[str, Any], folder: str) -> dict[str, dict[str, Any]]:
     return {
         node["name"]: node
         for node in manifest["nodes"].values()

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from genostream.cluster import QUERY_SETTINGS, REPLICATED_ENGINE_ARGS
-from tests.helpers.cluster import CLUSTER_NAME, MART_SHARDING, models, parse_manifest
+from tests.helpers.cluster import CLUSTER_NAME, MART_SHARDING, dictionaries, models, parse_manifest
 from tests.helpers.paths import REPO
 
 
@@ -58,6 +58,13 @@ def test_expression_overwrites_whole_dataset_partitions_on_the_cluster(
     assert config["partition_by"] == "dataset"
     # dropped datasets' partitions go too, on every shard (the macro acts ON CLUSTER on the local table)
     assert any("drop_removed_datasets" in hook["sql"] for hook in config["post-hook"])
+
+
+def test_lookup_dictionaries_stay_dictionaries_on_every_target(
+    cluster_manifest: dict[str, Any], embedded_manifest: dict[str, Any]
+) -> None:
+    # created ON CLUSTER, each node holds the whole lookup; no sharding applies
+    assert set(dictionaries(cluster_manifest, "marts")) == set(dictionaries(embedded_manifest, "marts"))
 
 
 def test_staging_stays_views_on_the_cluster(cluster_manifest: dict[str, Any]) -> None:
