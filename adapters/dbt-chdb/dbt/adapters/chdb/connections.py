@@ -41,10 +41,37 @@ class ChdbCredentials(ClickHouseCredentials):
         return ("path", "schema", "retries", "custom_settings")
 
 
-def locked_by_another_process(path: str) -> bool:
-    """True when another process holds the store: the engine flocks `<path>/status` while it runs.
+BUSY = (
+    "the store at {path} is in use by another process — stop it (a gateway, a load or another dbt run) "
+    "first: the embedded engine allows one process at a time"
+)
 
-    Asked only after opening failed — this process's own engine holds the same lock."""
+
+def lock_holders(path: str) -> set[int] | None:
+    """PIDs holding a lock on `<path>/status` (the engine flocks it while it runs), as /proc/locks lists them;
+    None where the kernel has no /proc/locks."""
+    try:
+        status = os.stat(Path(path) / "status")
+    except FileNotFoundError:
+        return set()
+    try:
+        lines = Path("/proc/locks").read_text().splitlines()
+    except OSError:
+        return None
+    holders = set()
+    for line in lines:
+        fields = line.split()
+        if len(fields) > 5 and fields[1] == "FLOCK" and fields[4].isdigit():
+            major, minor, inode = fields[5].split(":")
+            device = os.makedev(int(major, 16), int(minor, 16))
+            if (device, int(inode)) == (status.st_dev, status.st_ino):
+                holders.add(int(fields[4]))
+    return holders
+
+
+def locked_by_another_process(path: str) -> bool:
+    """Whether another process holds the store. Asked after opening failed where /proc/locks is missing:
+    a flock probe from this process would also find this process's own engine."""
     try:
         fd = os.open(Path(path) / "status", os.O_RDONLY)
     except OSError:
@@ -65,15 +92,15 @@ class ChdbClient(ChHttpClient):
 
     def _create_client(self, credentials: ChdbCredentials):  # type: ignore[override]
         path = os.path.realpath(credentials.path)
+        holders = lock_holders(path)
+        if holders and os.getpid() not in holders:  # say so before the engine prints errors of its own
+            raise FailedToConnectError(BUSY.format(path=path))
         Path(path).mkdir(parents=True, exist_ok=True)
         try:
             return clickhouse_connect.get_client(interface="chdb", path=path, settings=self._conn_settings)
         except (ClickHouseError, RuntimeError) as exc:
             if locked_by_another_process(path):
-                raise FailedToConnectError(
-                    f"the store at {path} is in use by another process — stop it (a gateway, a load or "
-                    "another dbt run) first: the embedded engine allows one process at a time"
-                ) from None
+                raise FailedToConnectError(BUSY.format(path=path)) from None
             raise FailedToConnectError(f"cannot open the embedded store at {path}: {exc}") from None
 
 
