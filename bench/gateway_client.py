@@ -86,15 +86,18 @@ class Gateway:
         self.base = f"http://127.0.0.1:{self.port}"
         self.store, self.log, self.threads = store, log, threads
         self.process: subprocess.Popen[bytes] | None = None
+        self.start_s: float | None = None
 
     def __enter__(self) -> Gateway:
         env = {**os.environ, "GENOSTREAM_TARGET": "embedded", "GENOSTREAM_CHDB_PATH": str(self.store)}
         cmd = [sys.executable, "-m", "gateway", "--host", "127.0.0.1", "--port", str(self.port)]
         cmd += ["--threads", str(self.threads)]
         self.log.parent.mkdir(parents=True, exist_ok=True)
-        with self.log.open("wb") as out:
-            self.process = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
-        self._wait_healthy()
+        with stopwatch() as watch:
+            with self.log.open("wb") as out:
+                self.process = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
+            self._wait_healthy()
+        self.start_s = watch.seconds  # process start until /health answers
         return self
 
     def _wait_healthy(self) -> None:
@@ -139,15 +142,21 @@ def time_queries(
     calls = [build_call(kind, request, dataset) for request in requests_]
     latencies: list[float] = []
     answers: list[Any] = []
+    first_s = None
     with requests.Session() as session:
         for call in calls[:WARMUP_REQUESTS]:
-            gateway.send(session, call)
+            with stopwatch() as watch:
+                gateway.send(session, call)
+            first_s = watch.seconds if first_s is None else first_s
         for call in calls:
             with stopwatch() as watch:
                 payload = gateway.send(session, call)
             latencies.append(watch.seconds)
             answers.append(parse_answer(kind, payload))
-    return {"latency": percentiles_ms(latencies), "answers": answers, "warmup_requests": WARMUP_REQUESTS}
+    latency = percentiles_ms(latencies)
+    if first_s is not None:
+        latency["first_ms"] = round(first_s * 1000.0, 3)  # the gateway's first answer to this question
+    return {"latency": latency, "answers": answers, "warmup_requests": WARMUP_REQUESTS}
 
 
 def http_floor(gateway: Gateway, n: int = 50) -> dict[str, float | int]:

@@ -48,6 +48,14 @@ def _version(package: str) -> str | None:
         return None
 
 
+def load_average() -> float | None:
+    """The 1-minute load average (how busy the shared machine was), None where the OS has none."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return None
+
+
 def machine_info() -> dict[str, object]:
     """A JSON-ready description of this machine and the installed versions (None when not installed)."""
     cores = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
@@ -58,4 +66,5 @@ def machine_info() -> dict[str, object]:
         "os": platform.platform(),
         "python": platform.python_version(),
         "versions": {name: _version(name) for name in PACKAGES},
+        "load_average": {"start": load_average()},
     }

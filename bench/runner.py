@@ -17,7 +17,7 @@ from typing import Any
 from bench import gateway_client, goals, report
 from bench.errors import BenchError
 from bench.exact import ExactOracle, check_coexpression, check_correlation, check_variability
-from bench.machine import machine_info
+from bench.machine import load_average, machine_info
 from bench.measure import run_child
 from bench.peers.protocol import PeerContext
 from bench.presets import Preset
@@ -154,6 +154,7 @@ class Run:
         answers: dict[str, Any] = {}
         queries: dict[str, Any] = {}
         with gateway_client.Gateway(self.store, self.logs / "gateway.log") as gateway:
+            self.results["gateway_start_s"] = round(gateway.start_s or 0.0, 3)
             self.results["http_floor"] = gateway_client.http_floor(gateway)
             for question in HTTP_QUESTIONS:
                 with stage(f"HTTP {question} × {len(workload[question])}"):
@@ -257,11 +258,52 @@ class Run:
             raw = self.peer(name, f"bench.peers.{name}_peer", parquet=name == "duckdb")
             peers[name] = self.peer_section(name, raw, oracle, workload)
         self.results["peers"] = peers
+        self.results["first_answer"] = self.first_answer()
         self.standard_notes(workload)
         self.results["total_s"] = round(time.perf_counter() - started, 1)
+        self.results["machine"]["load_average"]["end"] = load_average()
         self.results["goals"] = goals.judge(self.results)
         self.write()
         return self.results
+
+    def first_answer(self) -> dict[str, dict[str, float]]:
+        """Per contender, seconds from the study's files to its first correlation answer: what it must do
+        first (ours: load, dbt build, start the gateway; scanpy: read; TileDB-SOMA: read + ingest; DuckDB:
+        export of the marts to Parquet + attach), plus that first request."""
+        r = self.results
+        peers = r.get("peers", {})
+
+        def first_s(part: dict[str, Any]) -> float | None:
+            first = (part.get("correlation") or {}).get("first_ms")
+            return None if first is None else first / 1000.0
+
+        steps: dict[str, dict[str, float | None]] = {
+            "genostream": {
+                "load_s": r.get("ingest", {}).get("loader_s"),
+                "dbt_build_s": r.get("dbt_build_s"),
+                "gateway_start_s": r.get("gateway_start_s"),
+                "first_query_s": first_s(r.get("queries", {})),
+            },
+            "scanpy": {"read_s": peers.get("scanpy", {}).get("load_s"), "first_query_s": None},
+            "tiledbsoma": {
+                "read_s": peers.get("tiledbsoma", {}).get("read_s"),
+                "ingest_s": peers.get("tiledbsoma", {}).get("ingest_s"),
+                "first_query_s": None,
+            },
+            "duckdb": {
+                "export_s": r.get("duckdb_export_s"),
+                "attach_s": peers.get("duckdb", {}).get("attach_s"),
+                "first_query_s": None,
+            },
+        }
+        for peer in ("scanpy", "tiledbsoma", "duckdb"):
+            steps[peer]["first_query_s"] = first_s(peers.get(peer, {}))
+        result = {}
+        for name, parts in steps.items():
+            if all(v is not None for v in parts.values()):
+                done = {k: round(float(v), 3) for k, v in parts.items() if v is not None}
+                result[name] = {**done, "total_s": round(sum(done.values()), 2)}
+        return result
 
     def standard_notes(self, workload: dict[str, Any]) -> None:
         """What a reader needs to interpret the numbers (computed from this run where they vary)."""

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from gateway.clients import ClientPool
 from gateway.errors import BadRequest, NotFound, unknown
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,13 @@ class DatasetCatalog:
     samples: dict[str, int]
     genes: list[str]
     gene_ids: dict[str, str] = field(default_factory=dict)  # gene_id → gene symbol
+    # (cell type, sample) → number of cells: every group size a query needs, without scanning marts.cells
+    group_sizes: dict[tuple[str, str], int] = field(default_factory=dict)
     _gene_set: frozenset[str] = frozenset()
+    # Results derived from this load of the dataset alone (e.g. a cell type's ranked markers); a reload
+    # replaces the whole DatasetCatalog, and with it these.
+    _memo: dict[Hashable, Any] = field(default_factory=dict)
+    _memo_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         self._gene_set = frozenset(self.genes)
@@ -65,6 +73,26 @@ class DatasetCatalog:
 
     def n_cells_of(self, cell_types: list[str]) -> int:
         return sum(self.cell_types[c] for c in cell_types) if cell_types else self.info.n_cells
+
+    def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """`compute()` once per key for this load of the dataset (concurrent first calls may both compute)."""
+        with self._memo_lock:
+            if key in self._memo:
+                return self._memo[key]  # type: ignore[no-any-return]
+        value = compute()
+        with self._memo_lock:
+            return self._memo.setdefault(key, value)  # type: ignore[no-any-return]
+
+    def sizes(self, cell_types: list[str], by: str | None) -> dict[str, int]:
+        """Cells per group of `by` (None: one group named '') among the chosen cell types (all when empty)."""
+        chosen = set(cell_types)
+        sizes: dict[str, int] = {}
+        for (cell_type, sample), n in self.group_sizes.items():
+            if chosen and cell_type not in chosen:
+                continue
+            name = {None: "", "cell_type": cell_type, "sample": sample}[by]
+            sizes[name] = sizes.get(name, 0) + n
+        return dict(sorted(sizes.items()))
 
 
 def resolve_dataset_name(requested: str | None, loaded: Iterable[str]) -> str:
@@ -122,20 +150,24 @@ class Catalog:
     def _load(self, info: DatasetInfo) -> DatasetCatalog:
         params: dict[str, Any] = {"dataset": info.dataset}
         groups = self.pool.fetch(
-            "SELECT 'cell_type' AS kind, cell_type AS name, count() AS n FROM marts.cells "
-            "WHERE dataset = {dataset:String} GROUP BY cell_type "
-            "UNION ALL SELECT 'sample' AS kind, sample AS name, count() AS n FROM marts.cells "
-            "WHERE dataset = {dataset:String} GROUP BY sample",
+            "SELECT cell_type, sample, count() AS n FROM marts.cells "
+            "WHERE dataset = {dataset:String} GROUP BY cell_type, sample ORDER BY cell_type, sample",
             params,
         )
         genes = self.pool.fetch(
             "SELECT gene, gene_id FROM marts.genes WHERE dataset = {dataset:String} ORDER BY gene", params
         )
-        ordered = sorted(groups, key=lambda r: r["name"])
+        group_sizes = {(r["cell_type"], r["sample"]): r["n"] for r in groups}
+        cell_types: dict[str, int] = {}
+        samples: dict[str, int] = {}
+        for (cell_type, sample), n in group_sizes.items():
+            cell_types[cell_type] = cell_types.get(cell_type, 0) + n
+            samples[sample] = samples.get(sample, 0) + n
         return DatasetCatalog(
             info=info,
-            cell_types={r["name"]: r["n"] for r in ordered if r["kind"] == "cell_type"},
-            samples={r["name"]: r["n"] for r in ordered if r["kind"] == "sample"},
+            cell_types=dict(sorted(cell_types.items())),
+            samples=dict(sorted(samples.items())),
             genes=[r["gene"] for r in genes],
             gene_ids={r["gene_id"]: r["gene"] for r in genes if r["gene_id"]},
+            group_sizes=group_sizes,
         )

@@ -23,9 +23,9 @@ def cell_filter(cell_types: list[str], column: str = "cell_type") -> str:
 
 
 def _pearson_sql(group_column: str, cells: str) -> str:
+    # Only the two genes' stored rows; the groups' sizes (the zeros) come from the catalog, not marts.cells.
     return f"""
-WITH
-per_cell AS (
+WITH per_cell AS (
     SELECT cell, any({group_column}) AS grp,
            sumIf(lognorm, gene = {{gene_a:String}}) AS x,
            sumIf(lognorm, gene = {{gene_b:String}}) AS y
@@ -33,25 +33,11 @@ per_cell AS (
     WHERE dataset = {{dataset:String}} AND gene IN ({{gene_a:String}}, {{gene_b:String}})
       AND lognorm != 0 AND {cells}
     GROUP BY cell
-),
-sums AS (
-    SELECT grp, sum(x) AS sx, sum(x * x) AS sxx, sum(y) AS sy, sum(y * y) AS syy, sum(x * y) AS sxy,
-           countIf(x != 0) AS nx, countIf(y != 0) AS ny, countIf(x != 0 AND y != 0) AS nb
-    FROM per_cell
-    GROUP BY grp
-),
-sizes AS (
-    SELECT {group_column} AS grp, count() AS n
-    FROM marts.cells
-    WHERE dataset = {{dataset:String}} AND {cells}
-    GROUP BY grp
 )
-SELECT sizes.grp AS grp, sizes.n AS n,
-       coalesce(sums.sx, 0) AS sx, coalesce(sums.sxx, 0) AS sxx, coalesce(sums.sy, 0) AS sy,
-       coalesce(sums.syy, 0) AS syy, coalesce(sums.sxy, 0) AS sxy,
-       coalesce(sums.nx, 0) AS nx, coalesce(sums.ny, 0) AS ny, coalesce(sums.nb, 0) AS nb
-FROM sizes LEFT JOIN sums ON sizes.grp = sums.grp
-ORDER BY grp
+SELECT grp, sum(x) AS sx, sum(x * x) AS sxx, sum(y) AS sy, sum(y * y) AS syy, sum(x * y) AS sxy,
+       countIf(x != 0) AS nx, countIf(y != 0) AS ny, countIf(x != 0 AND y != 0) AS nb
+FROM per_cell
+GROUP BY grp
 """
 
 
@@ -145,15 +131,18 @@ def _finish(
     }
 
 
-def _pearson_rows(rows: list[dict[str, Any]]) -> list[tuple[str, PairSums, tuple[int, int, int]]]:
-    return [
-        (
-            row["grp"],
-            PairSums(row["n"], row["sx"], row["sxx"], row["sy"], row["syy"], row["sxy"]),
-            (row["nx"], row["ny"], row["nb"]),
-        )
-        for row in rows
-    ]
+def _pearson_rows(
+    rows: list[dict[str, Any]], sizes: dict[str, int]
+) -> list[tuple[str, PairSums, tuple[int, int, int]]]:
+    """Every group of `sizes` (in its order) with its sums; a group without stored rows has zero sums."""
+    by_group = {row["grp"]: row for row in rows}
+    empty = {"sx": 0.0, "sxx": 0.0, "sy": 0.0, "syy": 0.0, "sxy": 0.0, "nx": 0, "ny": 0, "nb": 0}
+    groups = []
+    for name, n in sizes.items():
+        row = by_group.get(name, empty)
+        sums = PairSums(n, row["sx"], row["sxx"], row["sy"], row["syy"], row["sxy"])
+        groups.append((name, sums, (row["nx"], row["ny"], row["nb"])))
+    return groups
 
 
 def _spearman_rows(rows: list[dict[str, Any]]) -> list[tuple[str, PairSums, tuple[int, int, int]]]:
@@ -177,14 +166,16 @@ def correlate(
     cell_types: list[str],
     method: str,
     by: str | None,
+    sizes: dict[str, int],
 ) -> tuple[CorrelationStats, list[CorrelationGroup] | None]:
-    """The correlation over the whole selection, and per group of `by` when asked."""
+    """The correlation over the whole selection, and per group of `by` when asked; `sizes` holds the cells
+    per group of `by` among the chosen cell types (`DatasetCatalog.sizes`)."""
     params = {"dataset": dataset, "gene_a": gene_a, "gene_b": gene_b, "cell_types": cell_types}
     genes = (gene_a, gene_b)
     cells = cell_filter(cell_types)
     if method == "pearson":
         # Sums are additive: the per-group query also gives the whole selection.
-        groups = _pearson_rows(pool.fetch(_pearson_sql(GROUP_COLUMNS[by], cells), params))
+        groups = _pearson_rows(pool.fetch(_pearson_sql(GROUP_COLUMNS[by], cells), params), sizes)
         total = PairSums(
             *(sum(getattr(g[1], f) for g in groups) for f in ("n", "sx", "sxx", "sy", "syy", "sxy"))
         )

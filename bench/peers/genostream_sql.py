@@ -18,14 +18,18 @@ VARIABILITY_SQL = """
 
 
 def run(context: PeerContext) -> dict[str, Any]:
+    from gateway.catalog import Catalog
     from gateway.clients import ClientPool
     from gateway.config import GatewayConfig
     from gateway.correlation import correlate
 
-    pool = ClientPool(GatewayConfig.from_env())
+    config = GatewayConfig.from_env()
+    pool = ClientPool(config)
+    catalog = Catalog(pool, config.catalog_ttl_s)
 
     def correlation(request: dict[str, Any]) -> float | None:
-        stats, _ = correlate(pool, dataset=context.dataset, method="pearson", by=None, **request)
+        sizes = catalog.dataset(context.dataset).sizes(request["cell_types"], None)
+        stats, _ = correlate(pool, dataset=context.dataset, method="pearson", by=None, sizes=sizes, **request)
         return stats.pearson_correlation
 
     def variability(request: dict[str, Any]) -> list[list[Any]]:

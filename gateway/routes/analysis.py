@@ -17,6 +17,7 @@ from gateway.models import (
 )
 from gateway.scatter import pair_values
 from gateway.state import get_gateway
+from gateway.variability import rank_variability
 
 bp = Blueprint("analysis", __name__)
 
@@ -47,6 +48,7 @@ def gene_correlation(body: GeneCorrelationRequest):
         cell_types=cell_types,
         method=body.method,
         by=body.by,
+        sizes=catalog.sizes(cell_types, body.by),
     )
     return GeneCorrelationResponse(
         gene_a=gene_a,
@@ -75,19 +77,10 @@ def gene_variability(body: GeneVariabilityRequest):
     gw = get_gateway()
     catalog = gw.catalog.dataset(body.dataset)
     cell_type = catalog.cell_type(body.cell_type)
-    rows = gw.pool.fetch(
-        "SELECT gene, mean AS mean_expression, stddev, cv, pct_expressing FROM marts.gene_stats "
-        "WHERE dataset = {dataset:String} AND cell_type = {cell_type:String} AND cv IS NOT NULL "
-        "AND mean >= {min_mean:Float64} AND pct_expressing >= {min_pct:Float64} "
-        "ORDER BY cv DESC, gene LIMIT {limit:UInt32}",
-        {
-            "dataset": catalog.name,
-            "cell_type": cell_type,
-            "limit": body.limit,
-            "min_mean": body.min_mean if body.min_mean is not None else float("-inf"),
-            "min_pct": body.min_pct_expressing if body.min_pct_expressing is not None else 0.0,
-        },
+    ranked = catalog.memo(
+        ("variability", cell_type), lambda: rank_variability(gw.pool, catalog.name, cell_type)
     )
+    rows = ranked.top(body.limit, body.min_mean, body.min_pct_expressing)
     return GeneVariabilityResponse([GeneVariabilityItem(**row) for row in rows])
 
 

@@ -157,7 +157,7 @@ def test_the_gateway_answers_the_benchmark_requests_exactly(question, api, pbmc_
 def test_report_states_ratios_and_misses():
     results = {
         "preset": "tiny",
-        "queries": {"correlation": {"p50_ms": 10.0, "p95_ms": 20.0, "p99_ms": 200.0, "n": 5, "exact": True}},
+        "queries": {"correlation": {"p50_ms": 5.0, "p95_ms": 20.0, "p99_ms": 200.0, "n": 5, "exact": True}},
         "peers": {"scanpy": {"correlation": {"p50_ms": 25.0, "p99_ms": 30.0, "n": 5, "exact": True}}},
         "ingest": {"loader_s": 30.0, "engine_file_s": 10.0, "loader_vs_engine": 3.0, "peak_rss_mb": 500.0},
         "dbt_build_s": 12.0,
@@ -169,7 +169,7 @@ def test_report_states_ratios_and_misses():
     results["goals"] = list(judged.values())
     text = report.render_markdown(results)
     assert (
-        "| correlation p50: scanpy in-process / genostream over HTTP | 10.00 ms | 25.00 ms | 2.50× |" in text
+        "| correlation p50: scanpy in-process / genostream over HTTP | 5.00 ms | 25.00 ms | 5.00× |" in text
     )
     assert "**missed**" in text and "1.50× target" in text
 

@@ -248,3 +248,67 @@ def test_openapi_document_covers_every_route() -> None:
     assert params["cell_types"]["explode"] is True and params["gene"]["in"] == "path"
     dot_params = {p["name"]: p for p in paths["/dot-plot"]["get"]["parameters"]}
     assert dot_params["genes"]["required"] is True and dot_params["genes"]["explode"] is True
+
+
+# ----- per-dataset precomputation: group sizes, ranked markers and variability ------------------------------
+
+
+def _catalog(group_sizes: dict[tuple[str, str], int]):
+    from gateway.catalog import DatasetCatalog, DatasetInfo
+
+    info = DatasetInfo("d", "counts", n_genes=2, n_cells=sum(group_sizes.values()), nnz=0, loaded_at="")
+    return DatasetCatalog(info, cell_types={}, samples={}, genes=["g1", "g2"], group_sizes=group_sizes)
+
+
+def test_group_sizes_follow_the_selection_and_the_breakdown() -> None:
+    catalog = _catalog({("B", "s1"): 3, ("B", "s2"): 4, ("T", "s1"): 5, ("NK", "s2"): 1})
+    assert catalog.sizes([], None) == {"": 13}
+    assert catalog.sizes(["B", "T"], None) == {"": 12}
+    assert catalog.sizes(["B", "T"], "cell_type") == {"B": 7, "T": 5}
+    assert catalog.sizes(["B", "NK"], "sample") == {"s1": 3, "s2": 5}
+    assert catalog.sizes([], "sample") == {"s1": 8, "s2": 5}
+
+
+def test_memo_computes_once_per_key() -> None:
+    catalog = _catalog({("B", "s1"): 1})
+    calls: list[str] = []
+
+    def compute(key: str) -> str:
+        calls.append(key)
+        return key.upper()
+
+    assert catalog.memo(("x", "a"), lambda: compute("a")) == "A"
+    assert catalog.memo(("x", "a"), lambda: compute("a")) == "A"
+    assert catalog.memo(("x", "b"), lambda: compute("b")) == "B"
+    assert calls == ["a", "b"]
+
+
+def test_ranked_markers_put_highest_t_first_undefined_last_and_slice_exactly() -> None:
+    from gateway.markers import COLUMNS, RankedMarkers
+
+    genes = np.array(["c", "a", "b", "d"], dtype=object)
+    t = np.array([1.0, np.nan, 1.0, 5.0])
+    order = np.lexsort((genes, np.where(np.isnan(t), 0.0, -t), np.isnan(t)))
+    assert [genes[i] for i in order] == ["d", "b", "c", "a"]  # ties on t broken by name, NaN last
+    values = {name: np.arange(4, dtype=float) for name in COLUMNS}
+    values["t_statistic"] = np.array([5.0, 1.0, 1.0, np.nan])
+    ranked = RankedMarkers(genes=["d", "b", "c", "a"], values=values)
+    top = ranked.top(2)
+    assert [item["gene"] for item in top] == ["d", "b"]
+    assert top[0]["t_statistic"] == 5.0 and ranked.top(4)[3]["t_statistic"] is None
+
+
+def test_ranked_variability_filters_then_limits_in_cv_order() -> None:
+    from gateway.variability import RankedVariability
+
+    ranked = RankedVariability(
+        genes=["a", "b", "c", "d"],
+        mean=np.array([0.1, 2.0, 0.5, 3.0]),
+        stddev=np.array([1.0, 2.0, 0.4, 1.0]),
+        cv=np.array([10.0, 1.0, 0.8, 0.33]),
+        pct_expressing=np.array([0.01, 0.5, 0.9, 0.2]),
+    )
+    assert [r["gene"] for r in ranked.top(2, None, None)] == ["a", "b"]
+    assert [r["gene"] for r in ranked.top(10, 0.4, None)] == ["b", "c", "d"]
+    assert [r["gene"] for r in ranked.top(10, 0.4, 0.3)] == ["b", "c"]
+    assert ranked.top(1, None, 0.95) == []

@@ -21,7 +21,8 @@ final as (
         nnz,
         cell_type_column,
         sample_column,
-        loaded_at
+        loaded_at,
+        {{ dataset_key('dataset') }} as dataset_key
 
     from current_loads
 

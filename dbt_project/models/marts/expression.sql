@@ -1,3 +1,4 @@
+-- depends_on: {{ ref('datasets') }}
 {#- Per-dataset incremental: only datasets whose current load is not the one their partition was built from are
     recomputed, and their partitions replaced whole (insert_overwrite), so answers stay exact. A change to this
     model's or its inputs' logic needs `dbt build --full-refresh`. -#}
@@ -5,7 +6,7 @@
     materialized=('distributed_incremental' if on_cluster() else 'incremental'),
     incremental_strategy='insert_overwrite',
     on_schema_change='append_new_columns',
-    order_by='(dataset, gene, cell_type, cell)',
+    order_by='(dataset, cell_type, gene, cell)',
     partition_by='dataset',
     post_hook="{{ drop_removed_datasets() }}",
 ) }}
@@ -25,64 +26,42 @@ matrix as (
 
 ),
 
-genes as (
-
-    select * from {{ ref('genes') }}
-
-),
-
-cells as (
-
-    select * from {{ ref('cells') }}
-
-),
-
-datasets as (
-
-    select * from {{ ref('datasets') }}
-
-),
-
--- Dictionary-sized lookups: each cell with what its values need (annotation, library size, value kind).
-cell_lookup as (
+-- Each row's gene and cell by one integer key, looked up below in the in-memory dictionaries.
+keyed as (
 
     select
-        cells.dataset as dataset,
-        cells.cell as cell,
-        cells.barcode as barcode,
-        cells.cell_type as cell_type,
-        cells.sample as sample,
-        cells.total_counts as total_counts,
-        datasets.value_kind = 'counts' as is_counts
+        dataset,
+        load_id,
+        cell_idx,
+        value,
+        {{ lookup_key('dataset', 'gene_idx') }} as gene_key,
+        {{ lookup_key('dataset', 'cell_idx') }} as cell_key
 
-    from cells
-    inner join datasets
-        on cells.dataset = datasets.dataset
+    from matrix
 
 ),
 
--- The matrix streams through two hash joins whose right sides are the small gene and cell lookups.
 located as (
 
     select
-        matrix.dataset as dataset,
-        matrix.load_id as load_id,
-        genes.gene as gene,
-        matrix.cell_idx as cell,
+        keyed.dataset as dataset,
+        keyed.load_id as load_id,
+        gene_lookup.gene as gene,
+        keyed.cell_idx as cell,
         cell_lookup.barcode as barcode,
         cell_lookup.cell_type as cell_type,
         cell_lookup.sample as sample,
-        matrix.value as value,
+        keyed.value as value,
         cell_lookup.total_counts as total_counts,
-        cell_lookup.is_counts as is_counts
+        cell_lookup.is_counts = 1 as is_counts
 
-    from matrix
-    inner join genes
-        on matrix.dataset = genes.dataset
-        and matrix.gene_idx = genes.gene_idx
-    inner join cell_lookup
-        on matrix.dataset = cell_lookup.dataset
-        and matrix.cell_idx = cell_lookup.cell
+    -- Joined as dictionaries (not through CTEs), so the engine's `direct` join algorithm applies: a hash lookup
+    -- per row instead of a hash join that copies every string column of 170M rows through (≈3× less CPU).
+    from keyed
+    inner join {{ ref('gene_lookup') }} as gene_lookup
+        on keyed.gene_key = gene_lookup.gene_key
+    inner join {{ ref('cell_lookup') }} as cell_lookup
+        on keyed.cell_key = cell_lookup.cell_key
 
 ),
 
@@ -94,8 +73,8 @@ final as (
         cast(gene as LowCardinality(String)) as gene,
         cell,
         barcode,
-        cell_type,
-        sample,
+        cast(cell_type as LowCardinality(String)) as cell_type,
+        cast(sample as LowCardinality(String)) as sample,
         value,
         -- scanpy normalize_total(target_sum=1e4) + log1p for counts; real values are already normalised.
         if(is_counts, log1p(value / total_counts * 10000), value) as lognorm

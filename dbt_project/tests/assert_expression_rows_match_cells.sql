@@ -1,0 +1,26 @@
+-- Every expression row carries its cell's annotation (dataset, cell, cell_type, sample as in marts.cells), and each
+-- cell has exactly its n_genes_detected rows. Tested on the per-cell aggregate: as strong as a per-row
+-- relationship test plus a row count per cell, without probing a set with each of 170M rows.
+with
+
+expression_cells as (
+
+    select dataset, cell, cell_type, sample, count() as n_rows
+    from {{ ref('expression') }}
+    group by dataset, cell, cell_type, sample
+
+),
+
+cells as (select * from {{ ref('cells') }})
+
+select
+    expression_cells.dataset, expression_cells.cell, expression_cells.cell_type, expression_cells.sample,
+    expression_cells.n_rows, cells.dataset, cells.cell, cells.cell_type, cells.sample, cells.n_genes_detected
+from expression_cells
+full outer join cells
+    on expression_cells.dataset = cells.dataset
+    and expression_cells.cell = cells.cell
+    and expression_cells.cell_type = cells.cell_type
+    and expression_cells.sample = cells.sample
+-- unmatched sides read 0 (or NULL with join_use_nulls): a row on one side only is a mismatch unless both are 0
+where coalesce(expression_cells.n_rows, 0) != coalesce(cells.n_genes_detected, 0)
