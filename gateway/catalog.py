@@ -78,10 +78,10 @@ class DatasetCatalog:
         """`compute()` once per key for this load of the dataset (concurrent first calls may both compute)."""
         with self._memo_lock:
             if key in self._memo:
-                return self._memo[key]  # type: ignore[no-any-return]
+                return self._memo[key]
         value = compute()
         with self._memo_lock:
-            return self._memo.setdefault(key, value)  # type: ignore[no-any-return]
+            return self._memo.setdefault(key, value)
 
     def sizes(self, cell_types: list[str], by: str | None) -> dict[str, int]:
         """Cells per group of `by` (None: one group named '') among the chosen cell types (all when empty)."""

@@ -5,7 +5,12 @@ with
 
 expression_cells as (
 
-    select dataset, cell, cell_type, sample, count() as n_rows
+    select
+        dataset,
+        cell,
+        cell_type,
+        sample,
+        count() as n_rows
     from {{ ref('expression') }}
     group by dataset, cell, cell_type, sample
 
@@ -14,11 +19,20 @@ expression_cells as (
 cells as (select * from {{ ref('cells') }})
 
 select
-    expression_cells.dataset, expression_cells.cell, expression_cells.cell_type, expression_cells.sample,
-    expression_cells.n_rows, cells.dataset, cells.cell, cells.cell_type, cells.sample, cells.n_genes_detected
+    expression_cells.dataset as expression_dataset,
+    expression_cells.cell as expression_cell,
+    expression_cells.cell_type as expression_cell_type,
+    expression_cells.sample as expression_sample,
+    expression_cells.n_rows,
+    cells.dataset as cells_dataset,
+    cells.cell as cells_cell,
+    cells.cell_type as cells_cell_type,
+    cells.sample as cells_sample,
+    cells.n_genes_detected
 from expression_cells
 full outer join cells
-    on expression_cells.dataset = cells.dataset
+    on
+    expression_cells.dataset = cells.dataset
     and expression_cells.cell = cells.cell
     and expression_cells.cell_type = cells.cell_type
     and expression_cells.sample = cells.sample
