@@ -69,3 +69,33 @@ def test_reload_and_drop_rebuild_only_what_changed(built_store, engine_client, c
         count = client.query(f"SELECT count() FROM marts.{table} WHERE dataset = '{PROBE}'").result_rows[0][0]
         assert count == 0, table
     assert _parts(client) == before
+
+
+def test_reload_as_empty_removes_the_old_partition(built_store, engine_client, tmp_path) -> None:
+    """A dataset reloaded with no non-zeros (every entry an explicit zero) has nothing to overwrite its
+    partition with: the build must still remove the old rows, and every data test stays green."""
+    from loader.api import drop_dataset, load_dataset
+    from tests.helpers.loader_inputs import ScpStudy
+
+    client = engine_client
+    dataset = "empty_reload_probe"
+    load_dataset(client, ScpStudy().write(tmp_path / "full"), dataset=dataset)
+    run_dbt("build")
+    count_sql = "SELECT count() FROM marts.expression WHERE dataset = {d:String}"
+    assert client.query(count_sql, parameters={"d": dataset}).result_rows[0][0] == 7
+
+    empty = ScpStudy()
+    empty.matrix[3:] = [" ".join([*line.split()[:2], "0"]) for line in empty.matrix[3:]]
+    reloaded = load_dataset(client, empty.write(tmp_path / "empty"), dataset=dataset)
+    assert reloaded.nnz == 0
+    run_dbt("build")  # every data test, e.g. rows per dataset = manifest nnz
+    assert client.query(count_sql, parameters={"d": dataset}).result_rows[0][0] == 0
+    stats = client.query(
+        "SELECT count(), sum(n_expressing), sum(sum) FROM marts.gene_stats WHERE dataset = {d:String}",
+        parameters={"d": dataset},
+    ).result_rows[0]
+    assert stats[0] > 0 and stats[1:] == (0, 0)
+
+    drop_dataset(client, dataset)
+    run_dbt("run")
+    assert client.query(count_sql, parameters={"d": dataset}).result_rows[0][0] == 0

@@ -8,7 +8,7 @@
     on_schema_change='append_new_columns',
     order_by='(dataset, cell_type, gene, cell)',
     partition_by='dataset',
-    post_hook="{{ drop_removed_datasets() }}",
+    post_hook="{{ drop_stale_partitions() }}",
 ) }}
 
 with
