@@ -80,7 +80,7 @@ def test_reload_as_empty_removes_the_old_partition(built_store, engine_client, t
     client = engine_client
     dataset = "empty_reload_probe"
     load_dataset(client, ScpStudy().write(tmp_path / "full"), dataset=dataset)
-    run_dbt("build")
+    run_dbt("run")
     count_sql = "SELECT count() FROM marts.expression WHERE dataset = {d:String}"
     assert client.query(count_sql, parameters={"d": dataset}).result_rows[0][0] == 7
 
@@ -99,3 +99,25 @@ def test_reload_as_empty_removes_the_old_partition(built_store, engine_client, t
     drop_dataset(client, dataset)
     run_dbt("run")
     assert client.query(count_sql, parameters={"d": dataset}).result_rows[0][0] == 0
+
+
+def test_damaged_partition_is_rebuilt(built_store, engine_client, tmp_path) -> None:
+    """A partition whose rows no longer match its load (the engine detached parts it found broken after a full
+    disk — here: a stray extra part) is recomputed by the next build, not left failing the row-count test."""
+    from loader.api import drop_dataset, load_dataset
+    from tests.helpers.loader_inputs import ScpStudy
+
+    client = engine_client
+    dataset = "damaged_probe"
+    load_dataset(client, ScpStudy().write(tmp_path / "s"), dataset=dataset)
+    run_dbt("run")
+    sql = "SELECT count(), sum(lognorm) FROM marts.expression WHERE dataset = {d:String}"
+    built = client.query(sql, parameters={"d": dataset}).result_rows[0]
+    client.command(
+        f"INSERT INTO marts.expression SELECT * FROM marts.expression WHERE dataset = '{dataset}' LIMIT 2"
+    )
+    assert client.query(sql, parameters={"d": dataset}).result_rows[0][0] == built[0] + 2
+    run_dbt("run")
+    assert client.query(sql, parameters={"d": dataset}).result_rows[0] == built
+    drop_dataset(client, dataset)
+    run_dbt("run")

@@ -8,6 +8,7 @@
     on_schema_change='append_new_columns',
     order_by='(dataset, cell_type, gene, cell)',
     partition_by='dataset',
+    pre_hook="{{ drop_incomplete_partitions() }}",
     post_hook="{{ drop_stale_partitions() }}",
 ) }}
 

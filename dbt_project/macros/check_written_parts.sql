@@ -1,0 +1,37 @@
+{#- on-run-end: the engine can report a write as done although its files were cut short — chDB 26.9 under a
+    file-size limit counts the failed write() calls (system.events WriteBufferFromFileDescriptorWriteFailed),
+    raises nothing, and commits the part; counts come from the part's metadata, so every data test passes, and
+    only the next start of the engine notices and detaches the part: whole datasets vanish from the marts.
+    So after a build, every partition of the raw tables and of this project's tables that changed since the build
+    started (background merges included) is read back whole; a file cut short fails the read, and so the build,
+    with the engine's CANNOT_READ_ALL_DATA naming the file and the table. (CHECK TABLE would be cheaper, but
+    clickhouse-connect runs it as a command whose result dbt cannot see.) `var('written_parts_margin_minutes')`
+    widens the window for a server whose clock differs from dbt's. Same SQL on chDB and a server. -#}
+{% macro check_written_parts() %}
+    {% if execute and flags.WHICH in ('build', 'run') %}
+        {% set schemas = ['raw'] %}
+        {% for node in graph.nodes.values() if node.resource_type in ('model', 'seed', 'snapshot') %}
+            {% if node.schema not in schemas %}{% do schemas.append(node.schema) %}{% endif %}
+        {% endfor %}
+        {% set since = run_started_at.strftime('%Y-%m-%d %H:%M:%S') %}
+        {% set margin = var('written_parts_margin_minutes', 10) | int %}
+        {% set changed = run_query(
+            "select database, table, partition_id, sum(rows) from system.parts"
+            ~ " where active and database in ('" ~ schemas | join("', '") ~ "')"
+            ~ " and modification_time >= toDateTime('" ~ since ~ "', 'UTC') - interval " ~ margin ~ " minute"
+            ~ " group by database, table, partition_id order by database, table, partition_id"
+        ) %}
+        {% for row in changed.rows %}
+            {% set relation = "`" ~ row[0] ~ "`.`" ~ row[1] ~ "`" %}
+            {% set read = run_query(
+                "select count() from " ~ relation ~ " where _partition_id = '" ~ row[2] ~ "' and not ignore(*)"
+            ).columns[0].values()[0] %}
+            {% if read != row[3] %}
+                {{ exceptions.raise_compiler_error(
+                    "data written by this build is damaged: " ~ row[0] ~ "." ~ row[1] ~ " partition " ~ row[2]
+                    ~ " reads back " ~ read ~ " of its " ~ row[3] ~ " rows; free space and run dbt build again"
+                ) }}
+            {% endif %}
+        {% endfor %}
+    {% endif %}
+{% endmacro %}
