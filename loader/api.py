@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from clickhouse_connect.driver.client import Client
+from clickhouse_connect.driver.exceptions import DatabaseError
 
 from genostream.engine import engine_errors, is_embedded
 from loader import __version__, lease, manifest
@@ -25,6 +26,7 @@ from loader.errors import (
     InputError,
     LoadConflictError,
     LoadInterruptedError,
+    StoreWriteError,
     UnknownDatasetError,
 )
 from loader.features import Genes, barcodes_table, constant_column, genes_table, read_barcodes, read_genes
@@ -38,7 +40,7 @@ from loader.textio import iter_lines, require_file, sha256_of
 
 log = logging.getLogger(__name__)
 
-DATASET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+DATASET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")  # the whole name must match (fullmatch)
 DUPLICATE_ENTRY_SQL = """
     SELECT gene_index, cell_index FROM raw.matrix
     WHERE dataset = {dataset} AND load_id = {load_id}
@@ -54,6 +56,12 @@ DUPLICATE_CELL_SQL = """
     HAVING count() > 1
     LIMIT 1
 """
+# Reads every column of the load's partition back (ignore(*) keeps them all): the engine can commit a part
+# whose files were cut short by a full disk or a file-size limit without raising, and only a read notices.
+STORED_ROWS_SQL = (
+    "SELECT count() FROM raw.{table} WHERE dataset = {dataset} AND load_id = {load_id} AND NOT ignore(*)"
+)
+WRITE_HINT = "disk full or a file-size limit?); nothing was published and the previous version stays"
 
 
 @dataclass(frozen=True)
@@ -102,7 +110,7 @@ def dataset_name(dataset: str | None, data_dir: Path | None, files: StudyFiles) 
         The name has other characters.
     """
     name = dataset if dataset is not None else (data_dir or files.matrix.parent).resolve().name
-    if not DATASET_NAME.match(name):
+    if not DATASET_NAME.fullmatch(name):
         raise DatasetNameError(
             f"dataset name {name!r} must start with a letter or digit and use only letters, digits, "
             "'_', '.', '-'" + ("" if dataset is not None else " (choose one with --dataset)")
@@ -153,6 +161,31 @@ def _check_duplicates(client, record: LoadRecord, reader: MatrixReader, metadata
             hits = (n for n, text in iter_lines(metadata, 3) if text.split("\t", 1)[0] == barcode)
             next(hits, None)
             raise InputError(metadata, next(hits, None), f"duplicate NAME {barcode!r} in the metadata")
+
+
+def _insert(client, table: str, data, source: Path) -> None:
+    """Insert an Arrow table; a write failing on the client side (its spool file) names the input."""
+    try:
+        client.insert_arrow(table, data)
+    except OSError as exc:
+        raise StoreWriteError(
+            f"{source}: writing {table} failed ({exc.strerror or exc}; {WRITE_HINT}"
+        ) from None
+
+
+def _verify_stored(client, record: LoadRecord, expected: dict[str, tuple[int, Path]]) -> None:
+    """Every table of the load reads back whole, with the rows written, before the load is published."""
+    keys = {"dataset": literal(record.dataset), "load_id": literal(record.load_id)}
+    for table, (rows, source) in expected.items():
+        try:
+            stored = client.query(STORED_ROWS_SQL.format(table=table, **keys)).result_rows[0][0]
+        except DatabaseError as exc:
+            detail = str(exc).strip().splitlines()[0][:160]
+            raise StoreWriteError(
+                f"{source}: raw.{table} does not read back after writing ({detail}; {WRITE_HINT}"
+            ) from None
+        if stored != rows:
+            raise StoreWriteError(f"{source}: raw.{table} kept {stored} of {rows} rows ({WRITE_HINT}")
 
 
 def _source_files(files: StudyFiles, hashes: dict[str, Any]) -> list[dict[str, Any]]:
@@ -332,21 +365,31 @@ def load_dataset(
             log.info("START load %s (%s) from %s", name, record.load_id, files.matrix)
             hashes = {role: hasher.submit(sha256_of, path) for role, path in files.roles()}
             log.debug("prepared in %.2f s", time.perf_counter() - started)
-            client.insert_arrow("raw.genes", genes_table(gene_list, name, record.load_id))
-            client.insert_arrow("raw.barcodes", barcodes_table(barcode_list, name, record.load_id))
+            _insert(client, "raw.genes", genes_table(gene_list, name, record.load_id), files.genes)
+            _insert(
+                client, "raw.barcodes", barcodes_table(barcode_list, name, record.load_id), files.barcodes
+            )
             if meta:
                 for table in meta.tables(name, record.load_id):
-                    client.insert_arrow("raw.metadata", table)
+                    _insert(client, "raw.metadata", table, meta.header.path)
             log.debug("metadata done at %.2f s", time.perf_counter() - started)
             reader = MatrixReader(header)
             bar = LoadProgress(f"loading {name}", files.matrix.stat().st_size, progress)
             try:
                 for batch in prefetch(lambda: reader.batches(bar.update)):
-                    client.insert_arrow("raw.matrix", _matrix_table(batch, name, record.load_id))
+                    _insert(client, "raw.matrix", _matrix_table(batch, name, record.load_id), files.matrix)
             finally:
                 bar.close()
             log.debug("matrix done at %.2f s", time.perf_counter() - started)
             _check_duplicates(client, record, reader, files.metadata)
+            stored = {
+                "genes": (len(gene_list), files.genes),
+                "barcodes": (len(barcode_list), files.barcodes),
+                "matrix": (reader.stats.nnz, files.matrix),
+            }
+            if meta:
+                stored["metadata"] = (meta.rows, meta.header.path)
+            _verify_stored(client, record, stored)
             log.debug("validated at %.2f s", time.perf_counter() - started)
             counts = header.field == "integer" or reader.stats.all_integral
             record = replace(

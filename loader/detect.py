@@ -9,7 +9,7 @@ from pathlib import Path
 
 from loader.errors import DetectError, InputError
 from loader.mtx import read_header
-from loader.textio import is_gzip, open_text
+from loader.textio import BOM, READ_ERRORS, is_gzip, open_text
 
 GENES_PATTERN = re.compile(r"(genes|features)", re.IGNORECASE)
 BARCODES_PATTERN = re.compile(r"barcodes", re.IGNORECASE)
@@ -42,8 +42,8 @@ def _first_bytes(path: Path, n: int = 4096) -> bytes:
                 return handle.read(n)
         with path.open("rb") as handle:
             return handle.read(n)
-    except (OSError, EOFError):
-        return b""
+    except READ_ERRORS:
+        return b""  # the reader of the file's role says what is wrong with it
 
 
 def is_matrix_market(path: Path) -> bool:
@@ -51,7 +51,7 @@ def is_matrix_market(path: Path) -> bool:
 
 
 def is_scp_metadata(path: Path) -> bool:
-    lines = _first_bytes(path).split(b"\n")
+    lines = _first_bytes(path).removeprefix(BOM).split(b"\n")
     return (
         len(lines) > 1
         and lines[0].split(b"\t")[0].strip().upper() == b"NAME"
@@ -65,7 +65,7 @@ def _count_lines(path: Path) -> int | None:
     try:
         with open_text(path) as handle:
             return sum(1 for _ in handle)
-    except (OSError, EOFError):
+    except READ_ERRORS:
         return None
 
 

@@ -34,6 +34,10 @@ class UnknownDatasetError(LoaderError):
     """`drop` was asked for a dataset that is not loaded."""
 
 
+class StoreWriteError(LoaderError):
+    """The engine did not keep what the load wrote (disk full, a file-size limit); nothing was published."""
+
+
 class LoadInterruptedError(LoaderError):
     """The load was interrupted (Ctrl-C); what was written has been removed, the previous version stays."""
 

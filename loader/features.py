@@ -8,7 +8,8 @@ from pathlib import Path
 import pyarrow as pa
 
 from loader.errors import InputError
-from loader.textio import open_text, require_file
+from loader.identifiers import describe, identifier_problem
+from loader.textio import read_lines, require_file
 
 DEFAULT_FEATURE_TYPE = "Gene Expression"
 
@@ -26,18 +27,17 @@ class Genes:
         return len(self.symbols)
 
 
-def _read_rows(path: Path, role: str) -> list[list[str]]:
+def _read_rows(path: Path, role: str, kinds: tuple[str, ...]) -> list[list[str]]:
+    """Tab-separated fields of every line; the first len(kinds) fields are identifiers, checked as such."""
     require_file(path, role)
-    rows: list[list[str]] = []
-    with open_text(path) as handle:
-        for number, line in enumerate(handle, start=1):
-            text = line.rstrip("\r\n")
-            fields = text.split("\t")
-            if not fields[0].strip():
-                raise InputError(path, number, f"empty {role} name")
-            rows.append(fields)
+    rows = [text.split("\t") for text in read_lines(path)]
     if not rows:
         raise InputError(path, None, f"{role} file has no lines")
+    for number, fields in enumerate(rows, start=1):
+        for kind, value in zip(kinds, fields, strict=False):
+            problem = identifier_problem(value)
+            if problem:
+                raise InputError(path, number, describe(kind, value, problem))
     return rows
 
 
@@ -64,14 +64,12 @@ def make_unique(names: list[str], join: str = "-") -> list[str]:
 
 def read_genes(path: Path) -> Genes:
     """One column (symbol) or two or more (id, symbol[, feature type]), tab-separated."""
-    rows = _read_rows(path, "genes")
+    rows = _read_rows(path, "genes", ("gene", "gene symbol", "feature type"))
     width = len(rows[0])
     for number, fields in enumerate(rows, start=1):
         if len(fields) != width:
             problem = f"expected {width} tab-separated fields like line 1, found {len(fields)}"
             raise InputError(path, number, problem)
-        if width > 1 and not fields[1].strip():
-            raise InputError(path, number, "empty gene symbol")
     if width == 1:
         symbols = [fields[0] for fields in rows]
         ids = [""] * len(rows)
@@ -84,7 +82,7 @@ def read_genes(path: Path) -> Genes:
 
 def read_barcodes(path: Path) -> list[str]:
     """First column of each line; duplicates are refused (a barcode names one matrix column)."""
-    rows = _read_rows(path, "barcodes")
+    rows = _read_rows(path, "barcodes", ("barcode",))
     barcodes = [fields[0] for fields in rows]
     first_line: dict[str, int] = {}
     for number, barcode in enumerate(barcodes, start=1):

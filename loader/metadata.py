@@ -18,7 +18,18 @@ import pyarrow.csv as pacsv
 
 from loader.errors import InputError
 from loader.features import constant_column
-from loader.textio import ArrowSource, is_gzip, iter_lines, line_chunks, require_file
+from loader.identifiers import describe, first_bad, identifier_problem
+from loader.textio import (
+    READ_ERRORS,
+    ArrowSource,
+    decode_line,
+    first_invalid_utf8,
+    is_gzip,
+    iter_lines,
+    line_chunks,
+    read_failure,
+    require_file,
+)
 
 UNANNOTATED = "unannotated"
 COLUMN_KINDS = ("group", "numeric")
@@ -48,21 +59,25 @@ def read_metadata_header(path: Path) -> MetadataHeader:
     """Check the `NAME` header and the `TYPE` row that must fit it."""
     require_file(path, "metadata")
     opener = gzip.open if is_gzip(path) else open
-    with opener(path, "rb") as handle:
-        first, second = handle.readline(), handle.readline()
-    columns = first.decode("utf-8", errors="replace").rstrip("\r\n").split("\t")
+    try:
+        with opener(path, "rb") as handle:
+            first, second = handle.readline(), handle.readline()
+    except READ_ERRORS as exc:
+        raise read_failure(path, exc) from None
+    columns = decode_line(path, 1, first).split("\t")
     if columns[0].upper() != "NAME":
         raise InputError(path, 1, "metadata header must start with a NAME column (Single Cell Portal layout)")
     seen: set[str] = set()
     for column in columns:
-        if not column.strip():
-            raise InputError(path, 1, "metadata header has an empty column name")
+        problem = identifier_problem(column)
+        if problem:
+            raise InputError(path, 1, describe("metadata column name", column, problem))
         if column in seen:
             raise InputError(path, 1, f"metadata header names column {column!r} twice")
         seen.add(column)
     if not second:
         raise InputError(path, 2, "missing TYPE row (second line declaring each column group or numeric)")
-    types = second.decode("utf-8", errors="replace").rstrip("\r\n").split("\t")
+    types = decode_line(path, 2, second).split("\t")
     if types[0].upper() != "TYPE":
         raise InputError(path, 2, f"second line must start with TYPE, found {types[0][:40]!r}")
     if len(types) != len(columns):
@@ -89,6 +104,9 @@ def _line_of_row(path: Path, row: int) -> int:
 
 
 def _locate_bad_row(path: Path, width: int, message: str) -> InputError:
+    invalid = first_invalid_utf8(path, 3)
+    if invalid is not None:
+        return invalid
     for number, text in iter_lines(path, 3):
         found = len(text.split("\t"))
         if text.strip() and found != width:
@@ -151,35 +169,48 @@ class MetadataReader:
         header = self.header
         options = {
             "read_options": pacsv.ReadOptions(column_names=header.columns, use_threads=False),
-            "parse_options": pacsv.ParseOptions(delimiter="\t"),
+            # No quoting: values are taken as written; quotes around a name are refused (loader.identifiers).
+            "parse_options": pacsv.ParseOptions(delimiter="\t", quote_char=False),
             "convert_options": pacsv.ConvertOptions(
                 column_types=dict.fromkeys(header.columns, pa.string()), strings_can_be_null=False
             ),
         }
-        with ArrowSource(header.path) as source:
-            source.skip(header.data_offset)
-            for chunk in line_chunks(source, BLOCK_SIZE):
-                try:
-                    table = pacsv.read_csv(pa.BufferReader(chunk), **options)
-                except pa.ArrowInvalid as exc:
-                    raise _locate_bad_row(header.path, len(header.columns), str(exc)) from None
-                if table.num_rows:
-                    yield self._table(table.combine_chunks().to_batches()[0], dataset, load_id)
-                    self.rows += table.num_rows
+        try:
+            with ArrowSource(header.path) as source:
+                source.skip(header.data_offset)
+                for chunk in line_chunks(source, BLOCK_SIZE):
+                    try:
+                        table = pacsv.read_csv(pa.BufferReader(chunk), **options)
+                    except pa.ArrowInvalid as exc:
+                        raise _locate_bad_row(header.path, len(header.columns), str(exc)) from None
+                    if table.num_rows:
+                        yield self._table(table.combine_chunks().to_batches()[0], dataset, load_id)
+                        self.rows += table.num_rows
+        except READ_ERRORS as exc:
+            raise read_failure(header.path, exc) from None
+
+    def _check_identifiers(self, values: pa.Array, kind: str, *, allow_empty: bool) -> None:
+        """Refuse the first value an identifier may not be (an empty group label means unannotated)."""
+        if allow_empty:
+            values = pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
+        i = first_bad(values)
+        if i is not None:
+            value = values[i].as_py()
+            problem = identifier_problem(value) or "is not allowed"
+            line = _line_of_row(self.header.path, self.rows + i)
+            raise InputError(self.header.path, line, describe(kind, value, problem))
 
     def _table(self, batch: pa.RecordBatch, dataset: str, load_id: str) -> pa.Table:
         header = self.header
         n = batch.num_rows
         names = batch.column(header.name_column)
-        empty = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(names)), 0)
-        if pc.any(empty).as_py():
-            i = int(np.asarray(empty).argmax())
-            line = _line_of_row(header.path, self.rows + i)
-            raise InputError(header.path, line, "empty NAME (cell barcode)")
+        groups = header.of_kind("group")
+        self._check_identifiers(names, "NAME (cell barcode)", allow_empty=False)
+        for column in groups:
+            self._check_identifiers(batch.column(column), f"{column!r} value", allow_empty=True)
         cell_type = batch.column(self.cell_type_column)
         cell_type = pc.if_else(pc.equal(cell_type, ""), UNANNOTATED, cell_type)
         sample = batch.column(self.sample_column) if self.sample_column else pa.array([""] * n, pa.string())
-        groups = header.of_kind("group")
         numerics = header.of_kind("numeric")
         numeric_columns = [_numeric(batch.column(c), c, header.path, self.rows) for c in numerics]
         return pa.table(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import hashlib
 import io
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
@@ -14,7 +16,11 @@ import pyarrow as pa
 from loader.errors import InputError
 
 GZIP_MAGIC = b"\x1f\x8b"
+BOM = codecs.BOM_UTF8
 _HASH_CHUNK = 8 << 20
+# What reading a damaged file raises: gzip's EOFError (truncated) and zlib.error / BadGzipFile (corrupt),
+# pyarrow's OSError ("Truncated compressed stream"), and plain I/O errors.
+READ_ERRORS = (OSError, EOFError, zlib.error)
 
 
 def is_gzip(path: Path) -> bool:
@@ -33,6 +39,51 @@ def require_file(path: Path, role: str) -> None:
         raise InputError(path, None, f"{role} file is empty")
 
 
+def read_failure(path: Path, exc: BaseException, line: int | None = None) -> InputError:
+    """The one-line refusal for a file that cannot be read to the end, naming it (and the line, if known)."""
+    if is_gzip(path) and not (isinstance(exc, OSError) and exc.errno is not None):
+        return InputError(path, line, "compressed data ends early or is corrupt (truncated or damaged .gz?)")
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__
+    return InputError(path, line, f"cannot read the file: {reason}")
+
+
+def decode_line(path: Path, number: int, raw: bytes) -> str:
+    """One line as text: strict UTF-8 (names must not change on the way in), a BOM skipped on line 1."""
+    if number == 1 and raw.startswith(BOM):
+        raw = raw[len(BOM) :]
+    try:
+        return raw.decode("utf-8").rstrip("\r\n")
+    except UnicodeDecodeError as exc:
+        byte = f"byte 0x{raw[exc.start]:02x} at column {exc.start + 1}"
+        raise InputError(path, number, f"not valid UTF-8 ({byte}); save the file as UTF-8") from None
+
+
+def read_lines(path: Path) -> list[str]:
+    """Every line of a small text file (genes, barcodes), strictly decoded; a damaged file is refused."""
+    lines: list[str] = []
+    try:
+        with gzip.open(path, "rb") if is_gzip(path) else path.open("rb") as handle:
+            for number, raw in enumerate(handle, start=1):
+                lines.append(decode_line(path, number, raw))
+    except READ_ERRORS as exc:
+        raise read_failure(path, exc, len(lines) + 1 if lines else None) from None
+    return lines
+
+
+def first_invalid_utf8(path: Path, start_line: int = 1) -> InputError | None:
+    """The refusal for the first line from `start_line` on that is not valid UTF-8 (an error path only)."""
+    try:
+        with gzip.open(path, "rb") if is_gzip(path) else path.open("rb") as handle:
+            for number, raw in enumerate(handle, start=1):
+                if number >= start_line:
+                    decode_line(path, number, raw)
+    except InputError as exc:
+        return exc
+    except READ_ERRORS as exc:
+        return read_failure(path, exc)
+    return None
+
+
 def open_text(path: Path) -> IO[str]:
     """A text handle on a plain or gzip file (UTF-8, undecodable bytes replaced, newlines kept)."""
     raw = gzip.open(path, "rb") if is_gzip(path) else path.open("rb")  # noqa: SIM115 (returned)
@@ -48,9 +99,9 @@ def read_head(path: Path, max_lines: int) -> list[str]:
                 lines.append(line.rstrip("\r\n"))
                 if len(lines) >= max_lines:
                     break
-    except (OSError, EOFError) as exc:
+    except READ_ERRORS as exc:
         if not lines:
-            raise InputError(path, None, f"cannot read the file: {exc}") from None
+            raise read_failure(path, exc) from None
     return lines
 
 
@@ -117,7 +168,10 @@ def line_chunks(source: ArrowSource, size: int) -> Iterator[pa.Buffer]:
 def sha256_of(path: Path) -> str:
     """Checksum of the file as stored (hashlib releases the GIL, so this can run beside the load)."""
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(_HASH_CHUNK):
-            digest.update(chunk)
+    try:
+        with path.open("rb") as handle:
+            while chunk := handle.read(_HASH_CHUNK):
+                digest.update(chunk)
+    except OSError as exc:
+        raise read_failure(path, exc) from None
     return digest.hexdigest()
