@@ -65,8 +65,8 @@ def read_lines(path: Path) -> list[str]:
         with gzip.open(path, "rb") if is_gzip(path) else path.open("rb") as handle:
             for number, raw in enumerate(handle, start=1):
                 lines.append(decode_line(path, number, raw))
-    except READ_ERRORS as exc:
-        raise read_failure(path, exc, len(lines) + 1 if lines else None) from None
+    except READ_ERRORS as exc:  # no line: what a damaged stream yields before it fails may be garbage
+        raise read_failure(path, exc) from None
     return lines
 
 

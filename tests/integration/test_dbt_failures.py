@@ -147,10 +147,10 @@ def test_build_killed_mid_model_leaves_nothing_after_the_next_build(built, big_s
 
 
 def test_build_whose_writes_are_cut_short_fails(built, big_study: Path) -> None:
-    """A file-size limit below the size of the biggest column file the build writes. Creating a table, the engine
-    commits the cut parts without an error and dbt says "OK created" (an incremental REPLACE PARTITION happens
-    to check file sizes; a full refresh does not), so only our read-back can tell. The build must fail; once the
-    limit is gone, the next build repairs the marts."""
+    """A file-size limit below the size of the biggest column file the build writes. Creating a table, the
+    engine commits the cut parts without an error and dbt says "OK created" (an incremental REPLACE PARTITION
+    happens to check file sizes; a full refresh does not), so only our read-back can tell. The build must
+    fail; once the limit is gone, the next build repairs the marts."""
     store, work = built
     [[biggest]] = query(
         store,
@@ -158,7 +158,7 @@ def test_build_whose_writes_are_cut_short_fails(built, big_study: Path) -> None:
         " WHERE active AND database = 'marts' AND table = 'expression'",
     )
     limit = int(biggest) // 2
-    assert limit > 2_000_000  # above dbt's own files (manifest, run results): only the engine's writes are cut
+    assert limit > 2_000_000  # above dbt's own files (manifest, run results): only the engine's are cut
     result = dbt(store, work, "build", "--full-refresh", file_size_limit=limit)
     assert result.returncode != 0, result.stdout[-3000:]
     assert "CANNOT_READ_ALL_DATA" in result.stdout or "is damaged" in result.stdout, result.stdout[-3000:]

@@ -14,7 +14,7 @@ import pytest
 
 from loader import manifest
 from loader.api import drop_dataset, list_datasets, load_dataset
-from loader.errors import DetectError, InputError, LoaderError, UnknownDatasetError
+from loader.errors import DatasetNameError, DetectError, InputError, LoaderError, UnknownDatasetError
 from loader.features import make_unique
 from tests.helpers.loader_inputs import ScpStudy, tenx_v3_study, write_lines
 from tests.helpers.oracle import read_dense
@@ -262,6 +262,30 @@ BAD_CASES = [
     Bad("empty_matrix", _replace("matrix", []), M, "matrix file is empty"),
     Bad("empty_genes", _replace("genes", []), G, "genes file is empty"),
     Bad("empty_metadata", _replace("metadata", []), T, "metadata file is empty"),
+    # identifiers are stored exactly as written: what would have to be altered is refused (loader.identifiers)
+    Bad(
+        "barcode_space", _set("barcodes", 1, "AAAG-1 "), f"{B}:2", "barcode 'AAAG-1 ' has leading or trailing"
+    ),
+    Bad("barcode_quoted", _set("barcodes", 0, '"AAAC-1"'), f"{B}:1", "barcode '\"AAAC-1\"' is in quotes"),
+    Bad("barcode_empty", _set("barcodes", 3, ""), f"{B}:4", "barcode '' is empty"),
+    Bad(
+        "gene_space", _set("genes", 2, " KRT18"), f"{G}:3", "gene ' KRT18' has leading or trailing whitespace"
+    ),
+    Bad("gene_nul", _set("genes", 1, "EP\x00CAM"), f"{G}:2", r"control character U\+0000"),
+    Bad(
+        "feature_type_space",
+        _replace("genes", [f"ENSG{i}\t{g}\tGene Expression " for i, g in enumerate(ScpStudy().genes)]),
+        f"{G}:1",
+        "feature type 'Gene Expression ' has leading or trailing whitespace",
+    ),
+    Bad(
+        "meta_name_space", _set("metadata", 3, "AAAG-1 \tEpithelial\tp1\t41.5"), f"{T}:4", "NAME .*'AAAG-1 '"
+    ),
+    Bad("meta_name_quoted", _set("metadata", 2, '"AAAC-1"\tT cell\tp1\t30'), f"{T}:3", "is in quotes"),
+    Bad("meta_cell_type_space", _set("metadata", 2, "AAAC-1\tT cell \tp1\t30"), f"{T}:3", "'Cluster' value"),
+    Bad("meta_sample_nul", _set("metadata", 4, "AACT-1\tB cell\tp\x002\tNA"), f"{T}:5", "U\\+0000"),
+    Bad("meta_column_space", _set("metadata", 0, "NAME\tCluster\tSubject \tage"), f"{T}:1", "'Subject '"),
+    Bad("meta_column_quoted", _set("metadata", 0, 'NAME\t"Cluster"\tSubject\tage'), f"{T}:1", "in quotes"),
 ]
 
 
@@ -355,3 +379,140 @@ def test_metadata_only_cells_in_header_order(tmp_path: Path) -> None:
 
     path = write_lines(tmp_path / "m.txt", ["NAME\tCluster", "c1\tA"])
     assert not is_scp_metadata(path)
+
+
+# --- bytes a line-level mutation cannot express: invalid UTF-8, damaged .gz ---------------------------------
+
+UTF8_CASES = [
+    ("barcodes", B, b"AAAG-1", b"AA\xffG-1", f"{B}:2", r"not valid UTF-8 \(byte 0xff at column 3\)"),
+    ("genes", G, b"KRT18", b"KRT\xe918", f"{G}:3", r"not valid UTF-8 \(byte 0xe9 at column 4\)"),
+    (
+        "metadata_header",
+        T,
+        b"Subject",
+        b"Subj\xe9ct",
+        f"{T}:1",
+        r"not valid UTF-8 \(byte 0xe9 at column 18\)",
+    ),
+    ("metadata_body", T, b"B cell", b"B c\xe9ll", f"{T}:5", r"not valid UTF-8 \(byte 0xe9 at column 11\)"),
+]
+
+
+@pytest.mark.parametrize("case", UTF8_CASES, ids=[c[0] for c in UTF8_CASES])
+def test_invalid_utf8_is_refused_with_its_line(engine_client, tmp_path: Path, case) -> None:
+    case_id, name, old, new, where, problem = case
+    dataset = f"ld_utf8_{case_id}"
+    before = load_dataset(engine_client, ScpStudy().write(tmp_path / "good"), dataset=dataset)
+    bad_dir = ScpStudy().write(tmp_path / "bad")
+    path = bad_dir / name
+    path.write_bytes(path.read_bytes().replace(old, new, 1))
+    with pytest.raises(InputError) as caught:
+        load_dataset(engine_client, bad_dir, dataset=dataset)
+    assert re.fullmatch(
+        rf"{re.escape(str(bad_dir / where))}: {problem}; save the file as UTF-8", str(caught.value)
+    )
+    assert_intact(engine_client, before)
+
+
+def _padded_study(role: str) -> ScpStudy:
+    """The file of `role` long enough that a cut .gz still has a readable start (metadata NAMEs absent
+    from the matrix are allowed; padded genes or barcodes are refused only after the damaged file is read)."""
+    study = ScpStudy()
+    lines = [f"PAD{i * 7919 % 100003:06d}-{i}\tT cell\tp{i % 7}\t{i % 90}" for i in range(20_000)]
+    if role == "metadata":
+        assert study.metadata is not None
+        study.metadata += lines
+    else:
+        getattr(study, role).extend(line.split("\t")[0] for line in lines)
+    return study
+
+
+GZ_ROLES = {"genes": G, "barcodes": B, "metadata": T}
+
+
+@pytest.mark.parametrize("damage", ["truncated", "corrupt"])
+@pytest.mark.parametrize("role", list(GZ_ROLES))
+def test_damaged_gzip_is_refused_naming_the_file(
+    engine_client, tmp_path: Path, role: str, damage: str
+) -> None:
+    dataset = f"ld_gz_{role}_{damage}"
+    before = load_dataset(engine_client, ScpStudy().write(tmp_path / "good"), dataset=dataset)
+    bad_dir = _padded_study(role).write(tmp_path / "bad", gz=True)
+    path = bad_dir / (GZ_ROLES[role] + ".gz")
+    payload = bytearray(path.read_bytes())
+    if damage == "truncated":
+        payload = payload[: len(payload) * 3 // 5]
+    else:  # flip bytes in the middle of the deflate stream: a bad code, a bad distance or a CRC mismatch
+        middle = len(payload) // 2
+        payload[middle : middle + 64] = bytes(b ^ 0x5A for b in payload[middle : middle + 64])
+    path.write_bytes(bytes(payload))
+    with pytest.raises(InputError) as caught:
+        load_dataset(engine_client, bad_dir, dataset=dataset)
+    message = str(caught.value)
+    assert message.startswith(f"{path}"), message
+    assert "compressed data ends early or is corrupt" in message
+    assert_intact(engine_client, before)
+
+
+def test_byte_order_mark_is_skipped_like_pandas(engine_client, tmp_path: Path) -> None:
+    """A UTF-8 BOM (as Excel writes) is no part of the first gene, barcode or metadata column name."""
+    directory = ScpStudy().write(tmp_path / "bom")
+    for name in (G, B, T):
+        path = directory / name
+        path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    from loader.detect import is_scp_metadata
+
+    assert is_scp_metadata(directory / T)
+    load_dataset(engine_client, directory, dataset="ld_bom")
+    first_gene = engine_client.query(
+        "SELECT gene FROM raw.genes WHERE dataset = 'ld_bom' AND gene_index = 1"
+    ).result_rows
+    assert first_gene == [("GAPDH",)]
+    cells = dict(
+        engine_client.query(
+            "SELECT barcode, cell_type FROM raw.metadata WHERE dataset = 'ld_bom'"
+        ).result_rows
+    )
+    barcodes = engine_client.query(
+        "SELECT barcode FROM raw.barcodes WHERE dataset = 'ld_bom' ORDER BY cell_index"
+    ).result_rows
+    assert barcodes[0] == ("AAAC-1",) and cells["AAAC-1"] == "T cell"
+
+
+@pytest.mark.parametrize("name", ["abc\n", "abc ", "\nabc", "a/b", "-abc", "a" * 101])
+def test_dataset_name_must_match_the_whole_pattern(engine_client, tmp_path: Path, name: str) -> None:
+    with pytest.raises(DatasetNameError, match="must start with a letter or digit"):
+        load_dataset(engine_client, ScpStudy().write(tmp_path / "n"), dataset=name)
+    assert name not in {d["name"] for d in list_datasets(engine_client)}
+
+
+class _LosingClient:
+    """The engine client, except that the first raw.matrix insert keeps only half its rows — what the engine
+    does, without an error, when a full disk or a file-size limit cuts a part short (seen next start)."""
+
+    def __init__(self, client) -> None:
+        self._client = client
+        self._lost = False
+
+    def insert_arrow(self, table: str, data, *args, **kwargs):
+        if table == "raw.matrix" and not self._lost:
+            self._lost = True
+            data = data.slice(0, data.num_rows // 2)
+        return self._client.insert_arrow(table, data, *args, **kwargs)
+
+    def __getattr__(self, name: str):
+        return getattr(self._client, name)
+
+
+def test_rows_the_store_did_not_keep_refuse_the_load(engine_client, tmp_path: Path) -> None:
+    from loader.errors import StoreWriteError
+
+    before = load_dataset(engine_client, ScpStudy().write(tmp_path / "good"), dataset="ld_lost")
+    directory = ScpStudy().write(tmp_path / "again")
+    with pytest.raises(StoreWriteError) as caught:
+        load_dataset(_LosingClient(engine_client), directory, dataset="ld_lost")
+    assert str(caught.value) == (
+        f"{directory / M}: raw.matrix kept 3 of 7 rows (disk full or a file-size limit?);"
+        " nothing was published and the previous version stays"
+    )
+    assert_intact(engine_client, before)

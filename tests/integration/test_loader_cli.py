@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -23,8 +24,12 @@ INSPECT = (
 )
 
 
-def loader(store: Path, *args: str, **kwargs) -> subprocess.CompletedProcess[str]:
+def loader(store: Path, *args: str, file_size_limit: int | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "GENOSTREAM_TARGET": "embedded", "GENOSTREAM_CHDB_PATH": str(store)}
+
+    def limit() -> None:  # Python ignores SIGXFSZ, so an over-limit write fails with EFBIG instead of a kill
+        resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_limit, file_size_limit))
+
     return subprocess.run(
         [sys.executable, "-m", "loader", *args],
         cwd=REPO,
@@ -32,6 +37,7 @@ def loader(store: Path, *args: str, **kwargs) -> subprocess.CompletedProcess[str
         capture_output=True,
         text=True,
         timeout=120,
+        preexec_fn=limit if file_size_limit else None,
     )
 
 
@@ -80,6 +86,16 @@ def test_errors_are_one_line(tmp_path: Path) -> None:
     assert "directory not found" in one_line_error(loader(store, "load", str(tmp_path / "nowhere")))
     assert "must start with a letter" in one_line_error(loader(store, "load", str(bad), "--dataset", "a b"))
     assert "synth needs --cells" in one_line_error(loader(store, "synth", str(tmp_path / "s")))
+
+
+def test_damaged_gzip_is_one_line_naming_the_file(tmp_path: Path) -> None:
+    study = ScpStudy()
+    study.barcodes = [f"C{j}-1" for j in range(20_000)]
+    directory = study.write(tmp_path / "gz", gz=True)
+    path = directory / "tiny.barcodes.tsv.gz"
+    path.write_bytes(path.read_bytes()[:-200])
+    message = one_line_error(loader(tmp_path / "chdb", "load", str(directory)))
+    assert message == f"error: {path}: compressed data ends early or is corrupt (truncated or damaged .gz?)"
 
 
 def test_detect_exit_codes(tmp_path: Path) -> None:
@@ -195,3 +211,18 @@ def test_killed_load_is_current_neither_for_the_loader_nor_for_marts(tmp_path: P
     assert marts.returncode == 0, marts.stderr
     by_loader = {name: [d["load_id"], d["loaded_at"]] for name, d in listed(store).items()}
     assert by_loader == json.loads(marts.stdout) == {"k": [before["load_id"], before["loaded_at"]]}
+
+
+def test_load_whose_writes_fail_is_refused_naming_the_file(tmp_path: Path, big_study: Path) -> None:
+    """Under a file-size limit (the nearest to a full disk a test can make) the spool file clickhouse-connect
+    writes for an insert fails with a bare "[Errno 27] File too large": the load is refused in one line naming
+    the input file, and the previous version stays."""
+    store = tmp_path / "chdb"
+    assert loader(store, "load", str(ScpStudy().write(tmp_path / "small")), "--dataset", "k").returncode == 0
+    before = listed(store)["k"]
+    result = loader(store, "load", str(big_study), "--dataset", "k", file_size_limit=2 << 20)
+    message = one_line_error(result)
+    assert message.startswith(f"error: {big_study}/"), message
+    assert "disk full or a file-size limit?); nothing was published and the previous version stays" in message
+    after = listed(store)["k"]
+    assert (after["load_id"], after["nnz"]) == (before["load_id"], before["nnz"])
