@@ -174,7 +174,8 @@ def _insert(client, table: str, data, source: Path) -> None:
 
 
 def _verify_stored(client, record: LoadRecord, expected: dict[str, tuple[int, Path]]) -> None:
-    """Every table of the load reads back whole, with the rows written, before the load is published."""
+    """Every table of the load reads back whole before it is published (after `_check_publishable`, which
+    compares the row counts the parts record: a part cut short on disk still records them)."""
     keys = {"dataset": literal(record.dataset), "load_id": literal(record.load_id)}
     for table, (rows, source) in expected.items():
         try:
@@ -382,14 +383,6 @@ def load_dataset(
                 bar.close()
             log.debug("matrix done at %.2f s", time.perf_counter() - started)
             _check_duplicates(client, record, reader, files.metadata)
-            stored = {
-                "genes": (len(gene_list), files.genes),
-                "barcodes": (len(barcode_list), files.barcodes),
-                "matrix": (reader.stats.nnz, files.matrix),
-            }
-            if meta:
-                stored["metadata"] = (meta.rows, meta.header.path)
-            _verify_stored(client, record, stored)
             log.debug("validated at %.2f s", time.perf_counter() - started)
             counts = header.field == "integer" or reader.stats.all_integral
             record = replace(
@@ -402,6 +395,14 @@ def load_dataset(
             )
             heartbeat.stop()  # from here on the publish insert is this row's last version
             _check_publishable(client, record, baseline)
+            stored = {
+                "genes": (len(gene_list), files.genes),
+                "barcodes": (len(barcode_list), files.barcodes),
+                "matrix": (reader.stats.nnz, files.matrix),
+            }
+            if meta:
+                stored["metadata"] = (meta.rows, meta.header.path)
+            _verify_stored(client, record, stored)
             record = replace(record, finished_at=lease.engine_now(client))
             manifest.write(client, record)  # the atomic publish
         except BaseException as exc:

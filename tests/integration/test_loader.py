@@ -486,33 +486,51 @@ def test_dataset_name_must_match_the_whole_pattern(engine_client, tmp_path: Path
     assert name not in {d["name"] for d in list_datasets(engine_client)}
 
 
-class _LosingClient:
-    """The engine client, except that the first raw.matrix insert keeps only half its rows — what the engine
-    does, without an error, when a full disk or a file-size limit cuts a part short (seen next start)."""
+class _CuttingClient:
+    """The engine client, except that just before the load reads its matrix back, the biggest file of the
+    newest raw.matrix part is cut in half: what chDB leaves, without an error, when a full disk or a
+    file-size limit stops a write (the engine only notices when the part is read, or at its next start)."""
 
     def __init__(self, client) -> None:
         self._client = client
-        self._lost = False
+        self._cut = False
 
-    def insert_arrow(self, table: str, data, *args, **kwargs):
-        if table == "raw.matrix" and not self._lost:
-            self._lost = True
-            data = data.slice(0, data.num_rows // 2)
-        return self._client.insert_arrow(table, data, *args, **kwargs)
+    def query(self, sql: str, *args, **kwargs):
+        if "ignore(*)" in sql and "raw.matrix" in sql and not self._cut:
+            self._cut = True
+            load_id = re.search(r"load_id = '([^']+)'", sql).group(1)
+            [[part]] = self._client.query(
+                "SELECT path FROM system.parts WHERE database = 'raw' AND table = 'matrix' AND active"
+                " AND position(partition, {l:String}) > 0 ORDER BY rows DESC LIMIT 1",
+                parameters={"l": load_id},
+            ).result_rows
+            biggest = max(Path(part).glob("*.bin"), key=lambda p: p.stat().st_size)
+            with biggest.open("r+b") as handle:
+                handle.truncate(biggest.stat().st_size // 2)
+        return self._client.query(sql, *args, **kwargs)
 
     def __getattr__(self, name: str):
         return getattr(self._client, name)
 
 
-def test_rows_the_store_did_not_keep_refuse_the_load(engine_client, tmp_path: Path) -> None:
+def test_data_that_does_not_read_back_refuses_the_load(engine_client, tmp_path: Path) -> None:
     from loader.errors import StoreWriteError
 
-    before = load_dataset(engine_client, ScpStudy().write(tmp_path / "good"), dataset="ld_lost")
-    directory = ScpStudy().write(tmp_path / "again")
+    before = load_dataset(engine_client, ScpStudy().write(tmp_path / "good"), dataset="ld_cut")
+    study = ScpStudy()
+    study.barcodes = [f"C{j}-1" for j in range(2000)]
+    study.metadata = None
+    study.matrix = [
+        study.matrix[0],
+        "5 2000 10000",
+        *(f"{1 + k % 5} {1 + k // 5} {k % 97 + 1}" for k in range(10000)),
+    ]
+    directory = study.write(tmp_path / "again")
     with pytest.raises(StoreWriteError) as caught:
-        load_dataset(_LosingClient(engine_client), directory, dataset="ld_lost")
-    assert str(caught.value) == (
-        f"{directory / M}: raw.matrix kept 3 of 7 rows (disk full or a file-size limit?);"
-        " nothing was published and the previous version stays"
+        load_dataset(_CuttingClient(engine_client), directory, dataset="ld_cut")
+    message = str(caught.value)
+    assert message.startswith(f"{directory / M}: raw.matrix does not read back after writing ("), message
+    assert message.endswith(
+        "disk full or a file-size limit?); nothing was published and the previous version stays"
     )
     assert_intact(engine_client, before)
