@@ -15,7 +15,10 @@
         ) %}
         {% for row in leftovers.rows %}
             {{ log("dropping " ~ row[0] ~ "." ~ row[1] ~ ", left behind by an interrupted build", info=true) }}
-            {% do run_query("drop table if exists `" ~ row[0] ~ "`.`" ~ row[1] ~ "`") %}
+            {% do run_query(
+                "drop table if exists `" ~ row[0] ~ "`.`" ~ row[1] ~ "`"
+                ~ (" on cluster '" ~ target.cluster ~ "' sync" if on_cluster() else "")
+            ) %}
         {% endfor %}
     {% endif %}
 {% endmacro %}

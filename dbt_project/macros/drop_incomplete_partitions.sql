@@ -12,7 +12,7 @@
         ) %}
         {% for row in incomplete.rows %}
             {{ log("rebuilding " ~ this ~ " partition " ~ row[0] ~ ": its rows do not match its load", info=true) }}
-            {% do run_query("alter table " ~ this ~ " drop partition id '" ~ row[0] ~ "'") %}
+            {% do drop_partition(row[0]) %}
         {% endfor %}
     {% endif %}
     select 1

@@ -161,7 +161,7 @@ def test_build_whose_writes_are_cut_short_fails(built, big_study: Path) -> None:
     assert limit > 2_000_000  # above dbt's own files (manifest, run results): only the engine's are cut
     result = dbt(store, work, "build", "--full-refresh", file_size_limit=limit)
     assert result.returncode != 0, result.stdout[-3000:]
-    assert "CANNOT_READ_ALL_DATA" in result.stdout or "is damaged" in result.stdout, result.stdout[-3000:]
+    assert "CANNOT_READ_ALL_DATA" in result.stdout, result.stdout[-3000:]
 
     result = dbt(store, work, "build")  # the engine has detached the damaged parts; the build puts them back
     assert result.returncode == 0, result.stdout[-3000:]
