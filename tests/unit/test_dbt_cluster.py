@@ -56,8 +56,9 @@ def test_expression_overwrites_whole_dataset_partitions_on_the_cluster(
     config = models(cluster_manifest, "marts")["expression"]["config"]
     assert config["incremental_strategy"] == "insert_overwrite"
     assert config["partition_by"] == "dataset"
-    # dropped datasets' partitions go too, on every shard (the macro acts ON CLUSTER on the local table)
-    assert any("drop_removed_datasets" in hook["sql"] for hook in config["post-hook"])
+    # partitions of loads no longer current go too, on every shard (drop_partition acts ON CLUSTER on the
+    # local table)
+    assert any("drop_stale_partitions" in hook["sql"] for hook in config["post-hook"])
 
 
 def test_lookup_dictionaries_stay_dictionaries_on_every_target(
