@@ -164,3 +164,13 @@ def test_every_mounted_file_exists() -> None:
             if target.startswith("/data"):
                 continue
             assert source.is_file(), f"{name}: {source}"
+
+
+def test_default_replica_path_is_the_one_models_and_loader_spell() -> None:
+    from genostream.cluster import REPLICATED_ENGINE_ARGS
+
+    root = xml_root(cluster_xml())
+    path, replica = (part.strip().strip("'") for part in REPLICATED_ENGINE_ARGS.split(","))
+    assert root.findtext("default_replica_path") == path
+    assert root.findtext("default_replica_name") == replica
+    assert "{uuid}" in path
