@@ -1,7 +1,8 @@
 """Public Python API of the loader: load, list and drop datasets in the engine's `raw` tables.
 
 A load never touches what readers see until it is complete and valid: it writes its own (dataset, load_id)
-partitions, checks them, then publishes with one manifest insert (see `loader.manifest`).
+partitions, checks them, then publishes with one manifest insert (see `loader.manifest`). Every layout —
+MatrixMarket directories, AnnData .h5ad, Cell Ranger .h5 — goes through the same steps as a `StudySource`.
 """
 
 from __future__ import annotations
@@ -10,19 +11,23 @@ import json
 import logging
 import re
 import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import DatabaseError
 
 from genostream.engine import engine_errors, is_embedded
 from loader import __version__, lease, manifest
-from loader.detect import StudyFiles, detect_study
+from loader.detect import Hdf5File, StudyFiles, detect_study
+from loader.entries import MatrixStats, value_kind
 from loader.errors import (
     DatasetNameError,
+    DetectError,
     InputError,
     LoadConflictError,
     LoadInterruptedError,
@@ -30,12 +35,16 @@ from loader.errors import (
     UnknownDatasetError,
 )
 from loader.features import Genes, barcodes_table, constant_column, genes_table, read_barcodes, read_genes
+from loader.h5ad import open_h5ad
+from loader.hdf5 import H5AD
 from loader.manifest import LoadRecord, literal
 from loader.metadata import MetadataHeader, MetadataReader, read_metadata_header
 from loader.mtx import MatrixReader, MtxHeader, find_entry_line, read_header
 from loader.pipeline import prefetch
 from loader.progress import LoadProgress
 from loader.schema import CURRENT_LOADS_VIEW, ensure_raw_schema
+from loader.source import StudySource
+from loader.tenx_h5 import open_tenx_h5
 from loader.textio import iter_lines, require_file, sha256_of
 
 log = logging.getLogger(__name__)
@@ -87,15 +96,17 @@ class LoadResult:
         )
 
 
-def dataset_name(dataset: str | None, data_dir: Path | None, files: StudyFiles) -> str:
-    """The name a study is loaded as: `dataset`, else its directory's name.
+def dataset_name(dataset: str | None, data_dir: Path | None, files: StudyFiles | Hdf5File) -> str:
+    """The name a study is loaded as: `dataset`, else its directory's name (a file's stem when the study
+    was given as one .h5ad or .h5 file).
 
     Parameters
     ----------
     dataset
         The name asked for (`--dataset`), or None to use the directory's name.
     data_dir
-        The study directory, or None when the files were given one by one (then the matrix's directory).
+        The study directory or file, or None when the files were given one by one (then the matrix's
+        directory).
     files
         The study's files.
 
@@ -109,7 +120,12 @@ def dataset_name(dataset: str | None, data_dir: Path | None, files: StudyFiles) 
     DatasetNameError
         The name has other characters.
     """
-    name = dataset if dataset is not None else (data_dir or files.matrix.parent).resolve().name
+    if dataset is not None:
+        name = dataset
+    elif data_dir is not None and data_dir.is_file():
+        name = data_dir.stem
+    else:
+        name = (data_dir or files.matrix.parent).resolve().name
     if not DATASET_NAME.fullmatch(name):
         raise DatasetNameError(
             f"dataset name {name!r} must start with a letter or digit and use only letters, digits, "
@@ -134,8 +150,6 @@ def _check_dimensions(header: MtxHeader, files: StudyFiles, n_genes: int, n_cell
 
 
 def _matrix_table(batch, dataset: str, load_id: str):
-    import pyarrow as pa
-
     n = batch.num_rows
     return pa.Table.from_arrays(
         [constant_column(dataset, n), constant_column(load_id, n), *batch.columns],
@@ -143,24 +157,10 @@ def _matrix_table(batch, dataset: str, load_id: str):
     )
 
 
-def _check_duplicates(client, record: LoadRecord, reader: MatrixReader, metadata: Path | None) -> None:
-    """Duplicate entries (possible only if the file is not strictly sorted) and duplicate metadata NAMEs."""
-    keys = {"dataset": literal(record.dataset), "load_id": literal(record.load_id)}
-    header = reader.header
-    rows = (
-        [] if reader.stats.strictly_sorted else client.query(DUPLICATE_ENTRY_SQL.format(**keys)).result_rows
-    )
-    if rows:
-        gene, cell = (int(v) for v in rows[0])
-        line = find_entry_line(header, gene, cell)
-        raise InputError(header.path, line, f"duplicate entry for row {gene}, column {cell}")
-    if metadata is not None:
-        rows = client.query(DUPLICATE_CELL_SQL.format(**keys)).result_rows
-        if rows:
-            barcode = rows[0][0]
-            hits = (n for n, text in iter_lines(metadata, 3) if text.split("\t", 1)[0] == barcode)
-            next(hits, None)
-            raise InputError(metadata, next(hits, None), f"duplicate NAME {barcode!r} in the metadata")
+def _duplicate_entry(client, keys: dict[str, str]) -> tuple[int, int] | None:
+    """(gene_index, cell_index) of an entry stored twice in this load, if any."""
+    rows = client.query(DUPLICATE_ENTRY_SQL.format(**keys)).result_rows
+    return (int(rows[0][0]), int(rows[0][1])) if rows else None
 
 
 def _insert(client, table: str, data, source: Path) -> None:
@@ -189,15 +189,17 @@ def _verify_stored(client, record: LoadRecord, expected: dict[str, tuple[int, Pa
             raise StoreWriteError(f"{source}: raw.{table} kept {stored} of {rows} rows ({WRITE_HINT}")
 
 
-def _source_files(files: StudyFiles, hashes: dict[str, Any]) -> list[dict[str, Any]]:
+def _source_files(source: StudySource, hashes: dict[str, Any]) -> list[dict[str, Any]]:
+    extra = source.details()
     return [
         {
             "role": role,
             "path": str(path.resolve()),
             "size": path.stat().st_size,
             "sha256": hashes[role].result() if role in hashes else "",
+            **(extra if role == "matrix" else {}),
         }
-        for role, path in files.roles()
+        for role, path in source.roles()
     ]
 
 
@@ -213,8 +215,89 @@ class Study:
     metadata: MetadataHeader | None
 
 
+@dataclass
+class TextSource:
+    """A MatrixMarket study (Single Cell Portal or 10x directory) as a `StudySource`."""
+
+    study: Study
+    meta: MetadataReader | None
+    reader: MatrixReader = field(init=False)
+    layout: str = field(init=False)
+    genes: Genes = field(init=False)
+    barcodes: list[str] = field(init=False)
+    cell_type_column: str = field(init=False)
+    sample_column: str = field(init=False)
+    integer_declared: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.reader = MatrixReader(self.study.header)
+        self.layout = self.study.files.layout
+        self.genes = self.study.genes
+        self.barcodes = self.study.barcodes
+        self.cell_type_column = self.meta.cell_type_column if self.meta else ""
+        self.sample_column = (self.meta.sample_column or "") if self.meta else ""
+        self.integer_declared = self.study.header.field == "integer"
+
+    @property
+    def stats(self) -> MatrixStats:
+        return self.reader.stats
+
+    def roles(self) -> list[tuple[str, Path]]:
+        return self.study.files.roles()
+
+    def details(self) -> dict[str, Any]:
+        return {}
+
+    def describe(self) -> str:
+        return self.layout
+
+    def metadata_tables(self, dataset: str, load_id: str) -> Iterator[pa.Table]:
+        return self.meta.tables(dataset, load_id) if self.meta else iter(())
+
+    @property
+    def n_metadata_cells(self) -> int:
+        return self.meta.rows if self.meta else 0
+
+    def matrix_batches(self, on_progress: Callable[[int, int], None]) -> Iterator[pa.RecordBatch]:
+        return self.reader.batches(on_progress)
+
+    @property
+    def matrix_bytes(self) -> int:
+        return self.study.files.matrix.stat().st_size
+
+    def duplicate_entry_error(self, gene: int, cell: int) -> InputError:
+        line = find_entry_line(self.study.header, gene, cell)
+        return InputError(self.study.header.path, line, f"duplicate entry for row {gene}, column {cell}")
+
+    def check_landed(self, client: Any, keys: dict[str, str]) -> None:
+        """Duplicate metadata NAMEs (the file is streamed, so the engine finds them)."""
+        metadata = self.study.files.metadata
+        if metadata is None:
+            return
+        rows = client.query(DUPLICATE_CELL_SQL.format(**keys)).result_rows
+        if rows:
+            barcode = rows[0][0]
+            hits = (n for n, text in iter_lines(metadata, 3) if text.split("\t", 1)[0] == barcode)
+            next(hits, None)
+            raise InputError(metadata, next(hits, None), f"duplicate NAME {barcode!r} in the metadata")
+
+    def close(self) -> None:
+        """Nothing stays open between batches."""
+
+
 def _as_path(value: Path | str | None) -> Path | None:
     return Path(value) if value is not None else None
+
+
+def _read_study(directory: Path | None, files: StudyFiles) -> Study:
+    for role, path in files.roles():
+        require_file(path, role)
+    header = read_header(files.matrix)
+    gene_list = read_genes(files.genes)
+    barcode_list = read_barcodes(files.barcodes)
+    _check_dimensions(header, files, len(gene_list), len(barcode_list))
+    meta = read_metadata_header(files.metadata) if files.metadata else None
+    return Study(directory, files, header, gene_list, barcode_list, meta)
 
 
 def open_study(
@@ -225,7 +308,8 @@ def open_study(
     barcodes: Path | str | None = None,
     metadata: Path | str | None = None,
 ) -> Study:
-    """Find a study's files, read its genes and barcodes, check the matrix and metadata headers against them.
+    """Find a MatrixMarket study's files, read its genes and barcodes, check the matrix and metadata headers
+    against them.
 
     Parameters
     ----------
@@ -244,7 +328,8 @@ def open_study(
     Raises
     ------
     DetectError
-        `data_dir` holds no recognisable study, or several candidates for a role.
+        `data_dir` holds no recognisable study, several candidates for a role, or an HDF5 study (see
+        `open_source`).
     InputError
         A file is missing, empty or malformed, or the matrix's size disagrees with the genes or barcodes.
     """
@@ -256,35 +341,109 @@ def open_study(
         barcodes=_as_path(barcodes),
         metadata=_as_path(metadata),
     )
-    for role, path in files.roles():
-        require_file(path, role)
-    header = read_header(files.matrix)
-    gene_list = read_genes(files.genes)
-    barcode_list = read_barcodes(files.barcodes)
-    _check_dimensions(header, files, len(gene_list), len(barcode_list))
-    meta = read_metadata_header(files.metadata) if files.metadata else None
-    return Study(directory, files, header, gene_list, barcode_list, meta)
+    if isinstance(files, Hdf5File):
+        raise DetectError(f"{files.matrix}: a {files.layout} study, not a MatrixMarket one (use open_source)")
+    return _read_study(directory, files)
 
 
-def check_study(data_dir: Path | str) -> StudyFiles:
+def open_source(
+    data_dir: Path | str | None,
+    *,
+    matrix: Path | str | None = None,
+    genes: Path | str | None = None,
+    barcodes: Path | str | None = None,
+    metadata: Path | str | None = None,
+    layer: str | None = None,
+    cell_type_column: str | None = None,
+    sample_column: str | None = None,
+) -> StudySource:
+    """Detect a study's layout and open it: small parts read and checked, the matrix ready to stream.
+
+    Parameters
+    ----------
+    data_dir
+        A study directory (Single Cell Portal or 10x text layout, or a directory holding a single .h5ad or
+        Cell Ranger .h5 file), or such a file itself; None when `matrix`, `genes` and `barcodes` are given.
+    matrix, genes, barcodes, metadata
+        Files of a MatrixMarket study, as for `open_study`.
+    layer
+        AnnData only: `X`, `raw` (raw/X) or a name in `layers/`. Default: the first of X, raw/X and
+        layers/counts that holds counts, else X.
+    cell_type_column, sample_column
+        Metadata (obs) columns. Default: the first present of cell_type, Cluster, louvain, leiden — and of
+        donor_id, sample, Subject.
+
+    Returns
+    -------
+    StudySource
+        The opened study (call its `close()` when done).
+
+    Raises
+    ------
+    DetectError
+        No recognisable study, several candidates, or options that do not apply to its layout.
+    InputError
+        A file is missing, not what it claims, truncated or inconsistent; or a column or layer asked for
+        does not exist (the message lists those that do).
+    """
+    directory = _as_path(data_dir)
+    files = detect_study(
+        directory,
+        matrix=_as_path(matrix),
+        genes=_as_path(genes),
+        barcodes=_as_path(barcodes),
+        metadata=_as_path(metadata),
+    )
+    if isinstance(files, Hdf5File):
+        if files.layout == H5AD:
+            return open_h5ad(
+                files.matrix, layer=layer, cell_type_column=cell_type_column, sample_column=sample_column
+            )
+        if layer is not None:
+            raise DetectError(f"{files.matrix}: --layer applies to AnnData (.h5ad) files only")
+        return open_tenx_h5(files.matrix, cell_type_column=cell_type_column, sample_column=sample_column)
+    if layer is not None:
+        raise DetectError(f"{files.matrix}: --layer applies to AnnData (.h5ad) files only")
+    study = _read_study(directory, files)
+    meta = (
+        MetadataReader(study.metadata, cell_type_column, sample_column)
+        if study.metadata is not None
+        else None
+    )
+    return TextSource(study, meta)
+
+
+def _files_of(source: StudySource) -> StudyFiles | Hdf5File:
+    """The detected files behind an opened source (what `loader detect` prints)."""
+    if isinstance(source, TextSource):
+        return source.study.files
+    (_, path), *_ = source.roles()
+    return Hdf5File(source.layout, path)
+
+
+def check_study(data_dir: Path | str) -> StudyFiles | Hdf5File:
     """The files of the loadable study in `data_dir` (`loader detect`); reads no matrix body.
 
     Parameters
     ----------
     data_dir
-        The study directory.
+        The study directory, or an .h5ad / Cell Ranger .h5 file.
 
     Returns
     -------
-    StudyFiles
-        Which file plays which role, and the layout (`scp` or `10x`).
+    StudyFiles or Hdf5File
+        Which file plays which role, and the layout (`scp`, `10x`, `h5ad` or `10x-h5`).
 
     Raises
     ------
     DetectError, InputError
-        As `open_study`.
+        As `open_source`.
     """
-    return open_study(data_dir).files
+    source = open_source(data_dir)
+    try:
+        return _files_of(source)
+    finally:
+        source.close()
 
 
 @engine_errors()
@@ -297,8 +456,9 @@ def load_dataset(
     genes: Path | str | None = None,
     barcodes: Path | str | None = None,
     metadata: Path | str | None = None,
-    cell_type_column: str = "Cluster",
-    sample_column: str = "Subject",
+    layer: str | None = None,
+    cell_type_column: str | None = None,
+    sample_column: str | None = None,
     progress: bool | None = None,
 ) -> LoadResult:
     """Load one study as a dataset; its previous version is replaced only once this one is whole and valid.
@@ -308,18 +468,21 @@ def load_dataset(
     client
         A client on the store (`genostream.engine.get_client()`); the `raw` tables are created if missing.
     data_dir, matrix, genes, barcodes, metadata
-        Where the study is, as for `open_study`.
+        Where the study is: a directory or an .h5ad / Cell Ranger .h5 file, or MatrixMarket files one by
+        one, as for `open_source`.
     dataset
-        The dataset's name (default: the directory's name, see `dataset_name`).
+        The dataset's name (default: the directory's name or the file's stem, see `dataset_name`).
+    layer
+        AnnData only: which matrix (`X`, `raw`, a `layers/` name); default as for `open_source`.
     cell_type_column, sample_column
-        The metadata columns holding each cell's type and sample.
+        The metadata (obs) columns holding each cell's type and sample; default as for `open_source`.
     progress
         Show a progress bar on stderr: True, False, or None for "when stderr is a terminal".
 
     Returns
     -------
     LoadResult
-        What was published: sizes, value kind (`counts` or `real`), load id and time taken.
+        What was published: sizes, layout, value kind (`counts` or `real`), load id and time taken.
 
     Raises
     ------
@@ -333,29 +496,56 @@ def load_dataset(
         The engine refused a statement (ClickHouse's error code and name are kept).
     """
     started = time.perf_counter()
-    study = open_study(data_dir, matrix=matrix, genes=genes, barcodes=barcodes, metadata=metadata)
-    files, header, gene_list, barcode_list = study.files, study.header, study.genes, study.barcodes
-    name = dataset_name(dataset, study.data_dir, files)
-    meta = (
-        MetadataReader(study.metadata, cell_type_column, sample_column)
-        if study.metadata is not None
-        else None
+    source = open_source(
+        data_dir,
+        matrix=matrix,
+        genes=genes,
+        barcodes=barcodes,
+        metadata=metadata,
+        layer=layer,
+        cell_type_column=cell_type_column,
+        sample_column=sample_column,
+    )
+    try:
+        name = dataset_name(dataset, _as_path(data_dir), _files_of(source))
+        record = _load(client, source, name, started, progress)
+    finally:
+        source.close()
+    _retire_older(client, record)
+    seconds = time.perf_counter() - started
+    log.info("FINISH load %s (%s) in %.1f s", name, record.load_id, seconds)
+    return LoadResult(
+        record.dataset,
+        record.load_id,
+        source.describe(),
+        record.n_genes,
+        record.n_cells,
+        record.n_metadata_cells,
+        record.nnz,
+        record.value_kind,
+        seconds,
     )
 
+
+def _load(
+    client: Client, source: StudySource, name: str, started: float, progress: bool | None
+) -> LoadRecord:
+    """Write the load's partitions, validate them and publish them with one manifest insert."""
     ensure_raw_schema(client)
     record = LoadRecord(
         load_id=manifest.new_load_id(),
         dataset=name,
         status="loading",
-        layout=files.layout,
-        n_genes=len(gene_list),
-        n_cells=len(barcode_list),
-        cell_type_column=cell_type_column if meta else "",
-        sample_column=(meta.sample_column or "") if meta else "",
-        source_files=_source_files(files, {}),
+        layout=source.layout,
+        n_genes=len(source.genes),
+        n_cells=len(source.barcodes),
+        cell_type_column=source.cell_type_column,
+        sample_column=source.sample_column,
+        source_files=_source_files(source, {}),
         loader_version=__version__,
         owner=lease.OWNER,
     )
+    keys = {"dataset": literal(record.dataset), "load_id": literal(record.load_id)}
     with (
         manifest.running(client, record) as heartbeat,
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256") as hasher,
@@ -363,45 +553,49 @@ def load_dataset(
         try:
             baseline = _claim(client, record)
             manifest.garbage_collect(client)
-            log.info("START load %s (%s) from %s", name, record.load_id, files.matrix)
-            hashes = {role: hasher.submit(sha256_of, path) for role, path in files.roles()}
+            log.info("START load %s (%s) from %s", name, record.load_id, source.roles()[0][1])
+            hashes = {role: hasher.submit(sha256_of, path) for role, path in source.roles()}
             log.debug("prepared in %.2f s", time.perf_counter() - started)
-            _insert(client, "raw.genes", genes_table(gene_list, name, record.load_id), files.genes)
+            paths = dict(source.roles())
+            genes_path = paths.get("genes", paths["matrix"])
+            barcodes_path = paths.get("barcodes", paths["matrix"])
+            metadata_path = paths.get("metadata", paths["matrix"])
+            _insert(client, "raw.genes", genes_table(source.genes, name, record.load_id), genes_path)
             _insert(
-                client, "raw.barcodes", barcodes_table(barcode_list, name, record.load_id), files.barcodes
+                client, "raw.barcodes", barcodes_table(source.barcodes, name, record.load_id), barcodes_path
             )
-            if meta:
-                for table in meta.tables(name, record.load_id):
-                    _insert(client, "raw.metadata", table, meta.header.path)
+            for table in source.metadata_tables(name, record.load_id):
+                _insert(client, "raw.metadata", table, metadata_path)
             log.debug("metadata done at %.2f s", time.perf_counter() - started)
-            reader = MatrixReader(header)
-            bar = LoadProgress(f"loading {name}", files.matrix.stat().st_size, progress)
+            bar = LoadProgress(f"loading {name}", source.matrix_bytes, progress)
             try:
-                for batch in prefetch(lambda: reader.batches(bar.update)):
-                    _insert(client, "raw.matrix", _matrix_table(batch, name, record.load_id), files.matrix)
+                for batch in prefetch(lambda: source.matrix_batches(bar.update)):
+                    _insert(client, "raw.matrix", _matrix_table(batch, name, record.load_id), paths["matrix"])
             finally:
                 bar.close()
             log.debug("matrix done at %.2f s", time.perf_counter() - started)
-            _check_duplicates(client, record, reader, files.metadata)
+            duplicate = None if source.stats.strictly_sorted else _duplicate_entry(client, keys)
+            if duplicate is not None:
+                raise source.duplicate_entry_error(*duplicate)
+            source.check_landed(client, keys)
             log.debug("validated at %.2f s", time.perf_counter() - started)
-            counts = header.field == "integer" or reader.stats.all_integral
             record = replace(
                 record,
                 status="loaded",
-                value_kind="counts" if counts else "real",
-                nnz=reader.stats.nnz,
-                n_metadata_cells=meta.rows if meta else 0,
-                source_files=_source_files(files, hashes),
+                value_kind=value_kind(source.integer_declared, source.stats),
+                nnz=source.stats.nnz,
+                n_metadata_cells=source.n_metadata_cells,
+                source_files=_source_files(source, hashes),
             )
             heartbeat.stop()  # from here on the publish insert is this row's last version
             _check_publishable(client, record, baseline)
             stored = {
-                "genes": (len(gene_list), files.genes),
-                "barcodes": (len(barcode_list), files.barcodes),
-                "matrix": (reader.stats.nnz, files.matrix),
+                "genes": (len(source.genes), genes_path),
+                "barcodes": (len(source.barcodes), barcodes_path),
+                "matrix": (source.stats.nnz, paths["matrix"]),
             }
-            if meta:
-                stored["metadata"] = (meta.rows, meta.header.path)
+            if source.n_metadata_cells:
+                stored["metadata"] = (source.n_metadata_cells, metadata_path)
             _verify_stored(client, record, stored)
             record = replace(record, finished_at=lease.engine_now(client))
             manifest.write(client, record)  # the atomic publish
@@ -413,20 +607,7 @@ def load_dataset(
                     f"load of {name} interrupted; its partial data was removed and the previous version kept"
                 ) from None
             raise
-    _retire_older(client, record)
-    seconds = time.perf_counter() - started
-    log.info("FINISH load %s (%s) in %.1f s", name, record.load_id, seconds)
-    return LoadResult(
-        record.dataset,
-        record.load_id,
-        record.layout,
-        record.n_genes,
-        record.n_cells,
-        record.n_metadata_cells,
-        record.nnz,
-        record.value_kind,
-        seconds,
-    )
+    return record
 
 
 def _claim(client, record: LoadRecord) -> str | None:

@@ -20,15 +20,28 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m loader", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    load = commands.add_parser("load", help="load a study directory (Single Cell Portal or 10x) as a dataset")
-    load.add_argument("data_dir", type=Path, nargs="?", metavar="DATA_DIR")
-    load.add_argument("--dataset", help="dataset name (default: the directory's name)")
+    load = commands.add_parser(
+        "load",
+        help="load a study (SCP or 10x directory, AnnData .h5ad, Cell Ranger .h5) as a dataset",
+    )
+    load.add_argument("data_dir", type=Path, nargs="?", metavar="DATA_DIR|FILE")
+    load.add_argument("--dataset", help="dataset name (default: the directory's name, or the file's stem)")
     load.add_argument("--matrix", type=Path, help="MatrixMarket file (default: detected)")
     load.add_argument("--genes", type=Path, help="genes/features file (default: detected)")
     load.add_argument("--barcodes", type=Path, help="barcodes file (default: detected)")
     load.add_argument("--metadata", type=Path, help="Single Cell Portal metadata file (default: detected)")
-    load.add_argument("--cell-type-column", default="Cluster", help="metadata column with the cell type")
-    load.add_argument("--sample-column", default="Subject", help="metadata column with the sample")
+    load.add_argument(
+        "--layer",
+        help="AnnData matrix: X, raw (raw/X) or a layers/ name (default: the first of X, raw/X, "
+        "layers/counts that holds counts, else X)",
+    )
+    load.add_argument(
+        "--cell-type-column",
+        help="metadata (obs) column with the cell type (default: cell_type, Cluster, louvain or leiden)",
+    )
+    load.add_argument(
+        "--sample-column", help="metadata (obs) column with the sample (default: donor_id, sample or Subject)"
+    )
     bar = load.add_mutually_exclusive_group()
     bar.add_argument(
         "--progress", dest="progress", action="store_true", default=None, help="always show progress"
@@ -41,8 +54,10 @@ def _parser() -> argparse.ArgumentParser:
     drop = commands.add_parser("drop", help="remove a dataset")
     drop.add_argument("name", metavar="NAME")
 
-    detect = commands.add_parser("detect", help="exit 0 when DIR holds a loadable study, print its files")
-    detect.add_argument("data_dir", type=Path, metavar="DIR")
+    detect = commands.add_parser(
+        "detect", help="exit 0 when DIR (or FILE) is a loadable study, print its layout and files"
+    )
+    detect.add_argument("data_dir", type=Path, metavar="DIR|FILE")
 
     synth = commands.add_parser("synth", help="write a synthetic study in Single Cell Portal layout")
     synth.add_argument("out_dir", type=Path, metavar="OUT_DIR")
@@ -69,6 +84,7 @@ def _load(args: argparse.Namespace) -> None:
             genes=args.genes,
             barcodes=args.barcodes,
             metadata=args.metadata,
+            layer=args.layer,
             cell_type_column=args.cell_type_column,
             sample_column=args.sample_column,
             progress=args.progress,

@@ -1,4 +1,5 @@
-"""Find a study's files in a directory by content and name patterns: Single Cell Portal or 10x Cell Ranger."""
+"""Find a study's files by content (and name patterns): Single Cell Portal or 10x Cell Ranger text
+directories, AnnData .h5ad or Cell Ranger .h5 files (known by the HDF5 signature and layout, not by name)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from loader.errors import DetectError, InputError
+from loader.hdf5 import is_hdf5, sniff_layout
 from loader.mtx import read_header
 from loader.textio import BOM, READ_ERRORS, is_gzip, open_text
 
@@ -33,6 +35,17 @@ class StudyFiles:
     def roles(self) -> list[tuple[str, Path]]:
         pairs = [("matrix", self.matrix), ("genes", self.genes), ("barcodes", self.barcodes)]
         return pairs + ([("metadata", self.metadata)] if self.metadata else [])
+
+
+@dataclass(frozen=True)
+class Hdf5File:
+    """A study in one HDF5 file: `h5ad` (AnnData) or `10x-h5` (Cell Ranger); `matrix` is the file."""
+
+    layout: str
+    matrix: Path
+
+    def roles(self) -> list[tuple[str, Path]]:
+        return [("matrix", self.matrix)]
 
 
 def _first_bytes(path: Path, n: int = 4096) -> bytes:
@@ -78,21 +91,60 @@ def _matrix_candidates(files: list[Path]) -> list[Path]:
     return [p for p in files if is_matrix_market(p)] or [p for p in files if MTX_NAME.search(p.name)]
 
 
-def _study_directory(data_dir: Path) -> Path:
-    """DATA_DIR itself, or its single subdirectory holding a matrix (e.g. filtered_feature_bc_matrix/)."""
+def _hdf5_studies(directory: Path) -> list[Hdf5File]:
+    found = []
+    for path in _files(directory):
+        layout = sniff_layout(path)
+        if layout is not None:
+            found.append(Hdf5File(layout, path))
+    return found
+
+
+def _hdf5_file(path: Path) -> Hdf5File:
+    """A file given as the study: it must be HDF5 with an AnnData or Cell Ranger layout."""
+    if not is_hdf5(path):
+        raise InputError(
+            path,
+            None,
+            "not an HDF5 file (no HDF5 signature): give an .h5ad or Cell Ranger .h5 file, or a directory",
+        )
+    layout = sniff_layout(path)
+    if layout is None:
+        from loader.hdf5 import open_hdf5
+
+        open_hdf5(path).close()  # a truncated or corrupt file says so
+        raise InputError(
+            path,
+            None,
+            "HDF5 file is neither AnnData (obs, var, X) nor a Cell Ranger matrix (matrix/ or GENOME/)",
+        )
+    return Hdf5File(layout, path)
+
+
+def _study_directory(data_dir: Path) -> Path | Hdf5File:
+    """DATA_DIR itself, its single HDF5 study file, or its single subdirectory holding a matrix (e.g.
+    filtered_feature_bc_matrix/)."""
     if not data_dir.exists():
         raise DetectError(f"{data_dir}: directory not found")
+    if data_dir.is_file():
+        return _hdf5_file(data_dir)
     if not data_dir.is_dir():
         raise DetectError(f"{data_dir}: not a directory")
     if _matrix_candidates(_files(data_dir)):
         return data_dir
+    hdf5 = _hdf5_studies(data_dir)
+    if len(hdf5) == 1:
+        return hdf5[0]
+    if hdf5:
+        names = ", ".join(h.matrix.name for h in hdf5)
+        raise DetectError(f"{data_dir}: several HDF5 studies ({names}); load one of them")
     nested = [d for d in sorted(data_dir.iterdir()) if d.is_dir() and _matrix_candidates(_files(d))]
     if len(nested) == 1:
         return nested[0]
     if nested:
         names = ", ".join(d.name for d in nested)
         raise DetectError(f"{data_dir}: several study directories ({names}); load one of them")
-    raise DetectError(f"{data_dir}: no MatrixMarket (.mtx) file found")
+    raise DetectError(f"{data_dir}: no MatrixMarket (.mtx), AnnData (.h5ad) or Cell Ranger (.h5) study found")
 
 
 def _pick(candidates: list[Path], role: str, flag: str, directory: Path | None) -> Path | None:
@@ -121,9 +173,25 @@ def detect_study(
     genes: Path | None = None,
     barcodes: Path | None = None,
     metadata: Path | None = None,
-) -> StudyFiles:
-    """Work out which file plays which role; explicit paths win, the rest is found in `data_dir`."""
-    directory = _study_directory(data_dir) if data_dir is not None else None
+) -> StudyFiles | Hdf5File:
+    """Work out which file plays which role; explicit paths win, the rest is found in `data_dir` (a file
+    or a directory holding one HDF5 study is that study)."""
+    found = _study_directory(data_dir) if data_dir is not None else None
+    if isinstance(found, Hdf5File):
+        explicit = [
+            flag
+            for flag, v in (
+                ("--matrix", matrix),
+                ("--genes", genes),
+                ("--barcodes", barcodes),
+                ("--metadata", metadata),
+            )
+            if v is not None
+        ]
+        if explicit:
+            raise DetectError(f"{found.matrix}: {', '.join(explicit)} apply to MatrixMarket studies only")
+        return found
+    directory = found
     matrix, genes, barcodes, metadata = (_resolve(p, directory) for p in (matrix, genes, barcodes, metadata))
     if directory is None and None in (matrix, genes, barcodes):
         raise DetectError("give a study directory, or --matrix, --genes and --barcodes")

@@ -80,15 +80,26 @@ def read_genes(path: Path) -> Genes:
     return Genes(ids, symbols, make_unique(symbols), types)
 
 
+def first_duplicate(names: list[str]) -> tuple[int, int] | None:
+    """0-based positions (first, repeat) of the first name given twice, or None."""
+    first: dict[str, int] = {}
+    for position, name in enumerate(names):
+        previous = first.setdefault(name, position)
+        if previous != position:
+            return previous, position
+    return None
+
+
 def read_barcodes(path: Path) -> list[str]:
     """First column of each line; duplicates are refused (a barcode names one matrix column)."""
     rows = _read_rows(path, "barcodes", ("barcode",))
     barcodes = [fields[0] for fields in rows]
-    first_line: dict[str, int] = {}
-    for number, barcode in enumerate(barcodes, start=1):
-        previous = first_line.setdefault(barcode, number)
-        if previous != number:
-            raise InputError(path, number, f"duplicate barcode {barcode!r} (first on line {previous})")
+    duplicate = first_duplicate(barcodes)
+    if duplicate is not None:
+        first, repeat = duplicate
+        raise InputError(
+            path, repeat + 1, f"duplicate barcode {barcodes[repeat]!r} (first on line {first + 1})"
+        )
     return barcodes
 
 

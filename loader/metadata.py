@@ -1,7 +1,9 @@
-"""Single Cell Portal metadata: a `NAME` header, a `TYPE` row (group/numeric), then one row per cell.
+"""Cell metadata: the `raw.metadata` rows of every layout, and Single Cell Portal metadata files.
 
-Streamed with pyarrow (all text), numeric columns converted to Float64, and every row landed — also cells
-that are not in the matrix. The chosen cell-type and sample columns are pulled out into their own columns.
+A Single Cell Portal file has a `NAME` header, a `TYPE` row (group/numeric), then one row per cell. It is
+streamed with pyarrow (all text), numeric columns converted to Float64, and every row landed — also cells
+that are not in the matrix. The chosen cell-type and sample columns are pulled out into their own columns;
+which columns those are by default, and the table every layout lands, are defined here once.
 """
 
 from __future__ import annotations
@@ -35,6 +37,10 @@ UNANNOTATED = "unannotated"
 COLUMN_KINDS = ("group", "numeric")
 MISSING_NUMBERS = ["", "NA", "NaN", "nan", "N/A", "null", "None"]
 BLOCK_SIZE = 4 << 20
+# Defaults when no column is named: CELLxGENE's names first, then scanpy's and Single Cell Portal's.
+CELL_TYPE_COLUMNS = ("cell_type", "Cluster", "louvain", "leiden")
+SAMPLE_COLUMNS = ("donor_id", "sample", "Subject")
+MAX_LISTED_COLUMNS = 25
 
 
 @dataclass(frozen=True)
@@ -135,6 +141,68 @@ def _numeric(column: pa.Array, name: str, path: Path, first_row: int) -> pa.Arra
         raise
 
 
+def _listing(columns: list[str]) -> str:
+    shown = ", ".join(columns[:MAX_LISTED_COLUMNS])
+    return shown + (f", … ({len(columns)} in all)" if len(columns) > MAX_LISTED_COLUMNS else "")
+
+
+@dataclass(frozen=True)
+class ColumnChoice:
+    """Which metadata columns hold the cell type and the sample; `where` names them in messages."""
+
+    columns: list[str]
+    path: Path
+    line: int | None
+    where: str = ""
+
+    def _choose(self, requested: str | None, defaults: tuple[str, ...], what: str, flag: str) -> str | None:
+        if requested is None:
+            return next((c for c in defaults if c in self.columns), None)
+        if requested in self.columns:
+            return requested
+        problem = (
+            f"no {what} column {requested!r}; the columns are {_listing(self.columns)} (choose with {flag})"
+        )
+        raise InputError(self.path, self.line, self.where + problem)
+
+    def cell_type(self, requested: str | None) -> str | None:
+        """The requested column (refused if absent), else the first default present, else None."""
+        return self._choose(requested, CELL_TYPE_COLUMNS, "cell type", "--cell-type-column")
+
+    def sample(self, requested: str | None) -> str | None:
+        return self._choose(requested, SAMPLE_COLUMNS, "sample", "--sample-column")
+
+
+def metadata_table(
+    dataset: str,
+    load_id: str,
+    barcodes: pa.Array,
+    cell_type: pa.Array | None,
+    sample: pa.Array | None,
+    groups: dict[str, pa.Array],
+    numerics: dict[str, pa.Array],
+) -> pa.Table:
+    """Rows of `raw.metadata`: an empty or missing cell type is `unannotated`, a missing sample is empty,
+    and attributes keep every other non-missing value by column name."""
+    n = len(barcodes)
+    if cell_type is None:
+        cell_type = pa.array([UNANNOTATED] * n, pa.string())
+    else:
+        cell_type = pc.fill_null(pc.if_else(pc.equal(cell_type, ""), UNANNOTATED, cell_type), UNANNOTATED)
+    sample = pa.array([""] * n, pa.string()) if sample is None else pc.fill_null(sample, "")
+    return pa.table(
+        {
+            "dataset": constant_column(dataset, n),
+            "load_id": constant_column(load_id, n),
+            "barcode": barcodes,
+            "cell_type": cell_type,
+            "sample": sample,
+            "group_attributes": _map_array(list(groups), list(groups.values()), pa.string(), n),
+            "numeric_attributes": _map_array(list(numerics), list(numerics.values()), pa.float64(), n),
+        }
+    )
+
+
 def _map_array(keys: list[str], columns: list[pa.Array], value_type: pa.DataType, n: int) -> pa.MapArray:
     """Row-wise map {key: value} over columns, leaving out null values."""
     if not keys or n == 0:
@@ -155,14 +223,22 @@ def _map_array(keys: list[str], columns: list[pa.Array], value_type: pa.DataType
 class MetadataReader:
     """Arrow tables ready for `raw.metadata`, streamed block by block."""
 
-    def __init__(self, header: MetadataHeader, cell_type_column: str, sample_column: str) -> None:
+    def __init__(
+        self, header: MetadataHeader, cell_type_column: str | None, sample_column: str | None
+    ) -> None:
         self.header = header
-        if cell_type_column not in header.columns:
+        columns = header.columns[1:]
+        choice = ColumnChoice(columns, header.path, 1)
+        chosen = choice.cell_type(cell_type_column)
+        self.sample_column = choice.sample(sample_column)
+        if chosen is None:
             raise InputError(
-                header.path, 1, f"no cell type column {cell_type_column!r} (choose with --cell-type-column)"
+                header.path,
+                1,
+                f"no cell type column (looked for {', '.join(CELL_TYPE_COLUMNS)}); the columns are "
+                f"{_listing(columns)} (choose with --cell-type-column)",
             )
-        self.cell_type_column = cell_type_column
-        self.sample_column = sample_column if sample_column in header.columns else None
+        self.cell_type_column: str = chosen
         self.rows = 0
 
     def tables(self, dataset: str, load_id: str) -> Iterator[pa.Table]:
@@ -202,25 +278,18 @@ class MetadataReader:
 
     def _table(self, batch: pa.RecordBatch, dataset: str, load_id: str) -> pa.Table:
         header = self.header
-        n = batch.num_rows
         names = batch.column(header.name_column)
         groups = header.of_kind("group")
         self._check_identifiers(names, "NAME (cell barcode)", allow_empty=False)
         for column in groups:
             self._check_identifiers(batch.column(column), f"{column!r} value", allow_empty=True)
-        cell_type = batch.column(self.cell_type_column)
-        cell_type = pc.if_else(pc.equal(cell_type, ""), UNANNOTATED, cell_type)
-        sample = batch.column(self.sample_column) if self.sample_column else pa.array([""] * n, pa.string())
         numerics = header.of_kind("numeric")
-        numeric_columns = [_numeric(batch.column(c), c, header.path, self.rows) for c in numerics]
-        return pa.table(
-            {
-                "dataset": constant_column(dataset, n),
-                "load_id": constant_column(load_id, n),
-                "barcode": names,
-                "cell_type": cell_type,
-                "sample": sample,
-                "group_attributes": _map_array(groups, [batch.column(c) for c in groups], pa.string(), n),
-                "numeric_attributes": _map_array(numerics, numeric_columns, pa.float64(), n),
-            }
+        return metadata_table(
+            dataset,
+            load_id,
+            names,
+            batch.column(self.cell_type_column),
+            batch.column(self.sample_column) if self.sample_column else None,
+            {c: batch.column(c) for c in groups},
+            {c: _numeric(batch.column(c), c, header.path, self.rows) for c in numerics},
         )

@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from loader.entries import MatrixStats, entries_batch, first_fraction, value_problem
 from loader.errors import InputError
 from loader.textio import ArrowSource, is_gzip, iter_lines, line_chunks
 
@@ -25,7 +26,6 @@ SUPPORTED_FIELDS = ("integer", "real")
 BLOCK_SIZE = 4 << 20
 PARSE_BLOCK = 1 << 20
 COLUMNS = ("row", "col", "value")
-OUTPUT_SCHEMA = pa.schema([("gene_index", pa.uint32()), ("cell_index", pa.uint32()), ("value", pa.float64())])
 
 
 @dataclass(frozen=True)
@@ -173,34 +173,6 @@ def _raw_batches(source: ArrowSource, header: MtxHeader, chunk_size: int) -> Ite
         raise _locate_parse_error(header, seen, str(exc)) from None
 
 
-@dataclass
-class MatrixStats:
-    """Running totals of a stream: entries in the file, non-zeros kept, whether all values are integral."""
-
-    entries: int = 0
-    nnz: int = 0
-    all_integral: bool = True
-    # Strictly increasing by (row, col) or by (col, row) proves there are no duplicate entries, cheaply.
-    row_major: bool = True
-    col_major: bool = True
-    last_row_key: int = -1
-    last_col_key: int = -1
-
-    @property
-    def strictly_sorted(self) -> bool:
-        return self.row_major or self.col_major
-
-    def track_order(self, rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int) -> None:
-        if self.row_major:
-            keys = rows * (n_cols + 1) + cols
-            self.row_major = bool(keys[0] > self.last_row_key and (np.diff(keys) > 0).all())
-            self.last_row_key = int(keys[-1])
-        if self.col_major:
-            keys = cols * (n_rows + 1) + rows
-            self.col_major = bool(keys[0] > self.last_col_key and (np.diff(keys) > 0).all())
-            self.last_col_key = int(keys[-1])
-
-
 class MatrixReader:
     """Validated (gene_index, cell_index, value) batches; explicit zeros are dropped (they are not data)."""
 
@@ -248,34 +220,19 @@ class MatrixReader:
         values = batch.column(2).to_numpy()
         self._check_index(rows, header.n_rows, "row index", "genes")
         self._check_index(cols, header.n_cols, "column index", "cells")
-        finite = np.isfinite(values)
-        if not finite.all():
-            i = int((~finite).argmax())
-            raise self._fail(i, f"value {values[i]} is not a finite number")
-        negative = values < 0
-        if negative.any():
-            i = int(negative.argmax())
-            raise self._fail(i, f"negative value {values[i]}: expression values must be ≥ 0")
+        problem = value_problem(values)
+        if problem is not None:
+            raise self._fail(*problem)
         if header.field == "integer" or self.stats.all_integral:
-            fractional = values != np.floor(values)
-            if fractional.any():
+            i = first_fraction(values)
+            if i is not None:
                 if header.field == "integer":
-                    i = int(fractional.argmax())
                     raise self._fail(
                         i, f"value {values[i]} is not an integer but the header declares 'integer'"
                     )
                 self.stats.all_integral = False
         self.stats.track_order(rows, cols, header.n_rows, header.n_cols)
-        nonzero = values != 0
-        kept = int(nonzero.sum())
-        self.stats.entries += n
-        self.stats.nnz += kept
-        if kept < n:
-            rows, cols, values = rows[nonzero], cols[nonzero], values[nonzero]
-        return pa.RecordBatch.from_arrays(
-            [pa.array(rows.astype(np.uint32)), pa.array(cols.astype(np.uint32)), pa.array(values)],
-            schema=OUTPUT_SCHEMA,
-        )
+        return entries_batch(rows, cols, values, self.stats)
 
 
 def find_entry_line(header: MtxHeader, row: int, col: int, occurrence: int = 2) -> int | None:

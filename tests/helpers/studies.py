@@ -75,13 +75,51 @@ def read_pbmc() -> DenseStudy:
     )
 
 
-# How numpy reads each dataset of `built_store`, and whether its lognorm is computed from counts.
+PBMC_WITHOUT_METADATA = {
+    "matrix": PBMC_DIR / "gene_sorted-pbmc.matrix.mtx",
+    "genes": PBMC_DIR / "pbmc.genes.tsv",
+    "barcodes": PBMC_DIR / "pbmc.barcodes.tsv",
+}
+
+
+def read_tenx() -> DenseStudy:
+    return read_dense(TENX_DIR / "matrix.mtx", TENX_DIR / "genes.tsv", TENX_DIR / "barcodes.tsv")
+
+
+def read_counts(directory: Path) -> DenseStudy:
+    return read_dense(*(directory / name for name in COUNTS_FILES.values()))
+
+
+# How numpy reads each dataset of `built_store` (from the text files the HDF5 ones were written from), and
+# whether its lognorm is computed from counts.
 STUDY_READERS: dict[str, Callable[[Path], DenseStudy]] = {
     "pbmc": lambda _: read_pbmc(),
-    "tenx": lambda _: read_dense(TENX_DIR / "matrix.mtx", TENX_DIR / "genes.tsv", TENX_DIR / "barcodes.tsv"),
-    "counts": lambda directory: read_dense(*(directory / name for name in COUNTS_FILES.values())),
+    "tenx": lambda _: read_tenx(),
+    "counts": read_counts,
+    "pbmc_h5ad": lambda _: read_pbmc(),
+    "pbmc_h5ad_dense": lambda _: read_pbmc(),
+    "pbmc_10x_h5": lambda _: read_dense(*PBMC_WITHOUT_METADATA.values()),
+    "tenx_h5": lambda _: read_tenx(),
+    "cellxgene": read_counts,
 }
-LOGNORM_FROM_COUNTS = {"pbmc": False, "tenx": True, "counts": True}
+LOGNORM_FROM_COUNTS = {
+    "pbmc": False,
+    "tenx": True,
+    "counts": True,
+    "pbmc_h5ad": False,
+    "pbmc_h5ad_dense": False,
+    "pbmc_10x_h5": False,
+    "tenx_h5": True,
+    "cellxgene": True,
+}
+# Each HDF5 dataset of `built_store` and the dataset loaded from the text files it was written from.
+SAME_STUDY_AS = {
+    "pbmc_h5ad": "pbmc",
+    "pbmc_h5ad_dense": "pbmc",
+    "pbmc_10x_h5": "pbmc_nometa",
+    "tenx_h5": "tenx",
+    "cellxgene": "counts",
+}
 
 
 def query_columns(client, sql: str, dataset: str) -> dict[str, np.ndarray]:

@@ -10,10 +10,12 @@ import numpy as np
 import pytest
 
 from tests.helpers.dbt import run_dbt
+from tests.helpers.hdf5_inputs import cellxgene_h5ad, pbmc_h5ad, pbmc_tenx_h5
 from tests.helpers.oracle import DenseStudy
-from tests.helpers.paths import PBMC_DIR, TENX_DIR
+from tests.helpers.paths import PBMC_DIR, TENX_DIR, TENX_H5
 from tests.helpers.studies import (
     LOGNORM_FROM_COUNTS,
+    PBMC_WITHOUT_METADATA,
     STUDY_READERS,
     read_pbmc,
     write_counts_study,
@@ -53,15 +55,37 @@ def demo_study_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def built_store(store_path: Path, engine_client, counts_study_dir: Path, demo_study_dir: Path) -> Path:
+def hdf5_studies_dir(tmp_path_factory: pytest.TempPathFactory, counts_study_dir: Path) -> Path:
+    """The shared studies in the HDF5 formats (see `tests.helpers.hdf5_inputs`), written once per session."""
+    directory = tmp_path_factory.mktemp("hdf5_studies")
+    pbmc_h5ad(directory / "pbmc.h5ad", "csr")
+    pbmc_h5ad(directory / "pbmc_dense.h5ad", "dense")
+    pbmc_tenx_h5(directory / "pbmc.h5")
+    cellxgene_h5ad(directory / "cellxgene.h5ad", counts_study_dir)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def built_store(
+    store_path: Path, engine_client, counts_study_dir: Path, demo_study_dir: Path, hdf5_studies_dir: Path
+) -> Path:
     """The session store with the test studies loaded and built: `pbmc` (real-valued), `tenx` (10x counts,
-    no metadata), `counts` (synthetic SCP counts with edge cases) and `demo` (like `make run`'s demo)."""
+    no metadata), `counts` (synthetic SCP counts with edge cases) and `demo` (like `make run`'s demo); the same
+    studies from HDF5 files — `pbmc_h5ad` (CSR), `pbmc_h5ad_dense`, `pbmc_10x_h5` (beside `pbmc_nometa`: the
+    SCP files without their metadata), `tenx_h5` (Cell Ranger's own .h5 of `tenx`) and `cellxgene` (`counts`
+    shaped as CELLxGENE ships it), each loaded with no options."""
     from loader.api import load_dataset
 
     load_dataset(engine_client, PBMC_DIR, dataset="pbmc")
     load_dataset(engine_client, TENX_DIR, dataset="tenx")
     load_dataset(engine_client, counts_study_dir, dataset="counts")
     load_dataset(engine_client, demo_study_dir, dataset="demo")
+    load_dataset(engine_client, hdf5_studies_dir / "pbmc.h5ad", dataset="pbmc_h5ad")
+    load_dataset(engine_client, hdf5_studies_dir / "pbmc_dense.h5ad", dataset="pbmc_h5ad_dense")
+    load_dataset(engine_client, hdf5_studies_dir / "pbmc.h5", dataset="pbmc_10x_h5")
+    load_dataset(engine_client, None, dataset="pbmc_nometa", **PBMC_WITHOUT_METADATA)
+    load_dataset(engine_client, TENX_H5, dataset="tenx_h5")
+    load_dataset(engine_client, hdf5_studies_dir / "cellxgene.h5ad", dataset="cellxgene")
     run_dbt("build")
     return store_path
 

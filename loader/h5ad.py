@@ -1,0 +1,324 @@
+"""AnnData (.h5ad) studies: obs and var read by anndata's own element readers, the matrix streamed by h5py.
+
+X is cells × genes (CSR, CSC or dense; float or integer). Which matrix is loaded: `--layer` (`X`, `raw` for
+raw/X, or a name in `layers/`), by default the first of X, raw/X and layers/counts that holds counts —
+CELLxGENE keeps normalised values in X and the raw counts in raw/X — else X. Genes come from var (raw/var for
+raw/X): the symbol column when there is one (CELLxGENE: Ensembl IDs as var_names, symbols in
+`feature_name`), the ID kept. Every obs column is landed as cell metadata, categoricals by their labels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from anndata.io import read_elem
+
+from loader.entries import MatrixStats
+from loader.errors import InputError
+from loader.features import DEFAULT_FEATURE_TYPE, Genes, first_duplicate, make_unique
+from loader.hdf5 import H5AD, StoredMatrix, open_hdf5
+from loader.metadata import ColumnChoice, metadata_table
+
+DEFAULT_LAYERS = ("X", "raw/X", "layers/counts")
+# var columns holding gene symbols, in order of preference (CELLxGENE, scanpy conventions).
+SYMBOL_COLUMNS = ("feature_name", "gene_symbols", "gene_symbol", "gene_name", "symbol")
+ID_COLUMNS = ("gene_ids", "gene_id", "feature_id")
+FEATURE_TYPE_COLUMN = "feature_types"  # scanpy's read_10x_* name
+METADATA_BLOCK = 100_000
+PROBE_VALUES = 1 << 16
+SPARSE_ENCODINGS = {"csr_matrix": "csr", "csc_matrix": "csc"}
+
+
+def _read_frame(handle: h5py.File, key: str, path: Path) -> pd.DataFrame:
+    """An obs/var dataframe through anndata's reader (every encoding version); unreadable → InputError."""
+    node = handle.get(key)
+    if node is None:
+        raise InputError(path, None, f"no {key} (an AnnData file has obs and var)")
+    try:
+        frame = read_elem(node)
+    except (OSError, KeyError) as exc:
+        raise InputError(path, None, f"cannot read {key}: {str(exc).splitlines()[0]}") from None
+    if not isinstance(frame, pd.DataFrame):
+        raise InputError(path, None, f"{key} is not a dataframe")
+    return frame
+
+
+def _opens(handle: h5py.File, name: str) -> bool:
+    """True when `name` exists and can be opened (an external link to a missing file cannot)."""
+    if name not in handle:
+        return False
+    try:
+        handle[name]
+    except KeyError:
+        return False
+    return True
+
+
+def matrices(handle: h5py.File) -> list[str]:
+    """Every matrix the file offers and that can be opened: X, raw/X, layers/NAME."""
+    found = [name for name in ("X", "raw/X") if _opens(handle, name)]
+    layers = handle.get("layers")
+    if isinstance(layers, h5py.Group):
+        found += [f"layers/{name}" for name in layers if _opens(layers, name)]
+    return found
+
+
+def _element(requested: str, available: list[str], path: Path) -> str:
+    """`--layer` to an element path: X, raw (raw/X), a layer name or layers/NAME."""
+    candidates = {"raw": "raw/X", "raw/X": "raw/X", "X": "X"}
+    element = candidates.get(
+        requested, requested if requested.startswith("layers/") else f"layers/{requested}"
+    )
+    if element not in available:
+        offered = ", ".join(_layer_label(a) for a in available) or "none"
+        raise InputError(path, None, f"no matrix {requested!r} to load; the file has: {offered} (--layer)")
+    return element
+
+
+def _layer_label(element: str) -> str:
+    return "raw" if element == "raw/X" else element
+
+
+def _stored(handle: h5py.File, element: str, path: Path, cells: list[str], genes: list[str]) -> StoredMatrix:
+    node = handle[element]
+    if isinstance(node, h5py.Dataset):
+        shape = tuple(int(n) for n in node.shape)
+        if len(shape) != 2:
+            raise InputError(path, None, f"{element}: a {len(shape)}-d array, expected cells × genes")
+        return StoredMatrix(path, element, node, "dense", (shape[0], shape[1]), 0, cells, genes)
+    encoding_type = node.attrs.get("encoding-type", node.attrs.get("h5sparse_format", ""))
+    encoding = SPARSE_ENCODINGS.get(str(encoding_type), str(encoding_type))
+    if encoding not in ("csr", "csc"):
+        raise InputError(path, None, f"{element}: unsupported matrix encoding {encoding_type!r}")
+    shape_attr = node.attrs.get("shape", node.attrs.get("h5sparse_shape"))
+    if shape_attr is None or len(shape_attr) != 2:
+        raise InputError(path, None, f"{element}: sparse matrix without a 2-d shape attribute")
+    shape = (int(shape_attr[0]), int(shape_attr[1]))
+    return StoredMatrix(path, element, node, encoding, shape, 0, cells, genes)
+
+
+def holds_counts(matrix: StoredMatrix) -> bool:
+    """An integer dtype, or non-negative whole numbers in the first stored values (a cheap look)."""
+    if matrix.integer_declared:
+        return True
+    sample = matrix.sample_values(PROBE_VALUES)
+    finite = sample[np.isfinite(sample)]
+    return bool(len(finite) and (finite >= 0).all() and (finite == np.floor(finite)).all() and finite.any())
+
+
+def _strings(series: pd.Series) -> pa.Array:
+    """A column as Arrow strings (categoricals by label, booleans as True/False); missing stays null."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        labels = pa.array([str(c) for c in series.cat.categories], pa.string())
+        codes = series.cat.codes.to_numpy()
+        indices = pa.array(codes.astype(np.int32), mask=codes < 0)
+        return pa.DictionaryArray.from_arrays(indices, labels).cast(pa.string())
+    values = series.to_numpy(dtype=object, na_value=None)
+    return pa.array([None if v is None else str(v) for v in values], pa.string())
+
+
+def _is_numeric(series: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype)
+
+
+def _numbers(series: pd.Series) -> pa.Array:
+    values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    return pa.array(values, pa.float64(), mask=np.isnan(values))
+
+
+def _genes(var: pd.DataFrame) -> Genes:
+    names = [str(n) for n in var.index]
+    symbol_column = next((c for c in SYMBOL_COLUMNS if c in var.columns), None)
+    if symbol_column is not None:
+        given = var[symbol_column].to_numpy(dtype=object, na_value=None)
+        symbols = [
+            name if s is None or str(s) == "" else str(s) for s, name in zip(given, names, strict=True)
+        ]
+        ids = names
+    else:
+        symbols = names
+        id_column = next((c for c in ID_COLUMNS if c in var.columns), None)
+        ids = [str(v) for v in var[id_column]] if id_column else [""] * len(names)
+    if FEATURE_TYPE_COLUMN in var.columns:
+        types = [str(v) for v in var[FEATURE_TYPE_COLUMN]]
+    else:
+        types = [DEFAULT_FEATURE_TYPE] * len(names)
+    return Genes(ids, symbols, make_unique(symbols), types)
+
+
+class H5adSource:
+    """An AnnData file as a `StudySource` (see the module docstring for what is read from where)."""
+
+    layout = H5AD
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        layer: str | None = None,
+        cell_type_column: str | None = None,
+        sample_column: str | None = None,
+    ) -> None:
+        self.path = path
+        self.handle = open_hdf5(path)
+        try:
+            self._open(layer, cell_type_column, sample_column)
+        except BaseException:
+            self.handle.close()
+            raise
+
+    def _open(self, layer: str | None, cell_type_column: str | None, sample_column: str | None) -> None:
+        path, handle = self.path, self.handle
+        self.obs = _read_frame(handle, "obs", path)
+        var = _read_frame(handle, "var", path)
+        self.barcodes = [str(n) for n in self.obs.index]
+        self._check_cells()
+        available = matrices(handle)
+        self.element = self._choose(layer, available, var)
+        if self.element == "raw/X":
+            raw_var = _read_frame(handle, "raw/var", path)
+            has_symbols = any(c in raw_var.columns for c in SYMBOL_COLUMNS)
+            var = var if not has_symbols and raw_var.index.equals(var.index) else raw_var
+        self.genes = _genes(var)
+        self.matrix = _stored(handle, self.element, path, self.barcodes, self.genes.unique)
+        self.matrix.hint = self._hint(available)
+        self.matrix.check_layout()
+        self._check_shape(var)
+        choice = ColumnChoice([str(c) for c in self.obs.columns], path, None, "obs: ")
+        self.cell_type_column = choice.cell_type(cell_type_column) or ""
+        self.sample_column = choice.sample(sample_column) or ""
+        self.integer_declared = self.matrix.integer_declared
+        self._metadata_rows = 0
+
+    def _choose(self, layer: str | None, available: list[str], var: pd.DataFrame) -> str:
+        if layer is not None:
+            return _element(layer, available, self.path)
+        if "X" not in available:
+            offered = ", ".join(_layer_label(a) for a in available)
+            hint = f"; the file has {offered} (choose one with --layer)" if offered else ""
+            why = (
+                "X links to data that cannot be opened (a backed AnnData whose X file is gone?)"
+                if "X" in self.handle
+                else "no X matrix (an AnnData written without X?)"
+            )
+            raise InputError(self.path, None, why + hint)
+        for element in DEFAULT_LAYERS:
+            if element not in available:
+                continue
+            if element == "raw/X" and "raw/var" not in self.handle:
+                continue
+            probe = _stored(self.handle, element, self.path, self.barcodes, [str(n) for n in var.index])
+            probe.check_layout()
+            if holds_counts(probe):
+                return element
+        return "X"
+
+    def _hint(self, available: list[str]) -> str:
+        others = [_layer_label(a) for a in available if a != self.element]
+        return f" (another matrix can be chosen with --layer: {', '.join(others)})" if others else ""
+
+    def _check_cells(self) -> None:
+        duplicate = first_duplicate(self.barcodes)
+        if duplicate is not None:
+            first, repeat = duplicate
+            raise InputError(
+                self.path,
+                None,
+                f"obs: cell name {self.barcodes[repeat]!r} given twice (rows {first} and {repeat}); "
+                "make them unique (anndata: obs_names_make_unique)",
+            )
+        if any(not name.strip() for name in self.barcodes):
+            raise InputError(self.path, None, "obs: empty cell name")
+
+    def _check_shape(self, var: pd.DataFrame) -> None:
+        n_cells, n_genes = self.matrix.shape
+        var_key = "raw/var" if self.element == "raw/X" else "var"
+        if n_cells != len(self.obs):
+            raise InputError(
+                self.path, None, f"{self.element} has {n_cells} rows (cells) but obs has {len(self.obs)}"
+            )
+        if n_genes != len(var):
+            raise InputError(
+                self.path, None, f"{self.element} has {n_genes} columns (genes) but {var_key} has {len(var)}"
+            )
+
+    @property
+    def stats(self) -> MatrixStats:
+        return self.matrix.stats
+
+    def roles(self) -> list[tuple[str, Path]]:
+        return [("matrix", self.path)]
+
+    def details(self) -> dict[str, Any]:
+        return {"layer": self.element}
+
+    def describe(self) -> str:
+        return f"{self.layout} {self.element}"
+
+    def metadata_tables(self, dataset: str, load_id: str) -> Iterator[pa.Table]:
+        obs = self.obs
+        for start in range(0, len(obs), METADATA_BLOCK):
+            block = obs.iloc[start : start + METADATA_BLOCK]
+            groups = {str(c): _strings(block[c]) for c in block.columns if not _is_numeric(block[c])}
+            numerics = {str(c): _numbers(block[c]) for c in block.columns if _is_numeric(block[c])}
+            cell_type = _strings(block[self.cell_type_column]) if self.cell_type_column else None
+            sample = _strings(block[self.sample_column]) if self.sample_column else None
+            barcodes = pa.array(self.barcodes[start : start + METADATA_BLOCK], pa.string())
+            yield metadata_table(dataset, load_id, barcodes, cell_type, sample, groups, numerics)
+            self._metadata_rows += len(block)
+
+    @property
+    def n_metadata_cells(self) -> int:
+        return self._metadata_rows
+
+    def matrix_batches(self, on_progress: Callable[[int, int], None]) -> Iterator[pa.RecordBatch]:
+        size = self.matrix_bytes
+
+        def report(fraction: float) -> None:
+            on_progress(int(fraction * size), self.stats.entries)
+
+        return self.matrix.batches(report)
+
+    @property
+    def matrix_bytes(self) -> int:
+        return self.path.stat().st_size
+
+    def duplicate_entry_error(self, gene: int, cell: int) -> InputError:
+        return InputError(
+            self.path, None, f"{self.element}: duplicate entry for {self.matrix.describe_entry(gene, cell)}"
+        )
+
+    def check_landed(self, client: Any, keys: dict[str, str]) -> None:
+        """Nothing to check after writing: cell names were checked up front."""
+
+    def close(self) -> None:
+        self.handle.close()
+
+
+def open_h5ad(
+    path: Path,
+    *,
+    layer: str | None = None,
+    cell_type_column: str | None = None,
+    sample_column: str | None = None,
+) -> H5adSource:
+    """Open an AnnData file for loading.
+
+    Parameters
+    ----------
+    path
+        The .h5ad file.
+    layer
+        `X`, `raw` (raw/X) or a name in `layers/`; default: the first of X, raw/X, layers/counts holding
+        counts, else X.
+    cell_type_column, sample_column
+        obs columns; default: the first present of cell_type, Cluster, louvain, leiden — and of donor_id,
+        sample, Subject. Without any, every cell is `unannotated`.
+    """
+    return H5adSource(path, layer=layer, cell_type_column=cell_type_column, sample_column=sample_column)

@@ -1,0 +1,153 @@
+"""Cell Ranger HDF5 matrices (`filtered_feature_bc_matrix.h5`): v3+ `matrix/` and v2 `GENOME/` layouts.
+
+The matrix is features × barcodes in CSC (one compressed column per barcode), streamed by h5py in blocks.
+Only Gene Expression features are loaded (as scanpy's `read_10x_h5` does by default); gene IDs and symbols
+come from `features/id` and `features/name` (v2: `genes`, `gene_names`). The file has no cell metadata:
+every cell is `unannotated`, as for a 10x text directory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+import pyarrow as pa
+
+from loader.entries import MatrixStats
+from loader.errors import InputError
+from loader.features import DEFAULT_FEATURE_TYPE, Genes, first_duplicate, make_unique
+from loader.hdf5 import TENX_H5, StoredMatrix, open_hdf5, read_strings, tenx_groups
+
+
+def _features(group: h5py.Group) -> tuple[list[str], list[str], list[str]]:
+    """(ids, symbols, feature types) of every row of the matrix."""
+    if "features" in group:
+        features = group["features"]
+        ids, names = read_strings(features["id"]), read_strings(features["name"])
+        if "feature_type" in features:
+            types = read_strings(features["feature_type"])
+        else:
+            types = [DEFAULT_FEATURE_TYPE] * len(ids)
+        return ids, names, types
+    ids = read_strings(group["genes"])
+    names = read_strings(group["gene_names"]) if "gene_names" in group else ids
+    return ids, names, [DEFAULT_FEATURE_TYPE] * len(ids)
+
+
+class TenxH5Source:
+    """A Cell Ranger .h5 file as a `StudySource`."""
+
+    layout = TENX_H5
+    cell_type_column = ""
+    sample_column = ""
+    n_metadata_cells = 0
+
+    def __init__(self, path: Path, *, cell_type_column: str | None = None, sample_column: str | None = None):
+        self.path = path
+        self.handle = open_hdf5(path)
+        try:
+            self._open(cell_type_column, sample_column)
+        except BaseException:
+            self.handle.close()
+            raise
+
+    def _open(self, cell_type_column: str | None, sample_column: str | None) -> None:
+        path = self.path
+        for flag, value in (("--cell-type-column", cell_type_column), ("--sample-column", sample_column)):
+            if value is not None:
+                raise InputError(path, None, f"{flag} {value!r}: a Cell Ranger .h5 file has no cell metadata")
+        groups = tenx_groups(self.handle)
+        if len(groups) != 1:
+            raise InputError(
+                path, None, f"several genomes ({', '.join(groups)}): load a single-genome Cell Ranger file"
+            )
+        self.group_name = groups[0]
+        group = self.handle[self.group_name]
+        ids, names, types = _features(group)
+        self.barcodes = read_strings(group["barcodes"])
+        duplicate = first_duplicate(self.barcodes)
+        if duplicate is not None:
+            raise InputError(path, None, f"barcodes: {self.barcodes[duplicate[1]]!r} given twice")
+        shape = tuple(int(n) for n in group["shape"][()])
+        if len(shape) != 2 or shape != (len(ids), len(self.barcodes)):
+            raise InputError(
+                path,
+                None,
+                f"{self.group_name}/shape is {shape} but there are {len(ids)} features and "
+                f"{len(self.barcodes)} barcodes",
+            )
+        keep = np.array([t == DEFAULT_FEATURE_TYPE for t in types], dtype=bool)
+        if not keep.any():
+            raise InputError(path, None, f"no {DEFAULT_FEATURE_TYPE} features in {self.group_name}")
+        symbols = [n for n, k in zip(names, keep, strict=True) if k]
+        self.genes = Genes(
+            [i for i, k in zip(ids, keep, strict=True) if k],
+            symbols,
+            make_unique(symbols),
+            [DEFAULT_FEATURE_TYPE] * len(symbols),
+        )
+        gene_map = None if keep.all() else (np.cumsum(keep) * keep).astype(np.int64)
+        self.matrix = StoredMatrix(
+            path,
+            self.group_name,
+            group,
+            "csc",
+            (shape[0], shape[1]),
+            1,
+            self.barcodes,
+            self.genes.unique,
+            gene_map,
+        )
+        self.matrix.check_layout()
+        self.integer_declared = self.matrix.integer_declared
+
+    @property
+    def stats(self) -> MatrixStats:
+        return self.matrix.stats
+
+    def roles(self) -> list[tuple[str, Path]]:
+        return [("matrix", self.path)]
+
+    def details(self) -> dict[str, Any]:
+        return {"group": self.group_name}
+
+    def describe(self) -> str:
+        return self.layout
+
+    def metadata_tables(self, dataset: str, load_id: str) -> Iterator[pa.Table]:
+        return iter(())
+
+    def matrix_batches(self, on_progress: Callable[[int, int], None]) -> Iterator[pa.RecordBatch]:
+        size = self.matrix_bytes
+
+        def report(fraction: float) -> None:
+            on_progress(int(fraction * size), self.stats.entries)
+
+        return self.matrix.batches(report)
+
+    @property
+    def matrix_bytes(self) -> int:
+        return self.path.stat().st_size
+
+    def duplicate_entry_error(self, gene: int, cell: int) -> InputError:
+        return InputError(
+            self.path,
+            None,
+            f"{self.group_name}: duplicate entry for {self.matrix.describe_entry(gene, cell)}",
+        )
+
+    def check_landed(self, client: Any, keys: dict[str, str]) -> None:
+        """Nothing to check after writing: barcodes were checked up front."""
+
+    def close(self) -> None:
+        self.handle.close()
+
+
+def open_tenx_h5(
+    path: Path, *, cell_type_column: str | None = None, sample_column: str | None = None
+) -> TenxH5Source:
+    """Open a Cell Ranger .h5 matrix for loading (columns cannot be chosen: the file has no metadata)."""
+    return TenxH5Source(path, cell_type_column=cell_type_column, sample_column=sample_column)
