@@ -1,10 +1,14 @@
 """Ingest benchmark: the loader next to the engine's own file() ingest of the same entries, same run.
 
-`python -m bench.ingest [--nnz N] [--out DIR]` synthesises a study (reused when present), loads it with
-`python -m loader load` in a child process (wall time, peak RSS), then ingests the same MatrixMarket
-entries with chDB's `INSERT INTO raw.matrix SELECT … FROM file(…)` in a fresh store, in another child. The
-engine reads a copy of the body without the MatrixMarket header (its text formats cannot skip `%` lines
-and a size line), made before the clock starts. `measure_ingest()` is what `python -m bench` calls.
+`python -m bench.ingest [--nnz N | --study DIR] [--out DIR]` synthesises a study (reused when present),
+loads it with `python -m loader load` in a child process (wall time, peak RSS), then ingests the same
+MatrixMarket entries with chDB's `INSERT INTO raw.matrix SELECT … FROM file(…)` in a fresh store, in another
+child. The engine reads a copy of the body without the MatrixMarket header (its text formats cannot skip `%`
+lines and a size line), made before the clock starts. `measure_ingest()` is what `python -m bench` calls.
+
+`--h5ad` compares formats instead: the study is written once as an AnnData .h5ad (`bench.h5ad_study`: CSR,
+float32, as CELLxGENE ships), then the loader loads the MatrixMarket directory and the .h5ad alternately,
+each into a fresh store, `--rounds` times back to back, with the load average noted before each load.
 """
 
 from __future__ import annotations
@@ -115,6 +119,54 @@ def measure_ingest(
     }
 
 
+def _load_child(source: Path, store: Path, log: Path, env: dict[str, str]) -> dict[str, Any]:
+    """One `python -m loader load` of `source` into a fresh `store`: wall time, peak RSS, load average."""
+    shutil.rmtree(store, ignore_errors=True)
+    child_env = {**env, "GENOSTREAM_TARGET": "embedded", "GENOSTREAM_CHDB_PATH": str(store)}
+    load_average = os.getloadavg()[0]
+    cmd = [sys.executable, "-m", "loader", "load", str(source), "--dataset", "ingest", "--no-progress"]
+    child = run_child(cmd, log=log, env=child_env, cwd=REPO)
+    if child.returncode != 0:
+        raise BenchError(f"the loader failed on {source}: {child.tail(2)}")
+    shutil.rmtree(store, ignore_errors=True)
+    return {
+        "wall_s": round(child.wall_s, 2),
+        "peak_rss_mb": round(child.peak_rss_mb, 1),
+        "load_average_1m": round(load_average, 2),
+        "summary": child.tail(1),
+    }
+
+
+def measure_h5ad_ingest(study_dir: Path, *, work_dir: Path, rounds: int = 2) -> dict[str, Any]:
+    """The loader on the MatrixMarket study and on the same study as .h5ad, alternating, `rounds` times."""
+    from bench.h5ad_study import write_h5ad
+
+    work_dir.mkdir(parents=True, exist_ok=True)
+    h5ad = work_dir / f"{study_dir.resolve().name}.h5ad"
+    conversion: dict[str, Any] = {"reused": True}
+    if not h5ad.exists():
+        conversion = write_h5ad(study_dir, h5ad, work_dir=work_dir)
+    runs: dict[str, list[dict[str, Any]]] = {"mtx": [], "h5ad": []}
+    order = ["mtx", "h5ad"]
+    for round_ in range(rounds):
+        for kind in order if round_ % 2 == 0 else order[::-1]:
+            source = study_dir if kind == "mtx" else h5ad
+            log = work_dir / f"load_{kind}_{round_}.log"
+            runs[kind].append(_load_child(source, work_dir / "store", log, dict(os.environ)))
+    best = {kind: min(r["wall_s"] for r in results) for kind, results in runs.items()}
+    return {
+        "h5ad_file": str(h5ad),
+        "h5ad_mb": round(h5ad.stat().st_size / MB, 1),
+        "conversion": conversion,
+        "runs": runs,
+        "best_mtx_s": best["mtx"],
+        "best_h5ad_s": best["h5ad"],
+        "h5ad_vs_mtx": round(best["h5ad"] / best["mtx"], 2),
+        "h5ad_peak_rss_mb": max(r["peak_rss_mb"] for r in runs["h5ad"]),
+        "mtx_peak_rss_mb": max(r["peak_rss_mb"] for r in runs["mtx"]),
+    }
+
+
 def _study_size(nnz: int) -> tuple[int, int]:
     """(cells, genes) at ~10% density, the shape of the reference study at 170M."""
     genes = 10_000 if nnz <= 50_000_000 else 25_000
@@ -125,13 +177,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.ingest", description=__doc__)
     parser.add_argument("--nnz", type=int, default=20_000_000, help="non-zeros of the study (default 20M)")
     parser.add_argument("--out", type=Path, default=Path("bench_results/ingest"), help="output directory")
+    parser.add_argument("--study", type=Path, help="an existing MatrixMarket study (instead of --nnz)")
+    parser.add_argument("--h5ad", action="store_true", help="compare the loader on .mtx and on .h5ad")
+    parser.add_argument("--rounds", type=int, default=2, help="--h5ad: loads of each format (default 2)")
     parser.add_argument("--engine-child", nargs=2, metavar=("BODY", "STORE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.engine_child:
         engine_child(Path(args.engine_child[0]), Path(args.engine_child[1]))
         return 0
-    study = args.out / f"study_{args.nnz}"
-    if not (study / ".complete").exists():
+    study = args.study or args.out / f"study_{args.nnz}"
+    if args.study is None and not (study / ".complete").exists():
         cells, genes = _study_size(args.nnz)
         cmd = [
             sys.executable,
@@ -153,11 +208,15 @@ def main(argv: list[str] | None = None) -> int:
     store = args.out / "store"
     shutil.rmtree(store, ignore_errors=True)
     try:
-        result = measure_ingest(study, store=store, dataset="ingest", work_dir=args.out / "work")
+        if args.h5ad:
+            result = measure_h5ad_ingest(study, work_dir=args.out / "h5ad", rounds=args.rounds)
+        else:
+            result = measure_ingest(study, store=store, dataset="ingest", work_dir=args.out / "work")
     except (GenostreamError, OSError) as exc:
         print(f"bench.ingest: {exc}", file=sys.stderr)
         return 1
-    (args.out / "ingest.json").write_text(json.dumps(result, indent=2) + "\n")
+    name = "ingest_h5ad.json" if args.h5ad else "ingest.json"
+    (args.out / name).write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
     return 0
 

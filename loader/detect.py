@@ -144,7 +144,9 @@ def _study_directory(data_dir: Path) -> Path | Hdf5File:
     if nested:
         names = ", ".join(d.name for d in nested)
         raise DetectError(f"{data_dir}: several study directories ({names}); load one of them")
-    raise DetectError(f"{data_dir}: no MatrixMarket (.mtx), AnnData (.h5ad) or Cell Ranger (.h5) study found")
+    raise DetectError(
+        f"{data_dir}: no MatrixMarket (.mtx) file found, nor an AnnData .h5ad or Cell Ranger .h5 file"
+    )
 
 
 def _pick(candidates: list[Path], role: str, flag: str, directory: Path | None) -> Path | None:
