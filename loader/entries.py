@@ -34,6 +34,7 @@ class MatrixStats:
     def track_order(self, rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int) -> None:
         if not len(rows):
             return
+        rows, cols = rows.astype(np.int64, copy=False), cols.astype(np.int64, copy=False)
         if self.row_major:
             keys = rows * (n_cols + 1) + cols
             self.row_major = bool(keys[0] > self.last_row_key and (np.diff(keys) > 0).all())

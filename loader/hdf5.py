@@ -21,7 +21,7 @@ from loader.errors import InputError
 SIGNATURE = b"\x89HDF\r\n\x1a\n"
 # HDF5 puts its superblock at 0 or, after a user block, at 512, 1024, 2048, … bytes.
 SIGNATURE_OFFSETS = (0, 512, 1024, 2048, 4096, 8192)
-BLOCK_ENTRIES = 4 << 20  # large blocks: the engine sorts each insert, and fewer, larger parts insert faster
+BLOCK_ENTRIES = 2 << 20  # entries per block: larger inserts are faster, smaller ones lighter
 SPARSE_PARTS = ("data", "indices", "indptr")
 TENX_V3_PARTS = frozenset({"barcodes", "data", "indices", "indptr", "shape", "features"})
 TENX_V2_PARTS = frozenset({"barcodes", "data", "indices", "indptr", "shape", "genes"})
@@ -206,13 +206,14 @@ class StoredMatrix:
             last = int(np.searchsorted(indptr, stop - 1, side="right")) - 1
             lows = np.maximum(indptr[first : last + 1], start)
             highs = np.minimum(indptr[first + 1 : last + 2], stop)
-            majors = np.repeat(np.arange(first, last + 1, dtype=np.int64), highs - lows)
-            minors = np.asarray(indices[start:stop], dtype=np.int64)
+            majors = np.repeat(np.arange(first, last + 1, dtype=np.int32), highs - lows)
+            minors = np.asarray(indices[start:stop])
             values = np.asarray(data[start:stop])
             bad = (minors < 0) | (minors >= n_minor)
             if bad.any():
                 i = int(bad.argmax())
                 raise self.fail(f"index {minors[i]} out of range 0..{n_minor - 1} (stored value {start + i})")
+            minors = minors.astype(np.int32, copy=False)  # in range, so it fits
             rows, cols = (majors, minors) if major_axis == 0 else (minors, majors)
             yield self._batch(rows, cols, values)
             if on_progress is not None:
@@ -227,7 +228,7 @@ class StoredMatrix:
             block = np.asarray(self.node[start : start + step])
             rows, cols = np.nonzero(block)
             values = block[rows, cols]
-            yield self._batch(rows + start, cols, values)
+            yield self._batch((rows + start).astype(np.int32), cols.astype(np.int32), values)
             if on_progress is not None:
                 on_progress(min(start + step, n_rows) / max(1, n_rows))
 

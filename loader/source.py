@@ -25,8 +25,12 @@ class StudySource(Protocol):
     barcodes: list[str]
     cell_type_column: str  # "" when the cells carry no cell-type annotation
     sample_column: str
-    stats: MatrixStats  # filled while the matrix streams
     integer_declared: bool  # the file declares integer values (MatrixMarket `integer`, an integer dtype)
+
+    @property
+    def stats(self) -> MatrixStats:
+        """Entries, non-zeros, integrality and order of the matrix, filled while it streams."""
+        ...
 
     def roles(self) -> list[tuple[str, Path]]:
         """(role, path) of every input file, for the manifest's checksums."""
