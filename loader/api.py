@@ -35,7 +35,6 @@ from loader.errors import (
     UnknownDatasetError,
 )
 from loader.features import Genes, barcodes_table, constant_column, genes_table, read_barcodes, read_genes
-from loader.h5ad import open_h5ad
 from loader.hdf5 import H5AD
 from loader.manifest import LoadRecord, literal
 from loader.metadata import MetadataHeader, MetadataReader, read_metadata_header
@@ -44,7 +43,6 @@ from loader.pipeline import prefetch
 from loader.progress import LoadProgress
 from loader.schema import CURRENT_LOADS_VIEW, ensure_raw_schema
 from loader.source import StudySource
-from loader.tenx_h5 import open_tenx_h5
 from loader.textio import iter_lines, require_file, sha256_of
 
 log = logging.getLogger(__name__)
@@ -395,6 +393,10 @@ def open_source(
         metadata=_as_path(metadata),
     )
     if isinstance(files, Hdf5File):
+        # imported here: anndata and pandas load only when an HDF5 study does
+        from loader.h5ad import open_h5ad
+        from loader.tenx_h5 import open_tenx_h5
+
         if files.layout == H5AD:
             return open_h5ad(
                 files.matrix, layer=layer, cell_type_column=cell_type_column, sample_column=sample_column

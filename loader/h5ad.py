@@ -272,6 +272,7 @@ class H5adSource:
             barcodes = pa.array(self.barcodes[start : start + METADATA_BLOCK], pa.string())
             yield metadata_table(dataset, load_id, barcodes, cell_type, sample, groups, numerics)
             self._metadata_rows += len(block)
+        self.obs = obs.iloc[:0]  # landed: keep only the columns, not the rows, while the matrix streams
 
     @property
     def n_metadata_cells(self) -> int:

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.hdf5_inputs import pbmc_h5ad
 from tests.helpers.loader_inputs import ScpStudy, big_matrix, write_lines
-from tests.helpers.paths import REPO
+from tests.helpers.paths import REPO, TENX_H5
 
 INSPECT = (
     "import json, sys; from genostream.engine import open_chdb; from loader import manifest;"
@@ -226,3 +227,20 @@ def test_load_whose_writes_fail_is_refused_naming_the_file(tmp_path: Path, big_s
     assert "disk full or a file-size limit?); nothing was published and the previous version stays" in message
     after = listed(store)["k"]
     assert (after["load_id"], after["nnz"]) == (before["load_id"], before["nnz"])
+
+
+def test_hdf5_studies_on_the_command_line(tmp_path: Path) -> None:
+    """`detect` names the layout found by content; a bad .h5ad is one line on stderr, nothing published."""
+    store = tmp_path / "chdb"
+    study = pbmc_h5ad(tmp_path / "pbmc.data")
+    detected = loader(store, "detect", str(study))
+    assert detected.returncode == 0 and detected.stdout.startswith(f"h5ad study in {study}")
+    assert loader(store, "detect", str(TENX_H5)).stdout.startswith("10x-h5 study in")
+    result = loader(store, "load", str(study), "--dataset", "pbmc")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("loaded pbmc (h5ad X, real): 765 genes × 700 cells, 174,400 non-zeros")
+    message = one_line_error(loader(store, "load", str(study), "--dataset", "pbmc", "--layer", "counts"))
+    assert message == f"error: {study}: no matrix 'counts' to load; the file has: X (--layer)"
+    message = one_line_error(loader(store, "load", str(TENX_H5), "--layer", "X"))
+    assert message.endswith("--layer applies to AnnData (.h5ad) files only")
+    assert listed(store)["pbmc"]["layout"] == "h5ad"
