@@ -54,12 +54,14 @@ def self_peak_rss_mb() -> float:
 
 @dataclass
 class ChildRun:
-    """A finished child process: exit code, wall time, its own peak RSS, and where its output went."""
+    """A finished child process: exit code, wall time, its own peak RSS, and where its output went; `cpu_s` is
+    its user + system CPU time (what a shared machine's contention does not inflate)."""
 
     returncode: int
     wall_s: float
     peak_rss_mb: float
     log: Path
+    cpu_s: float = 0.0
 
     def tail(self, lines: int = 5) -> str:
         text = self.log.read_text(errors="replace").strip().splitlines()
@@ -78,4 +80,4 @@ def run_child(
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return ChildRun(proc.returncode, wall, usage.ru_maxrss / 1024.0, log)
+    return ChildRun(proc.returncode, wall, usage.ru_maxrss / 1024.0, log, usage.ru_utime + usage.ru_stime)
