@@ -70,10 +70,10 @@ def built_store(
     store_path: Path, engine_client, counts_study_dir: Path, demo_study_dir: Path, hdf5_studies_dir: Path
 ) -> Path:
     """The session store with the test studies loaded and built: `pbmc` (real-valued), `tenx` (10x counts,
-    no metadata), `counts` (synthetic SCP counts with edge cases) and `demo` (like `make run`'s demo); the same
-    studies from HDF5 files — `pbmc_h5ad` (CSR), `pbmc_h5ad_dense`, `pbmc_10x_h5` (beside `pbmc_nometa`: the
-    SCP files without their metadata), `tenx_h5` (Cell Ranger's own .h5 of `tenx`) and `cellxgene` (`counts`
-    shaped as CELLxGENE ships it), each loaded with no options."""
+    no metadata), `counts` (synthetic SCP counts with edge cases) and `demo` (like `make run`'s demo); the
+    same studies from HDF5 files — `pbmc_h5ad` (CSR), `pbmc_h5ad_dense`, `pbmc_10x_h5` (beside `pbmc_nometa`:
+    the SCP files without their metadata), `tenx_h5` (Cell Ranger's own .h5 of `tenx`) and `cellxgene`
+    (`counts` shaped as CELLxGENE ships it), each loaded with no options."""
     from loader.api import load_dataset
 
     load_dataset(engine_client, PBMC_DIR, dataset="pbmc")
