@@ -9,7 +9,7 @@ raw/X): the symbol column when there is one (CELLxGENE: Ensembl IDs as var_names
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +19,9 @@ import pandas as pd
 import pyarrow as pa
 from anndata.io import read_elem
 
-from loader.entries import MatrixStats
 from loader.errors import InputError
 from loader.features import DEFAULT_FEATURE_TYPE, Genes, first_duplicate, make_unique
-from loader.hdf5 import H5AD, StoredMatrix, open_hdf5
+from loader.hdf5 import H5AD, Hdf5Source, StoredMatrix, open_hdf5
 from loader.metadata import ColumnChoice, metadata_table
 
 DEFAULT_LAYERS = ("X", "raw/X", "layers/counts")
@@ -152,7 +151,7 @@ def _genes(var: pd.DataFrame) -> Genes:
     return Genes(ids, symbols, make_unique(symbols), types)
 
 
-class H5adSource:
+class H5adSource(Hdf5Source):
     """An AnnData file as a `StudySource` (see the module docstring for what is read from where)."""
 
     layout = H5AD
@@ -248,10 +247,6 @@ class H5adSource:
                 self.path, None, f"{self.element} has {n_genes} columns (genes) but {var_key} has {len(var)}"
             )
 
-    @property
-    def stats(self) -> MatrixStats:
-        return self.matrix.stats
-
     def roles(self) -> list[tuple[str, Path]]:
         return [("matrix", self.path)]
 
@@ -278,28 +273,8 @@ class H5adSource:
     def n_metadata_cells(self) -> int:
         return self._metadata_rows
 
-    def matrix_batches(self, on_progress: Callable[[int, int], None]) -> Iterator[pa.RecordBatch]:
-        size = self.matrix_bytes
-
-        def report(fraction: float) -> None:
-            on_progress(int(fraction * size), self.stats.entries)
-
-        return self.matrix.batches(report)
-
-    @property
-    def matrix_bytes(self) -> int:
-        return self.path.stat().st_size
-
-    def duplicate_entry_error(self, gene: int, cell: int) -> InputError:
-        return InputError(
-            self.path, None, f"{self.element}: duplicate entry for {self.matrix.describe_entry(gene, cell)}"
-        )
-
     def check_landed(self, client: Any, keys: dict[str, str]) -> None:
         """Nothing to check after writing: cell names were checked up front."""
-
-    def close(self) -> None:
-        self.handle.close()
 
 
 def open_h5ad(

@@ -263,3 +263,39 @@ class StoredMatrix:
 
     def describe_entry(self, gene: int, cell: int) -> str:
         return f"cell {self._cell(cell)}, gene {self._gene(gene)}"
+
+
+class Hdf5Source:
+    """What the .h5ad and Cell Ranger .h5 sources share: one open file whose stored matrix streams in blocks.
+
+    Subclasses set `path`, `handle`, `matrix` and `element` (its place in the file, named in messages).
+    """
+
+    path: Path
+    handle: h5py.File
+    matrix: StoredMatrix
+    element: str
+
+    @property
+    def stats(self) -> MatrixStats:
+        return self.matrix.stats
+
+    @property
+    def matrix_bytes(self) -> int:
+        return self.path.stat().st_size
+
+    def matrix_batches(self, on_progress: Callable[[int, int], None]) -> Iterator[pa.RecordBatch]:
+        size = self.matrix_bytes
+
+        def report(fraction: float) -> None:
+            on_progress(int(fraction * size), self.stats.entries)
+
+        return self.matrix.batches(report)
+
+    def duplicate_entry_error(self, gene: int, cell: int) -> InputError:
+        return InputError(
+            self.path, None, f"{self.element}: duplicate entry for {self.matrix.describe_entry(gene, cell)}"
+        )
+
+    def close(self) -> None:
+        self.handle.close()

@@ -8,7 +8,7 @@ every cell is `unannotated`, as for a 10x text directory.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +16,9 @@ import h5py
 import numpy as np
 import pyarrow as pa
 
-from loader.entries import MatrixStats
 from loader.errors import InputError
 from loader.features import DEFAULT_FEATURE_TYPE, Genes, first_duplicate, make_unique
-from loader.hdf5 import TENX_H5, StoredMatrix, open_hdf5, read_strings, tenx_groups
+from loader.hdf5 import TENX_H5, Hdf5Source, StoredMatrix, open_hdf5, read_strings, tenx_groups
 
 
 def _features(group: h5py.Group) -> tuple[list[str], list[str], list[str]]:
@@ -37,7 +36,7 @@ def _features(group: h5py.Group) -> tuple[list[str], list[str], list[str]]:
     return ids, names, [DEFAULT_FEATURE_TYPE] * len(ids)
 
 
-class TenxH5Source:
+class TenxH5Source(Hdf5Source):
     """A Cell Ranger .h5 file as a `StudySource`."""
 
     layout = TENX_H5
@@ -64,8 +63,8 @@ class TenxH5Source:
             raise InputError(
                 path, None, f"several genomes ({', '.join(groups)}): load a single-genome Cell Ranger file"
             )
-        self.group_name = groups[0]
-        group = self.handle[self.group_name]
+        self.element = groups[0]
+        group = self.handle[self.element]
         ids, names, types = _features(group)
         self.barcodes = read_strings(group["barcodes"])
         duplicate = first_duplicate(self.barcodes)
@@ -76,12 +75,12 @@ class TenxH5Source:
             raise InputError(
                 path,
                 None,
-                f"{self.group_name}/shape is {shape} but there are {len(ids)} features and "
+                f"{self.element}/shape is {shape} but there are {len(ids)} features and "
                 f"{len(self.barcodes)} barcodes",
             )
         keep = np.array([t == DEFAULT_FEATURE_TYPE for t in types], dtype=bool)
         if not keep.any():
-            raise InputError(path, None, f"no {DEFAULT_FEATURE_TYPE} features in {self.group_name}")
+            raise InputError(path, None, f"no {DEFAULT_FEATURE_TYPE} features in {self.element}")
         symbols = [n for n, k in zip(names, keep, strict=True) if k]
         self.genes = Genes(
             [i for i, k in zip(ids, keep, strict=True) if k],
@@ -92,7 +91,7 @@ class TenxH5Source:
         gene_map = None if keep.all() else (np.cumsum(keep) * keep).astype(np.int64)
         self.matrix = StoredMatrix(
             path,
-            self.group_name,
+            self.element,
             group,
             "csc",
             (shape[0], shape[1]),
@@ -104,15 +103,11 @@ class TenxH5Source:
         self.matrix.check_layout()
         self.integer_declared = self.matrix.integer_declared
 
-    @property
-    def stats(self) -> MatrixStats:
-        return self.matrix.stats
-
     def roles(self) -> list[tuple[str, Path]]:
         return [("matrix", self.path)]
 
     def details(self) -> dict[str, Any]:
-        return {"group": self.group_name}
+        return {"group": self.element}
 
     def describe(self) -> str:
         return self.layout
@@ -120,30 +115,8 @@ class TenxH5Source:
     def metadata_tables(self, dataset: str, load_id: str) -> Iterator[pa.Table]:
         return iter(())
 
-    def matrix_batches(self, on_progress: Callable[[int, int], None]) -> Iterator[pa.RecordBatch]:
-        size = self.matrix_bytes
-
-        def report(fraction: float) -> None:
-            on_progress(int(fraction * size), self.stats.entries)
-
-        return self.matrix.batches(report)
-
-    @property
-    def matrix_bytes(self) -> int:
-        return self.path.stat().st_size
-
-    def duplicate_entry_error(self, gene: int, cell: int) -> InputError:
-        return InputError(
-            self.path,
-            None,
-            f"{self.group_name}: duplicate entry for {self.matrix.describe_entry(gene, cell)}",
-        )
-
     def check_landed(self, client: Any, keys: dict[str, str]) -> None:
         """Nothing to check after writing: barcodes were checked up front."""
-
-    def close(self) -> None:
-        self.handle.close()
 
 
 def open_tenx_h5(
