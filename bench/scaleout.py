@@ -99,12 +99,14 @@ def _merge_seconds(
 
 def queries(shards: int, repeats: int) -> dict[str, Any]:
     from bench.peers.genostream_sql import VARIABILITY_SQL
+    from gateway.catalog import Catalog
     from gateway.clients import ClientPool
     from gateway.coexpression import coexpressed
     from gateway.config import GatewayConfig
     from gateway.correlation import correlate
 
     pool = ClientPool(GatewayConfig.from_env({"catalog_ttl_s": 0.0}))
+    catalog = Catalog(pool, 0.0)
     client = pool.main()
     try:
         cell_type, n = client.query(
@@ -132,7 +134,15 @@ def queries(shards: int, repeats: int) -> dict[str, Any]:
             s
             for a, b in pairs
             for s in _timed(
-                lambda a=a, b=b: correlate(pool, method="pearson", by=None, gene_a=a, gene_b=b, **where),
+                lambda a=a, b=b: correlate(
+                    pool,
+                    catalog.dataset(DATASET),
+                    method="pearson",
+                    by=None,
+                    gene_a=a,
+                    gene_b=b,
+                    cell_types=[cell_type],
+                ),
                 repeats * 3,
             )
         ]

@@ -39,6 +39,8 @@ class DatasetCatalog:
     samples: dict[str, int]
     genes: list[str]
     gene_ids: dict[str, str] = field(default_factory=dict)  # gene_id → gene symbol
+    # gene symbol → gene_idx, the sort key of marts.expression_by_gene (two-gene reads filter on it)
+    gene_index: dict[str, int] = field(default_factory=dict)
     # (cell type, sample) → number of cells: every group size a query needs, without scanning marts.cells
     group_sizes: dict[tuple[str, str], int] = field(default_factory=dict)
     _gene_set: frozenset[str] = frozenset()
@@ -155,7 +157,8 @@ class Catalog:
             params,
         )
         genes = self.pool.fetch(
-            "SELECT gene, gene_id FROM marts.genes WHERE dataset = {dataset:String} ORDER BY gene", params
+            "SELECT gene, gene_id, gene_idx FROM marts.genes WHERE dataset = {dataset:String} ORDER BY gene",
+            params,
         )
         group_sizes = {(r["cell_type"], r["sample"]): r["n"] for r in groups}
         cell_types: dict[str, int] = {}
@@ -169,5 +172,6 @@ class Catalog:
             samples=dict(sorted(samples.items())),
             genes=[r["gene"] for r in genes],
             gene_ids={r["gene_id"]: r["gene"] for r in genes if r["gene_id"]},
+            gene_index={r["gene"]: r["gene_idx"] for r in genes},
             group_sizes=group_sizes,
         )

@@ -32,6 +32,10 @@ from genostream.engine import get_client
 from genostream.errors import EngineError
 
 SQL_BLOCK_ROWS = 8192
+# For queries that read a few granules (two genes' stored rows): one thread. Reading them in parallel costs
+# more in coordination than it saves, and concurrent requests only compete for the cores (170M non-zeros,
+# in-process, 2 cores: correlation p99 66 → 7 ms alone; 314 → 349 queries/s from 4 threads).
+SMALL_READ = {"max_threads": 1}
 
 
 class ClientPool:
@@ -104,10 +108,17 @@ class ClientPool:
             self.discard(purpose)
             raise
 
-    def fetch(self, sql: str, parameters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        """Run one of the gateway's own (parameter-bound) queries; rows as dicts."""
+    def fetch(
+        self,
+        sql: str,
+        parameters: dict[str, Any] | None = None,
+        *,
+        settings: dict[str, Any] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Run one of the gateway's own (parameter-bound) queries, with `settings` for this query only;
+        rows as dicts."""
         with engine_errors(timeout_s=self.config.query_timeout_s), self.using("main") as client:
-            result = client.query(sql, parameters=parameters or {})
+            result = client.query(sql, parameters=parameters or {}, settings=settings)
         names = result.column_names
         return [dict(zip(names, row, strict=True)) for row in result.result_rows]
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.clients import ClientPool
+from gateway.catalog import DatasetCatalog
+from gateway.clients import SMALL_READ, ClientPool
 from gateway.models import CorrelationGroup, CorrelationStats
 from gateway.stats import PairSums, RankParts, centred_ss, pearson_p_value, spearman_p_value
 
@@ -22,18 +23,23 @@ def cell_filter(cell_types: list[str], column: str = "cell_type") -> str:
     return f"{column} IN {{cell_types:Array(String)}}" if cell_types else "1"
 
 
+def per_cell_cte(cells: str, group_column: str | None = None) -> str:
+    """`per_cell (cell[, grp], x, y)`: the cells where either gene is stored, from their rows alone."""
+    group = f"any({group_column}) AS grp, " if group_column else ""
+    return f"""per_cell AS (
+    SELECT cell, {group}sumIf(lognorm, gene_idx = {{gene_a_idx:UInt32}}) AS x,
+           sumIf(lognorm, gene_idx = {{gene_b_idx:UInt32}}) AS y
+    FROM marts.expression_by_gene
+    WHERE dataset = {{dataset:String}} AND gene_idx IN ({{gene_a_idx:UInt32}}, {{gene_b_idx:UInt32}})
+      AND lognorm != 0 AND {cells}
+    GROUP BY cell
+)"""
+
+
 def _pearson_sql(group_column: str, cells: str) -> str:
     # Only the two genes' stored rows; the groups' sizes (the zeros) come from the catalog, not marts.cells.
     return f"""
-WITH per_cell AS (
-    SELECT cell, any({group_column}) AS grp,
-           sumIf(lognorm, gene = {{gene_a:String}}) AS x,
-           sumIf(lognorm, gene = {{gene_b:String}}) AS y
-    FROM marts.expression
-    WHERE dataset = {{dataset:String}} AND gene IN ({{gene_a:String}}, {{gene_b:String}})
-      AND lognorm != 0 AND {cells}
-    GROUP BY cell
-)
+WITH {per_cell_cte(cells, group_column)}
 SELECT grp, sum(x) AS sx, sum(x * x) AS sxx, sum(y) AS sy, sum(y * y) AS syy, sum(x * y) AS sxy,
        countIf(x != 0) AS nx, countIf(y != 0) AS ny, countIf(x != 0 AND y != 0) AS nb
 FROM per_cell
@@ -51,9 +57,9 @@ sizes AS (
     GROUP BY grp
 ),
 stored AS (
-    SELECT {group_column} AS grp, cell, gene, lognorm AS v
-    FROM marts.expression
-    WHERE dataset = {{dataset:String}} AND gene IN ({{gene_a:String}}, {{gene_b:String}})
+    SELECT {group_column} AS grp, cell, gene_idx AS gene, lognorm AS v
+    FROM marts.expression_by_gene
+    WHERE dataset = {{dataset:String}} AND gene_idx IN ({{gene_a_idx:UInt32}}, {{gene_b_idx:UInt32}})
       AND lognorm != 0 AND {cells}
 ),
 ranked AS (
@@ -71,10 +77,10 @@ full_rank AS (
 ),
 per_cell AS (
     SELECT grp, cell,
-           countIf(gene = {{gene_a:String}}) > 0 AS hx, countIf(gene = {{gene_b:String}}) > 0 AS hy,
-           sumIf(r, gene = {{gene_a:String}}) AS rx, sumIf(r, gene = {{gene_b:String}}) AS ry,
-           countIf(gene = {{gene_a:String}} AND v < 0) AS negx,
-           countIf(gene = {{gene_b:String}} AND v < 0) AS negy
+           countIf(gene = {{gene_a_idx:UInt32}}) > 0 AS hx, countIf(gene = {{gene_b_idx:UInt32}}) > 0 AS hy,
+           sumIf(r, gene = {{gene_a_idx:UInt32}}) AS rx, sumIf(r, gene = {{gene_b_idx:UInt32}}) AS ry,
+           countIf(gene = {{gene_a_idx:UInt32}} AND v < 0) AS negx,
+           countIf(gene = {{gene_b_idx:UInt32}} AND v < 0) AS negy
     FROM full_rank
     GROUP BY grp, cell
 ),
@@ -157,25 +163,38 @@ def _spearman_rows(rows: list[dict[str, Any]]) -> list[tuple[str, PairSums, tupl
     ]
 
 
+def pair_parameters(
+    catalog: DatasetCatalog, gene_a: str, gene_b: str, cell_types: list[str]
+) -> dict[str, Any]:
+    """The query parameters of `per_cell_cte` for two resolved gene symbols of `catalog`."""
+    return {
+        "dataset": catalog.name,
+        "gene_a_idx": catalog.gene_index[gene_a],
+        "gene_b_idx": catalog.gene_index[gene_b],
+        "cell_types": cell_types,
+    }
+
+
 def correlate(
     pool: ClientPool,
+    catalog: DatasetCatalog,
     *,
-    dataset: str,
     gene_a: str,
     gene_b: str,
     cell_types: list[str],
     method: str,
     by: str | None,
-    sizes: dict[str, int],
 ) -> tuple[CorrelationStats, list[CorrelationGroup] | None]:
-    """The correlation over the whole selection, and per group of `by` when asked; `sizes` holds the cells
-    per group of `by` among the chosen cell types (`DatasetCatalog.sizes`)."""
-    params = {"dataset": dataset, "gene_a": gene_a, "gene_b": gene_b, "cell_types": cell_types}
+    """The correlation over the whole selection, and per group of `by` when asked (genes and cell types as
+    resolved by `catalog`; the groups' sizes — the zeros — come from it too)."""
+    params = pair_parameters(catalog, gene_a, gene_b, cell_types)
+    sizes = catalog.sizes(cell_types, by)
     genes = (gene_a, gene_b)
     cells = cell_filter(cell_types)
     if method == "pearson":
         # Sums are additive: the per-group query also gives the whole selection.
-        groups = _pearson_rows(pool.fetch(_pearson_sql(GROUP_COLUMNS[by], cells), params), sizes)
+        rows = pool.fetch(_pearson_sql(GROUP_COLUMNS[by], cells), params, settings=SMALL_READ)
+        groups = _pearson_rows(rows, sizes)
         total = PairSums(
             *(sum(getattr(g[1], f) for g in groups) for f in ("n", "sx", "sxx", "sy", "syy", "sxy"))
         )
@@ -184,10 +203,11 @@ def correlate(
     else:
         # Ranks are not: the whole selection and each group are ranked separately.
         [(_, total, counts)] = _spearman_rows(
-            pool.fetch(_spearman_sql(GROUP_COLUMNS[None], cells), params)
+            pool.fetch(_spearman_sql(GROUP_COLUMNS[None], cells), params, settings=SMALL_READ)
         ) or [("", PairSums(0, 0, 0, 0, 0, 0), (0, 0, 0))]
         overall = _finish(total, counts, method, genes)
-        groups = _spearman_rows(pool.fetch(_spearman_sql(GROUP_COLUMNS[by], cells), params)) if by else []
+        by_group = _spearman_sql(GROUP_COLUMNS[by], cells)
+        groups = _spearman_rows(pool.fetch(by_group, params, settings=SMALL_READ)) if by else []
     breakdown = None
     if by:
         breakdown = [CorrelationGroup(group=name, **_finish(s, c, method, genes)) for name, s, c in groups]

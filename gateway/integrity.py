@@ -1,6 +1,6 @@
 """Are the marts whole? The gateway refuses (503, with the reason) to answer from marts that are not.
 
-Per dataset, the rows of marts.expression, marts.cells and marts.genes must be the counts the manifest
+Per dataset, the rows of marts.expression (and expression_by_gene), marts.cells and marts.genes must be the counts the manifest
 recorded for its load (carried into marts.datasets by the build: nnz, n_cells, n_genes), and no mart may
 hold a dataset marts.datasets does not list. A build whose writes were cut short, parts the engine detached
 at the next start, a dataset reloaded but not rebuilt into every mart: all show up here. The check is cheap
@@ -28,11 +28,18 @@ log = logging.getLogger(__name__)
 
 COUNTS_SQL = """
 SELECT 'marts.expression' AS mart, dataset, count() AS n FROM marts.expression GROUP BY dataset
+UNION ALL SELECT 'marts.expression_by_gene' AS mart, dataset, count() AS n FROM marts.expression_by_gene
+    GROUP BY dataset
 UNION ALL SELECT 'marts.cells' AS mart, dataset, count() AS n FROM marts.cells GROUP BY dataset
 UNION ALL SELECT 'marts.genes' AS mart, dataset, count() AS n FROM marts.genes GROUP BY dataset
 """
 MANIFEST_SQL = "SELECT dataset, nnz, n_cells, n_genes FROM marts.datasets ORDER BY dataset"
-EXPECTED = {"marts.expression": "nnz", "marts.cells": "n_cells", "marts.genes": "n_genes"}
+EXPECTED = {
+    "marts.expression": "nnz",
+    "marts.expression_by_gene": "nnz",
+    "marts.cells": "n_cells",
+    "marts.genes": "n_genes",
+}
 # Blueprints that answer without the marts: /health reports the check itself, /docs and /openapi.json.
 EXEMPT_BLUEPRINTS = frozenset({"health", "docs"})
 

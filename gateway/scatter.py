@@ -10,19 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.clients import ClientPool
-from gateway.correlation import cell_filter
-
-PER_CELL = """
-per_cell AS (
-    SELECT cell,
-           sumIf(lognorm, gene = {{gene_a:String}}) AS x,
-           sumIf(lognorm, gene = {{gene_b:String}}) AS y
-    FROM marts.expression
-    WHERE dataset = {{dataset:String}} AND gene IN ({{gene_a:String}}, {{gene_b:String}})
-      AND lognorm != 0 AND {cells}
-    GROUP BY cell
-)"""
+from gateway.catalog import DatasetCatalog
+from gateway.clients import SMALL_READ, ClientPool
+from gateway.correlation import cell_filter, pair_parameters, per_cell_cte
 
 
 def _points_sql(cells: str) -> str:
@@ -31,7 +21,7 @@ WITH
 chosen AS (
     SELECT cell, barcode, cell_type FROM marts.cells WHERE dataset = {{dataset:String}} AND {cells}
 ),
-{PER_CELL.format(cells=cells)}
+{per_cell_cte(cells)}
 SELECT chosen.barcode AS barcode, chosen.cell_type AS cell_type,
        coalesce(per_cell.x, 0) AS x, coalesce(per_cell.y, 0) AS y
 FROM chosen LEFT JOIN per_cell ON chosen.cell = per_cell.cell
@@ -41,7 +31,7 @@ ORDER BY chosen.cell
 
 def _extent_sql(cells: str) -> str:
     return f"""
-WITH {PER_CELL.format(cells=cells)}
+WITH {per_cell_cte(cells)}
 SELECT least(0, min(x)) AS x_min, greatest(0, max(x)) AS x_max,
        least(0, min(y)) AS y_min, greatest(0, max(y)) AS y_max,
        countIf(x != 0) AS n_a, countIf(y != 0) AS n_b, countIf(x != 0 AND y != 0) AS n_both
@@ -57,7 +47,7 @@ def _bin(value: str, step: str) -> str:
 
 def _bins_sql(cells: str) -> str:
     return f"""
-WITH {PER_CELL.format(cells=cells)}
+WITH {per_cell_cte(cells)}
 SELECT {_bin("x", "x_step")} AS bin_x, {_bin("y", "y_step")} AS bin_y, count() AS n
 FROM per_cell
 GROUP BY bin_x, bin_y
@@ -71,24 +61,19 @@ def _step(low: float, high: float, bins: int) -> float:
 
 def pair_values(
     pool: ClientPool,
+    catalog: DatasetCatalog,
     *,
-    dataset: str,
     gene_a: str,
     gene_b: str,
     cell_types: list[str],
-    n_cells: int,
     max_points: int,
     bins: int,
 ) -> dict[str, Any]:
     """Points (n_cells ≤ max_points) or a `bins` × `bins` histogram, with the zero/non-zero counts."""
-    params: dict[str, Any] = {
-        "dataset": dataset,
-        "gene_a": gene_a,
-        "gene_b": gene_b,
-        "cell_types": cell_types,
-    }
+    params = pair_parameters(catalog, gene_a, gene_b, cell_types)
+    n_cells = catalog.n_cells_of(cell_types)
     cells = cell_filter(cell_types)
-    [extent] = pool.fetch(_extent_sql(cells), params)
+    [extent] = pool.fetch(_extent_sql(cells), params, settings=SMALL_READ)
     counts = {
         "observation_count": n_cells,
         "n_expressing_a": extent["n_a"],
@@ -97,12 +82,12 @@ def pair_values(
         "n_zero_both": n_cells - (extent["n_a"] + extent["n_b"] - extent["n_both"]),
     }
     if n_cells <= max_points:
-        rows = pool.fetch(_points_sql(cells), params)
+        rows = pool.fetch(_points_sql(cells), params, settings=SMALL_READ)
         points = {key: [row[key] for row in rows] for key in ("barcode", "cell_type", "x", "y")}
         return {"mode": "points", **counts, "points": points, "bins": None}
     x_step = _step(extent["x_min"] or 0.0, extent["x_max"] or 0.0, bins)
     y_step = _step(extent["y_min"] or 0.0, extent["y_max"] or 0.0, bins)
-    rows = pool.fetch(_bins_sql(cells), {**params, "x_step": x_step, "y_step": y_step})
+    rows = pool.fetch(_bins_sql(cells), {**params, "x_step": x_step, "y_step": y_step}, settings=SMALL_READ)
     histogram = {(row["bin_x"], row["bin_y"]): row["n"] for row in rows}
     if counts["n_zero_both"]:
         histogram[(0, 0)] = histogram.get((0, 0), 0) + counts["n_zero_both"]

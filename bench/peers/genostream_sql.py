@@ -28,8 +28,7 @@ def run(context: PeerContext) -> dict[str, Any]:
     catalog = Catalog(pool, config.catalog_ttl_s)
 
     def correlation(request: dict[str, Any]) -> float | None:
-        sizes = catalog.dataset(context.dataset).sizes(request["cell_types"], None)
-        stats, _ = correlate(pool, dataset=context.dataset, method="pearson", by=None, sizes=sizes, **request)
+        stats, _ = correlate(pool, catalog.dataset(context.dataset), method="pearson", by=None, **request)
         return stats.pearson_correlation
 
     def variability(request: dict[str, Any]) -> list[list[Any]]:

@@ -42,13 +42,12 @@ def gene_correlation(body: GeneCorrelationRequest):
     cell_types = catalog.cell_type_list(body.cell_types)
     overall, groups = correlate(
         gw.pool,
-        dataset=catalog.name,
+        catalog,
         gene_a=gene_a,
         gene_b=gene_b,
         cell_types=cell_types,
         method=body.method,
         by=body.by,
-        sizes=catalog.sizes(cell_types, body.by),
     )
     return GeneCorrelationResponse(
         gene_a=gene_a,
@@ -105,11 +104,10 @@ def gene_pair(body: GenePairRequest):
     cell_types = catalog.cell_type_list(body.cell_types)
     values = pair_values(
         gw.pool,
-        dataset=catalog.name,
+        catalog,
         gene_a=gene_a,
         gene_b=gene_b,
         cell_types=cell_types,
-        n_cells=catalog.n_cells_of(cell_types),
         max_points=body.max_points,
         bins=body.bins,
     )

@@ -154,3 +154,12 @@ def test_parse_raises_no_warnings() -> None:
     )
     assert result.success, result.exception
     assert warnings == []
+
+
+def test_expression_never_merges_the_builds_full_parts(built_store, engine_client) -> None:
+    # The build's 16M-row parts (~320 MB) must stay as written: re-merging them in the next process to open
+    # the store cost minutes of a core and tripled the gateway's latency at the reference size.
+    [(engine,)] = engine_client.query(
+        "SELECT engine_full FROM system.tables WHERE database = 'marts' AND name = 'expression'"
+    ).result_rows
+    assert "max_bytes_to_merge_at_max_space_in_pool = 268435456" in engine

@@ -85,6 +85,20 @@ def test_pearson_from_sums_matches_scipy() -> None:
     assert many == pytest.approx([expected.pvalue, expected.pvalue, 1.0], rel=1e-9)
 
 
+@pytest.mark.parametrize("n", [3, 4, 10, 57, 1_000, 60_000])
+def test_p_values_equal_scipy_distributions_over_the_whole_range(n: int) -> None:
+    # The closed forms against scipy.stats' own distributions, far into both tails.
+    r = np.array([-1.0, -0.999, -0.5, -1e-3, 0.0, 1e-9, 0.02, 0.3, 0.9, 1.0])
+    beta = stats.beta(n / 2 - 1, n / 2 - 1, loc=-1, scale=2)
+    expected = np.minimum(1.0, 2.0 * np.minimum(beta.cdf(r), beta.sf(r)))
+    np.testing.assert_allclose(pearson_p_values(r, n), expected, rtol=1e-9, atol=1e-300)
+    t_dist = stats.t(n - 2)
+    for rho in r:
+        t = np.inf if abs(rho) >= 1 else rho * np.sqrt((n - 2) / ((rho + 1.0) * (1.0 - rho)))
+        want = min(1.0, 2.0 * min(t_dist.cdf(t), t_dist.sf(t)))
+        assert spearman_p_value(float(rho), n) == pytest.approx(want, rel=1e-9, abs=1e-300)
+
+
 def test_constant_vectors_have_no_correlation() -> None:
     ones = np.full(10, 2.5)
     other = np.arange(10.0)
