@@ -1,7 +1,8 @@
 """Are the marts whole? The gateway refuses (503, with the reason) to answer from marts that are not.
 
-Per dataset, the rows of marts.expression (and expression_by_gene), marts.cells and marts.genes must be the counts the manifest
-recorded for its load (carried into marts.datasets by the build: nnz, n_cells, n_genes), and no mart may
+Per dataset, the rows of marts.expression, marts.expression_by_gene, marts.cells and marts.genes must be
+the counts the manifest recorded for its load (carried into marts.datasets by the build: nnz, n_cells,
+n_genes), and no mart may
 hold a dataset marts.datasets does not list. A build whose writes were cut short, parts the engine detached
 at the next start, a dataset reloaded but not rebuilt into every mart: all show up here. The check is cheap
 (marts.expression is partitioned by dataset, so its counts come from part metadata).
