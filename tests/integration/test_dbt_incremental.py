@@ -1,9 +1,10 @@
 """Per-dataset incremental builds stay exact: a reloaded dataset is recomputed, a dropped one disappears, and
-the other datasets' expression partitions are left untouched."""
+the other datasets' partitions of both expression marts are left untouched."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from numpy.testing import assert_allclose
 
 from tests.helpers.dbt import run_dbt
@@ -11,18 +12,20 @@ from tests.helpers.paths import TENX_DIR
 from tests.helpers.studies import STUDY_READERS, query_columns
 
 PROBE = "reload_probe"
+INCREMENTAL_MARTS = ("expression", "expression_by_gene")
 PARTS_SQL = """
     SELECT dataset, groupArraySorted(100)(name) FROM (
         SELECT DISTINCT p.name, e.dataset FROM system.parts AS p
-        INNER JOIN (SELECT DISTINCT _partition_id AS partition_id, dataset FROM marts.expression) AS e
+        INNER JOIN (SELECT DISTINCT _partition_id AS partition_id, dataset FROM marts.{table}) AS e
             ON p.partition_id = e.partition_id
-        WHERE p.active AND p.database = 'marts' AND p.table = 'expression'
+        WHERE p.active AND p.database = 'marts' AND p.table = '{table}'
     ) GROUP BY dataset
 """
 
 
-def _parts(client) -> dict[str, list[str]]:
-    return dict(client.query(PARTS_SQL).result_rows)
+def _parts(client) -> dict[str, dict[str, list[str]]]:
+    """Per incremental mart, each dataset's active parts."""
+    return {t: dict(client.query(PARTS_SQL.format(table=t)).result_rows) for t in INCREMENTAL_MARTS}
 
 
 def _probe_stats(client) -> dict[str, np.ndarray]:
@@ -47,25 +50,27 @@ def test_reload_and_drop_rebuild_only_what_changed(built_store, engine_client, c
     run_dbt("run")
     tenx = STUDY_READERS["tenx"](counts_study_dir)
     expected = tenx.lognorm()
-    rows = query_columns(
-        client,
-        "SELECT count() AS n, sum(lognorm) AS total, uniqExact(load_id) AS loads FROM marts.expression"
-        " WHERE dataset = {dataset:String}",
-        PROBE,
-    )
-    assert rows["n"][0] == np.count_nonzero(tenx.matrix)
-    assert_allclose(rows["total"][0], expected.sum(), rtol=1e-9)
-    assert rows["loads"][0] == 1
+    for table in INCREMENTAL_MARTS:
+        rows = query_columns(
+            client,
+            f"SELECT count() AS n, sum(lognorm) AS total, uniqExact(load_id) AS loads FROM marts.{table}"
+            " WHERE dataset = {dataset:String}",
+            PROBE,
+        )
+        assert rows["n"][0] == np.count_nonzero(tenx.matrix), table
+        assert_allclose(rows["total"][0], expected.sum(), rtol=1e-9)
+        assert rows["loads"][0] == 1, table
     assert len(_probe_stats(client)["gene"]) == len(tenx.genes)
 
     after_reload = _parts(client)
-    for dataset, parts in before.items():
-        assert after_reload[dataset] == parts, f"{dataset} was rebuilt although its load did not change"
+    for table, datasets in before.items():
+        for dataset, parts in datasets.items():
+            assert after_reload[table][dataset] == parts, f"{table}: {dataset} was rebuilt needlessly"
 
     drop_dataset(client, PROBE)
     run_dbt("run")
-    assert PROBE not in _parts(client)
-    for table in ("expression", "gene_stats", "cells", "pseudobulk"):
+    assert all(PROBE not in datasets for datasets in _parts(client).values())
+    for table in (*INCREMENTAL_MARTS, "gene_stats", "cells", "pseudobulk"):
         count = client.query(f"SELECT count() FROM marts.{table} WHERE dataset = '{PROBE}'").result_rows[0][0]
         assert count == 0, table
     assert _parts(client) == before
@@ -82,7 +87,9 @@ def test_reload_as_empty_removes_the_old_partition(built_store, engine_client, t
     load_dataset(client, ScpStudy().write(tmp_path / "full"), dataset=dataset)
     run_dbt("run")
     count_sql = "SELECT count() FROM marts.expression WHERE dataset = {d:String}"
+    by_gene_sql = count_sql.replace("marts.expression", "marts.expression_by_gene")
     assert client.query(count_sql, parameters={"d": dataset}).result_rows[0][0] == 7
+    assert client.query(by_gene_sql, parameters={"d": dataset}).result_rows[0][0] == 7
 
     empty = ScpStudy()
     empty.matrix[3:] = [" ".join([*line.split()[:2], "0"]) for line in empty.matrix[3:]]
@@ -90,6 +97,7 @@ def test_reload_as_empty_removes_the_old_partition(built_store, engine_client, t
     assert reloaded.nnz == 0
     run_dbt("build")  # every data test, e.g. rows per dataset = manifest nnz
     assert client.query(count_sql, parameters={"d": dataset}).result_rows[0][0] == 0
+    assert client.query(by_gene_sql, parameters={"d": dataset}).result_rows[0][0] == 0
     stats = client.query(
         "SELECT count(), sum(n_expressing), sum(sum) FROM marts.gene_stats WHERE dataset = {d:String}",
         parameters={"d": dataset},
@@ -101,20 +109,21 @@ def test_reload_as_empty_removes_the_old_partition(built_store, engine_client, t
     assert client.query(count_sql, parameters={"d": dataset}).result_rows[0][0] == 0
 
 
-def test_damaged_partition_is_rebuilt(built_store, engine_client, tmp_path) -> None:
+@pytest.mark.parametrize("table", INCREMENTAL_MARTS)
+def test_damaged_partition_is_rebuilt(built_store, engine_client, tmp_path, table: str) -> None:
     """A partition whose rows no longer match its load (the engine detached parts it found broken after a full
     disk — here: a stray extra part) is recomputed by the next build, not left failing the row-count test."""
     from loader.api import drop_dataset, load_dataset
     from tests.helpers.loader_inputs import ScpStudy
 
     client = engine_client
-    dataset = "damaged_probe"
+    dataset = f"damaged_probe_{table}"
     load_dataset(client, ScpStudy().write(tmp_path / "s"), dataset=dataset)
     run_dbt("run")
-    sql = "SELECT count(), sum(lognorm) FROM marts.expression WHERE dataset = {d:String}"
+    sql = f"SELECT count(), sum(lognorm) FROM marts.{table} WHERE dataset = {{d:String}}"
     built = client.query(sql, parameters={"d": dataset}).result_rows[0]
     client.command(
-        f"INSERT INTO marts.expression SELECT * FROM marts.expression WHERE dataset = '{dataset}' LIMIT 2"
+        f"INSERT INTO marts.{table} SELECT * FROM marts.{table} WHERE dataset = '{dataset}' LIMIT 2"
     )
     assert client.query(sql, parameters={"d": dataset}).result_rows[0][0] == built[0] + 2
     run_dbt("run")
