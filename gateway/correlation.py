@@ -1,8 +1,10 @@
 """Gene–gene correlation over every cell of the chosen groups, from sums that ClickHouse computes.
 
-Only the two genes' stored (non-zero) rows are read; the zeros enter through n, the number of cells in
-the group (marts.cells). Spearman ranks are exact too: each gene's zeros share one averaged rank, the
-non-zeros are ranked by a window function — nothing is densified, nothing is pulled into Python but sums.
+Only the two genes' stored (non-zero) rows are read, from marts.expression_by_gene by gene_idx (one or
+two parts, two short ranges, whatever the cell types); the zeros enter through n, the number of cells in
+the group (the catalog's counts from marts.cells). Spearman ranks are exact too: each gene's zeros share one
+averaged rank, the non-zeros are ranked by a window function — nothing is densified, nothing is pulled
+into Python but sums.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ CLUSTER_NAME = "genostream"
 MART_SHARDING = {
     "cells": "cityHash64(dataset, cell)",
     "expression": "cityHash64(dataset, cell)",
+    "expression_by_gene": "cityHash64(dataset, cell)",
     "datasets": "cityHash64(dataset)",
     "genes": "cityHash64(dataset, gene)",
     "gene_stats": "cityHash64(dataset, gene)",

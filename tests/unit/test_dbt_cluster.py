@@ -42,7 +42,8 @@ def test_marts_are_distributed_over_replicated_local_tables_with_uuid_paths(
 ) -> None:
     for name, node in models(cluster_manifest, "marts").items():
         config = node["config"]
-        expected = "distributed_incremental" if name == "expression" else "distributed_table"
+        incremental = name in ("expression", "expression_by_gene")
+        expected = "distributed_incremental" if incremental else "distributed_table"
         assert config["materialized"] == expected, name
         assert config["engine"] == f"ReplicatedMergeTree({REPLICATED_ENGINE_ARGS})", name
         assert "{uuid}" in config["engine"] and "{shard}" in config["engine"]
@@ -50,10 +51,11 @@ def test_marts_are_distributed_over_replicated_local_tables_with_uuid_paths(
         assert config["order_by"], name
 
 
+@pytest.mark.parametrize("mart", ["expression", "expression_by_gene"])
 def test_expression_overwrites_whole_dataset_partitions_on_the_cluster(
-    cluster_manifest: dict[str, Any],
+    cluster_manifest: dict[str, Any], mart: str
 ) -> None:
-    config = models(cluster_manifest, "marts")["expression"]["config"]
+    config = models(cluster_manifest, "marts")[mart]["config"]
     assert config["incremental_strategy"] == "insert_overwrite"
     assert config["partition_by"] == "dataset"
     # partitions of loads no longer current go too, on every shard (drop_partition acts ON CLUSTER on the
@@ -77,7 +79,8 @@ def test_staging_stays_views_on_the_cluster(cluster_manifest: dict[str, Any]) ->
 def test_embedded_target_keeps_single_node_materializations(embedded_manifest: dict[str, Any]) -> None:
     for name, node in models(embedded_manifest, "marts").items():
         config = node["config"]
-        assert config["materialized"] == ("incremental" if name == "expression" else "table"), name
+        incremental = name in ("expression", "expression_by_gene")
+        assert config["materialized"] == ("incremental" if incremental else "table"), name
         assert config["engine"] == "MergeTree()", name
 
 
