@@ -16,11 +16,18 @@ from gateway.clients import ClientPool
 from gateway.errors import BadRequest, NotFound, unknown
 
 T = TypeVar("T")
+DATASETS_SQL = """
+SELECT dataset, value_kind, n_genes, n_cells, nnz, toString(loaded_at) AS loaded_at,
+       (SELECT toString(max(modification_time)) FROM system.parts WHERE active AND database = 'marts')
+           AS marts_version
+FROM marts.datasets
+ORDER BY dataset
+"""
 
 
 @dataclass(frozen=True)
 class DatasetInfo:
-    """One row of marts.datasets."""
+    """One row of marts.datasets, and when the marts were last written."""
 
     dataset: str
     value_kind: str
@@ -28,6 +35,10 @@ class DatasetInfo:
     n_cells: int
     nnz: int
     loaded_at: str
+    # The newest part of any mart: a server rebuilt while the gateway runs writes marts.datasets before
+    # marts.genes and marts.cells, so details cached in between must not outlive the build. (Gene indices
+    # from an older marts.genes would read other genes' rows of marts.expression_by_gene.)
+    marts_version: str = ""
 
 
 @dataclass
@@ -116,7 +127,8 @@ def resolve_dataset_name(requested: str | None, loaded: Iterable[str]) -> str:
 
 
 class Catalog:
-    """Cached lists of datasets, genes and cell types; refreshed after `ttl_s` or a dataset reload."""
+    """Cached lists of datasets, genes and cell types; refreshed after `ttl_s` when a dataset was reloaded or
+    any mart rewritten."""
 
     def __init__(self, pool: ClientPool, ttl_s: float) -> None:
         self.pool = pool
@@ -129,10 +141,7 @@ class Catalog:
     def datasets(self) -> dict[str, DatasetInfo]:
         with self._lock:
             if time.monotonic() - self._fetched_at >= self.ttl_s:
-                rows = self.pool.fetch(
-                    "SELECT dataset, value_kind, n_genes, n_cells, nnz, toString(loaded_at) AS loaded_at "
-                    "FROM marts.datasets ORDER BY dataset"
-                )
+                rows = self.pool.fetch(DATASETS_SQL)
                 self._datasets = {r["dataset"]: DatasetInfo(**r) for r in rows}
                 self._fetched_at = time.monotonic()
             return self._datasets

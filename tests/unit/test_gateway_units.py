@@ -326,3 +326,46 @@ def test_ranked_variability_filters_then_limits_in_cv_order() -> None:
     assert [r["gene"] for r in ranked.top(10, 0.4, None)] == ["b", "c", "d"]
     assert [r["gene"] for r in ranked.top(10, 0.4, 0.3)] == ["b", "c"]
     assert ranked.top(1, None, 0.95) == []
+
+
+class _MartsPool:
+    """Stands in for ClientPool: answers the catalog's three queries from mutable 'marts'."""
+
+    def __init__(self) -> None:
+        self.version = "2026-01-01 00:00:00"
+        self.genes = [{"gene": "g1", "gene_id": "", "gene_idx": 0}]
+        self.detail_loads = 0
+
+    def fetch(self, sql: str, parameters: dict | None = None) -> list[dict]:
+        if "FROM marts.datasets" in sql:
+            return [
+                {
+                    "dataset": "d",
+                    "value_kind": "counts",
+                    "n_genes": 2,
+                    "n_cells": 3,
+                    "nnz": 4,
+                    "loaded_at": "2026-01-01 00:00:00",
+                    "marts_version": self.version,
+                }
+            ]
+        self.detail_loads += "FROM marts.genes" in sql
+        if "FROM marts.genes" in sql:
+            return list(self.genes)
+        return [{"cell_type": "A", "sample": "s", "n": 3}]
+
+
+def test_catalog_reloads_details_when_a_mart_is_rewritten_under_the_same_load() -> None:
+    # A server rebuilding while the gateway runs writes marts.datasets before marts.genes: details cached in
+    # between (old gene indices) must be replaced once the later marts are written, with no new load.
+    from gateway.catalog import Catalog
+
+    pool = _MartsPool()
+    catalog = Catalog(pool, ttl_s=0.0)  # type: ignore[arg-type]
+    assert catalog.dataset("d").gene_index == {"g1": 0}
+    assert catalog.dataset("d").gene_index == {"g1": 0}
+    assert pool.detail_loads == 1  # cached while nothing changed
+    pool.genes = [{"gene": "g1", "gene_id": "", "gene_idx": 1}, {"gene": "g2", "gene_id": "", "gene_idx": 0}]
+    pool.version = "2026-01-01 00:00:07"
+    assert catalog.dataset("d").gene_index == {"g1": 1, "g2": 0}
+    assert pool.detail_loads == 2
