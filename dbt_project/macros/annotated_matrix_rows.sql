@@ -1,0 +1,45 @@
+{#- The matrix rows of `matrix` (a relation or CTE of stg_raw__matrix's columns), each with its gene and its cell's
+    annotation and `lognorm`: the one definition behind both expression marts. Genes and cells are looked up by
+    one integer key in the in-memory dictionaries (`gene_lookup`, `cell_lookup`), joined as dictionaries (not
+    through CTEs) so the engine's `direct` join algorithm applies: a hash lookup per row instead of a hash join
+    that copies every string column of 170M rows through (≈3× less CPU). -#}
+{% macro annotated_matrix_rows(matrix) -%}
+    select
+        keyed.dataset as dataset,
+        keyed.load_id as load_id,
+        keyed.gene_idx as gene_idx,
+        gene_lookup.gene as gene,
+        keyed.cell_idx as cell,
+        cell_lookup.barcode as barcode,
+        cell_lookup.cell_type as cell_type,
+        cell_lookup.sample as sample,
+        keyed.value as value,
+        {{ lognorm('keyed.value', 'cell_lookup.total_counts', 'cell_lookup.is_counts = 1') }} as lognorm
+
+    from (
+        select
+            dataset,
+            load_id,
+            gene_idx,
+            cell_idx,
+            value,
+            {{ lookup_key('dataset', 'gene_idx') }} as gene_key,
+            {{ lookup_key('dataset', 'cell_idx') }} as cell_key
+        from {{ matrix }}
+    ) as keyed
+    inner join {{ ref('gene_lookup') }} as gene_lookup
+        on keyed.gene_key = gene_lookup.gene_key
+    inner join {{ ref('cell_lookup') }} as cell_lookup
+        on keyed.cell_key = cell_lookup.cell_key
+{%- endmacro %}
+
+{#- In an incremental build, only the datasets whose current load is not the one already built (a table from
+    before load_id: all of them); nothing otherwise. -#}
+{% macro where_load_not_built() -%}
+    {% if is_incremental() and 'load_id' in adapter.get_columns_in_relation(this) | map(attribute='name') -%}
+        where load_id not in (
+            select built.load_id from {{ this }} as built
+            group by built.load_id
+        )
+    {%- endif %}
+{%- endmacro %}
