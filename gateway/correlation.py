@@ -26,26 +26,29 @@ def cell_filter(cell_types: list[str], column: str = "cell_type") -> str:
 
 
 def per_cell_cte(cells: str, group_column: str | None = None) -> str:
-    """`per_cell (cell[, grp], x, y)`: the cells where either gene is stored, from their rows alone."""
+    """`per_cell (cell[, grp], x, y)`: the cells where either gene is stored, from their rows alone. (Stored
+    rows are non-zero — dbt tests it — and a zero would change no sum here: x != 0 counts, not row counts.)"""
     group = f"any({group_column}) AS grp, " if group_column else ""
     return f"""per_cell AS (
     SELECT cell, {group}sumIf(lognorm, gene_idx = {{gene_a_idx:UInt32}}) AS x,
            sumIf(lognorm, gene_idx = {{gene_b_idx:UInt32}}) AS y
     FROM marts.expression_by_gene
     WHERE dataset = {{dataset:String}} AND gene_idx IN ({{gene_a_idx:UInt32}}, {{gene_b_idx:UInt32}})
-      AND lognorm != 0 AND {cells}
+      AND {cells}
     GROUP BY cell
 )"""
 
 
-def _pearson_sql(group_column: str, cells: str) -> str:
+def _pearson_sql(group_column: str | None, cells: str) -> str:
     # Only the two genes' stored rows; the groups' sizes (the zeros) come from the catalog, not marts.cells.
+    # Without a breakdown there is one group, and no GROUP BY (0.3 ms of a 5 ms query).
+    group = ("grp", "GROUP BY grp") if group_column else ("'' AS grp", "")
     return f"""
 WITH {per_cell_cte(cells, group_column)}
-SELECT grp, sum(x) AS sx, sum(x * x) AS sxx, sum(y) AS sy, sum(y * y) AS syy, sum(x * y) AS sxy,
+SELECT {group[0]}, sum(x) AS sx, sum(x * x) AS sxx, sum(y) AS sy, sum(y * y) AS syy, sum(x * y) AS sxy,
        countIf(x != 0) AS nx, countIf(y != 0) AS ny, countIf(x != 0 AND y != 0) AS nb
 FROM per_cell
-GROUP BY grp
+{group[1]}
 """
 
 
@@ -195,7 +198,8 @@ def correlate(
     cells = cell_filter(cell_types)
     if method == "pearson":
         # Sums are additive: the per-group query also gives the whole selection.
-        rows = pool.fetch(_pearson_sql(GROUP_COLUMNS[by], cells), params, settings=SMALL_READ)
+        pearson = _pearson_sql(GROUP_COLUMNS[by] if by else None, cells)
+        rows = pool.fetch(pearson, params, settings=SMALL_READ)
         groups = _pearson_rows(rows, sizes)
         total = PairSums(
             *(sum(getattr(g[1], f) for g in groups) for f in ("n", "sx", "sxx", "sy", "syy", "sxy"))
