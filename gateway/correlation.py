@@ -25,6 +25,10 @@ def cell_filter(cell_types: list[str], column: str = "cell_type") -> str:
     return f"{column} IN {{cell_types:Array(String)}}" if cell_types else "1"
 
 
+# The two genes' stored rows in marts.expression_by_gene: by gene_idx, its sort key (one or two parts).
+TWO_GENES = "dataset = {dataset:String} AND gene_idx IN ({gene_a_idx:UInt32}, {gene_b_idx:UInt32})"
+
+
 def per_cell_cte(cells: str, group_column: str | None = None) -> str:
     """`per_cell (cell[, grp], x, y)`: the cells where either gene is stored, from their rows alone. (Stored
     rows are non-zero — dbt tests it — and a zero would change no sum here: x != 0 counts, not row counts.)"""
@@ -33,8 +37,7 @@ def per_cell_cte(cells: str, group_column: str | None = None) -> str:
     SELECT cell, {group}sumIf(lognorm, gene_idx = {{gene_a_idx:UInt32}}) AS x,
            sumIf(lognorm, gene_idx = {{gene_b_idx:UInt32}}) AS y
     FROM marts.expression_by_gene
-    WHERE dataset = {{dataset:String}} AND gene_idx IN ({{gene_a_idx:UInt32}}, {{gene_b_idx:UInt32}})
-      AND {cells}
+    WHERE {TWO_GENES} AND {cells}
     GROUP BY cell
 )"""
 
@@ -64,8 +67,7 @@ sizes AS (
 stored AS (
     SELECT {group_column} AS grp, cell, gene_idx AS gene, lognorm AS v
     FROM marts.expression_by_gene
-    WHERE dataset = {{dataset:String}} AND gene_idx IN ({{gene_a_idx:UInt32}}, {{gene_b_idx:UInt32}})
-      AND lognorm != 0 AND {cells}
+    WHERE {TWO_GENES} AND lognorm != 0 AND {cells}
 ),
 ranked AS (
     SELECT grp, cell, gene, v,
@@ -212,8 +214,10 @@ def correlate(
             pool.fetch(_spearman_sql(GROUP_COLUMNS[None], cells), params, settings=SMALL_READ)
         ) or [("", PairSums(0, 0, 0, 0, 0, 0), (0, 0, 0))]
         overall = _finish(total, counts, method, genes)
-        by_group = _spearman_sql(GROUP_COLUMNS[by], cells)
-        groups = _spearman_rows(pool.fetch(by_group, params, settings=SMALL_READ)) if by else []
+        groups = []
+        if by:
+            by_group = _spearman_sql(GROUP_COLUMNS[by], cells)
+            groups = _spearman_rows(pool.fetch(by_group, params, settings=SMALL_READ))
     breakdown = None
     if by:
         breakdown = [CorrelationGroup(group=name, **_finish(s, c, method, genes)) for name, s, c in groups]

@@ -2,10 +2,10 @@
 
 Per dataset, the rows of marts.expression, marts.expression_by_gene, marts.cells and marts.genes must be
 the counts the manifest recorded for its load (carried into marts.datasets by the build: nnz, n_cells,
-n_genes), and no mart may
-hold a dataset marts.datasets does not list. A build whose writes were cut short, parts the engine detached
-at the next start, a dataset reloaded but not rebuilt into every mart: all show up here. The check is cheap
-(marts.expression is partitioned by dataset, so its counts come from part metadata).
+n_genes), and no mart may hold a dataset marts.datasets does not list. A build whose writes were cut
+short, parts the engine detached at the next start, a dataset reloaded but not rebuilt into every mart: all
+show up here. The check is cheap (the expression marts are partitioned by dataset, so their counts come from
+part metadata).
 
 It runs when the gateway starts, then every `marts_check_interval_s` on a background thread, and /health
 and the data endpoints read its last result — so /health never waits on the engine. Without the background
