@@ -9,9 +9,10 @@ def _p50(ms: float) -> dict[str, float]:
     return {"p50_ms": ms}
 
 
-def test_projection_adds_the_merges_to_the_share() -> None:
-    measured = {
-        "shards": 4,
+def _measured(shards: int) -> dict[str, object]:
+    """A scale-out measurement: the same per-shard timings, on `shards` shards."""
+    return {
+        "shards": shards,
         "dbt_build": {"wall_s": 100.0},
         "queries": {
             "coexpression": _p50(400.0),
@@ -20,6 +21,10 @@ def test_projection_adds_the_merges_to_the_share() -> None:
             "merge": {"coexpression": _p50(15.0), "gene_stats": _p50(1500.0), "pseudobulk": _p50(500.0)},
         },
     }
+
+
+def test_projection_adds_the_merges_to_the_share() -> None:
+    measured = _measured(shards=4)
     assert project(measured) == {
         "dbt_build_s": 102.0,
         "coexpression_p50_ms": 415.0,
@@ -29,16 +34,7 @@ def test_projection_adds_the_merges_to_the_share() -> None:
 
 
 def test_one_shard_has_nothing_to_merge() -> None:
-    measured = {
-        "shards": 1,
-        "dbt_build": {"wall_s": 100.0},
-        "queries": {
-            "coexpression": _p50(400.0),
-            "correlation": _p50(20.0),
-            "variability": _p50(9.0),
-            "merge": {"coexpression": _p50(15.0), "gene_stats": _p50(1500.0), "pseudobulk": _p50(500.0)},
-        },
-    }
+    measured = _measured(shards=1)
     assert project(measured)["dbt_build_s"] == 100.0
     assert project(measured)["coexpression_p50_ms"] == 400.0
 
