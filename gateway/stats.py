@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 # A centred sum of squares below this fraction of the raw one is rounding noise: the gene is constant.
 RELATIVE_VARIANCE_FLOOR = 1e-12
@@ -130,6 +130,10 @@ def welch_p_values(t: np.ndarray, df: np.ndarray) -> np.ndarray:
 
 def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
     """BH-adjusted p-values over the defined ones (NaN stays NaN: an undefined test is not a test)."""
+    # Imported here, not at the top: scipy.stats takes 0.4 s to import, most of the gateway's start-up, and
+    # only markers and co-expression need it (Python caches the module after their first request).
+    from scipy import stats
+
     p = np.asarray(p, dtype=float)
     adjusted = np.full(p.shape, np.nan)
     ok = np.isfinite(p)
