@@ -34,8 +34,10 @@ from genostream.errors import EngineError
 SQL_BLOCK_ROWS = 8192
 # For queries that read a few granules (two genes' stored rows): one thread. Reading them in parallel costs
 # more in coordination than it saves, and concurrent requests only compete for the cores (170M non-zeros,
-# in-process, 2 cores: correlation p99 66 → 7 ms alone; 314 → 349 queries/s from 4 threads).
-SMALL_READ = {"max_threads": 1}
+# in-process, 2 cores: correlation p99 66 → 7 ms alone; 314 → 349 queries/s from 4 threads). And no query plan
+# optimizations: on a plan this small they cost more to try than they save (same rows, same answers; at 170M,
+# p50 in-process Pearson 4.7–5.0 → 4.3–4.6 ms, Spearman 19.4 → 17.0 ms, with a breakdown 5.3 → 4.8 ms).
+SMALL_READ = {"max_threads": 1, "query_plan_enable_optimizations": 0}
 
 
 class ClientPool:
