@@ -1,45 +1,52 @@
 -- expression_by_gene holds exactly the rows of expression: per dataset and gene, the same number of cells and
--- the same Σ lognorm and Σ cell (aggregates of both marts, not a row-by-row probe of 170M rows).
+-- the same Σ lognorm and Σ cell (aggregates of both marts in one pass, not a row-by-row probe of 170M rows).
 with
 
-expression_genes as (
+rows_of_both as (
 
     select
+        false as in_by_gene,
         dataset,
         gene,
-        count() as n_rows,
-        sum(lognorm) as lognorm_sum,
-        sum(cell) as cell_sum
+        cell,
+        lognorm
     from {{ ref('expression') }}
-    group by dataset, gene
+
+    union all
+
+    select
+        true as in_by_gene,
+        dataset,
+        gene,
+        cell,
+        lognorm
+    from {{ ref('expression_by_gene') }}
 
 ),
 
-by_gene_genes as (
+per_gene as (
 
     select
         dataset,
         gene,
-        count() as n_rows,
-        sum(lognorm) as lognorm_sum,
-        sum(cell) as cell_sum
-    from {{ ref('expression_by_gene') }}
+        countIf(not in_by_gene) as expression_rows,
+        countIf(in_by_gene) as by_gene_rows,
+        sumIf(cell, not in_by_gene) as expression_cell_sum,
+        sumIf(cell, in_by_gene) as by_gene_cell_sum,
+        sumIf(lognorm, not in_by_gene) as expression_lognorm_sum,
+        sumIf(lognorm, in_by_gene) as by_gene_lognorm_sum
+    from rows_of_both
     group by dataset, gene
 
 )
 
 select
-    coalesce(expression_genes.dataset, by_gene_genes.dataset) as dataset,
-    coalesce(expression_genes.gene, by_gene_genes.gene) as gene,
-    expression_genes.n_rows as expression_rows,
-    by_gene_genes.n_rows as by_gene_rows
-from expression_genes
-full outer join by_gene_genes
-    on expression_genes.dataset = by_gene_genes.dataset and expression_genes.gene = by_gene_genes.gene
+    dataset,
+    gene,
+    expression_rows,
+    by_gene_rows
+from per_gene
 where
-    expression_genes.n_rows is null
-    or by_gene_genes.n_rows is null
-    or expression_genes.n_rows != by_gene_genes.n_rows
-    or expression_genes.cell_sum != by_gene_genes.cell_sum
-    or abs(expression_genes.lognorm_sum - by_gene_genes.lognorm_sum)
-    > 1e-9 * greatest(abs(expression_genes.lognorm_sum), 1)
+    expression_rows != by_gene_rows
+    or expression_cell_sum != by_gene_cell_sum
+    or abs(expression_lognorm_sum - by_gene_lognorm_sum) > 1e-9 * greatest(abs(expression_lognorm_sum), 1)

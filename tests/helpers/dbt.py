@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.helpers.paths import REPO
 
 
-def run_dbt(*args: str) -> None:
-    """Run a dbt command in this process (it shares the session's embedded engine); fail the test on error."""
+def invoke_dbt(*args: str) -> Any:
+    """Run a dbt command in this process (it shares the session's embedded engine); dbt's result."""
     from dbt.cli.main import dbtRunner
 
-    result = dbtRunner().invoke(
+    return dbtRunner().invoke(
         [*args, "--project-dir", str(REPO / "dbt_project"), "--profiles-dir", str(REPO), "--quiet"]
     )
+
+
+def failures(result: Any) -> list[Any]:
+    """The node results of a dbt result that failed or errored."""
+    return [r for r in (result.result or []) if r.status in ("error", "fail")]
+
+
+def run_dbt(*args: str) -> None:
+    """Run a dbt command in this process; fail the test on error."""
+    result = invoke_dbt(*args)
     if not result.success:
-        failed = [r for r in (result.result or []) if r.status in ("error", "fail")]
-        detail = result.exception or [f"{r.node.name}: {r.message}" for r in failed]
+        detail = result.exception or [f"{r.node.name}: {r.message}" for r in failures(result)]
         pytest.fail(f"dbt {' '.join(args)} failed: {detail}")

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from tests.helpers.dbt import run_dbt
+from tests.helpers.dbt import failures, invoke_dbt, run_dbt
 from tests.helpers.paths import TENX_DIR
 from tests.helpers.studies import STUDY_READERS, query_columns
 
@@ -126,6 +126,9 @@ def test_damaged_partition_is_rebuilt(built_store, engine_client, tmp_path, tabl
         f"INSERT INTO marts.{table} SELECT * FROM marts.{table} WHERE dataset = '{dataset}' LIMIT 2"
     )
     assert client.query(sql, parameters={"d": dataset}).result_rows[0][0] == built[0] + 2
+    # The two expression marts no longer hold the same rows, and their equality test says so.
+    damaged = invoke_dbt("test", "--select", "assert_expression_by_gene_equals_expression")
+    assert [r.node.name for r in failures(damaged)] == ["assert_expression_by_gene_equals_expression"]
     run_dbt("run")
     assert client.query(sql, parameters={"d": dataset}).result_rows[0] == built
     drop_dataset(client, dataset)
