@@ -10,7 +10,7 @@ from gateway.http.endpoint import endpoint
 from gateway.http.formats import MEDIA_TYPES, negotiate, write_batches
 from gateway.http.streaming import export
 from gateway.schemas import ExpressionMatrixRequest
-from gateway.state import get_gateway
+from gateway.state import get_dataset, get_gateway
 
 bp = Blueprint("expression", __name__)
 
@@ -39,7 +39,7 @@ def expression_matrix(body: ExpressionMatrixRequest):
             field="gene_names",
         )
     fmt = negotiate(request.accept_mimetypes, FORMATS)
-    catalog = gw.catalog.dataset(body.dataset)
+    _, catalog = get_dataset(body.dataset)
     genes = list(dict.fromkeys(catalog.gene(g, field_name="gene_names") for g in body.gene_names))
     cell_types = catalog.cell_type_list(body.cell_types)
     if body.dense:
