@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from gateway.api import endpoint
-from gateway.correlation import correlate
-from gateway.models import (
+from gateway.analyses.correlation import correlate
+from gateway.analyses.scatter import pair_values
+from gateway.analyses.variability import rank_variability
+from gateway.http.endpoint import endpoint
+from gateway.schemas import (
     GeneCorrelationRequest,
     GeneCorrelationResponse,
     GenePairRequest,
@@ -15,9 +17,7 @@ from gateway.models import (
     GeneVariabilityRequest,
     GeneVariabilityResponse,
 )
-from gateway.scatter import pair_values
 from gateway.state import get_gateway
-from gateway.variability import rank_variability
 
 bp = Blueprint("analysis", __name__)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from gateway.api import endpoint
-from gateway.markers import rank_markers
-from gateway.models import MarkerItem, MarkersQuery, MarkersResponse
+from gateway.analyses.markers import rank_markers
+from gateway.http.endpoint import endpoint
+from gateway.schemas import MarkerItem, MarkersQuery, MarkersResponse
 from gateway.state import get_gateway
 
 bp = Blueprint("cell_types", __name__)

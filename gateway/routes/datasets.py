@@ -6,8 +6,8 @@ from dataclasses import asdict
 
 from flask import Blueprint
 
-from gateway.api import endpoint
-from gateway.models import CellTypeCount, CellTypesResponse, DatasetItem, DatasetsResponse
+from gateway.http.endpoint import endpoint
+from gateway.schemas import CellTypeCount, CellTypesResponse, DatasetItem, DatasetsResponse
 from gateway.state import get_gateway
 
 bp = Blueprint("datasets", __name__)

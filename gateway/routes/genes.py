@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from gateway.api import endpoint
-from gateway.coexpression import coexpressed
-from gateway.dotplot import axis_orders, dot_rows
-from gateway.models import (
+from gateway.analyses.coexpression import coexpressed
+from gateway.analyses.dotplot import axis_orders, dot_rows
+from gateway.http.endpoint import endpoint
+from gateway.schemas import (
     CoexpressionItem,
     CoexpressionQuery,
     CoexpressionResponse,

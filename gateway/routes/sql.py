@@ -7,14 +7,14 @@ from contextlib import contextmanager
 
 from flask import Blueprint, request
 
-from gateway.api import endpoint
 from gateway.clients import engine_errors
 from gateway.errors import Unavailable
-from gateway.formats import MEDIA_TYPES, negotiate
-from gateway.models import SqlRequest, SqlResponse
-from gateway.spool import Spool
-from gateway.sqlguard import admit
-from gateway.sqlresult import encode
+from gateway.http.endpoint import endpoint
+from gateway.http.formats import MEDIA_TYPES, negotiate
+from gateway.http.spool import Spool
+from gateway.schemas import SqlRequest, SqlResponse
+from gateway.sqlguard.guard import admit
+from gateway.sqlguard.result import encode
 from gateway.state import Gateway, get_gateway
 
 bp = Blueprint("sql", __name__)

@@ -12,12 +12,7 @@ import pytest
 from scipy import stats
 from werkzeug.datastructures import MIMEAccept
 
-from gateway.catalog import resolve_dataset_name
-from gateway.config import GatewayConfig
-from gateway.errors import BadRequest, NotAcceptable, NotFound, close_matches
-from gateway.formats import negotiate, write_batches
-from gateway.sqlguard import check_tree, parse_ast_dump
-from gateway.stats import (
+from gateway.analyses.stats import (
     PairSums,
     RankParts,
     benjamini_hochberg,
@@ -26,6 +21,11 @@ from gateway.stats import (
     spearman_p_value,
     welch_p_values,
 )
+from gateway.catalog import resolve_dataset_name
+from gateway.config import GatewayConfig
+from gateway.errors import BadRequest, NotAcceptable, NotFound, close_matches
+from gateway.http.formats import negotiate, write_batches
+from gateway.sqlguard.guard import check_tree, parse_ast_dump
 
 
 def _sparse_vector(rng: np.random.Generator, n: int, density: float, *, negatives: bool) -> np.ndarray:
@@ -298,7 +298,7 @@ def test_memo_computes_once_per_key() -> None:
 
 
 def test_ranked_markers_put_highest_t_first_undefined_last_and_slice_exactly() -> None:
-    from gateway.markers import COLUMNS, RankedMarkers
+    from gateway.analyses.markers import COLUMNS, RankedMarkers
 
     genes = np.array(["c", "a", "b", "d"], dtype=object)
     t = np.array([1.0, np.nan, 1.0, 5.0])
@@ -313,7 +313,7 @@ def test_ranked_markers_put_highest_t_first_undefined_last_and_slice_exactly() -
 
 
 def test_ranked_variability_filters_then_limits_in_cv_order() -> None:
-    from gateway.variability import RankedVariability
+    from gateway.analyses.variability import RankedVariability
 
     ranked = RankedVariability(
         genes=["a", "b", "c", "d"],

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from gateway.errors import BadRequest
-from gateway.sqlfunctions import allowed, parse
-from gateway.sqlguard import check_tree, parse_ast_dump
-from gateway.sqlresult import arrow_type, json_value_text
+from gateway.sqlguard.allowlist import allowed, parse
+from gateway.sqlguard.guard import check_tree, parse_ast_dump
+from gateway.sqlguard.result import arrow_type, json_value_text
 
 DUMP_IN = """SelectWithUnionQuery (children 1)
  ExpressionList (children 1)

@@ -13,7 +13,7 @@ from flask import Blueprint, Response, current_app, request
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from gateway.errors import BadRequest
-from gateway.models import _encodable
+from gateway.schemas import _encodable
 
 JSON = "application/json"
 
@@ -121,7 +121,7 @@ def endpoint(
             result = view(**kwargs)
             return result if isinstance(result, Response) else json_response(result)
 
-        handle.__dict__["api_spec"] = spec  # read by gateway.openapi
+        handle.__dict__["api_spec"] = spec  # read by gateway.http.openapi
         bp.add_url_rule(rule, endpoint=view.__name__, view_func=handle, methods=[method])
         return handle
 

@@ -8,9 +8,9 @@ grants to hide other databases or the host. So:
    returns its canonical text — comments gone, literals re-quoted;
 2. `EXPLAIN AST` of that text must be a plain SELECT (WITH/UNION allowed): no INTO OUTFILE, no FORMAT, no
    SETTINGS anywhere; table functions only from a harmless allowlist; every other function from the
-   analysts' allow-list (gateway/sqlfunctions.py); tables only from `marts` (plus system.one/numbers/zeros)
-   — as a FROM/JOIN table, and as any database-qualified name anywhere else (`x IN raw.barcodes` reads a
-   table too);
+   analysts' allow-list (gateway/sqlguard/allowlist.py); tables only from `marts` (plus
+   system.one/numbers/zeros) — as a FROM/JOIN table, and as any database-qualified name anywhere else
+   (`x IN raw.barcodes` reads a table too);
 3. the canonical text then runs on a handle sealed with readonly=1 and result/time/memory limits.
 """
 
@@ -24,7 +24,7 @@ from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import ClickHouseError
 
 from gateway.errors import BadRequest
-from gateway.sqlfunctions import AllowList, allowed
+from gateway.sqlguard.allowlist import AllowList, allowed
 from genostream.errors import EngineError
 
 SAFE_TABLE_FUNCTIONS = frozenset(

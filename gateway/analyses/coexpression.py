@@ -10,9 +10,9 @@ from typing import Any
 
 import numpy as np
 
+from gateway.analyses.cells import cell_filter
+from gateway.analyses.stats import RELATIVE_VARIANCE_FLOOR, centred_ss, pearson_p_values
 from gateway.clients import ClientPool
-from gateway.correlation import cell_filter
-from gateway.stats import RELATIVE_VARIANCE_FLOOR, centred_ss, pearson_p_values
 
 
 def _sql(cell_types: list[str]) -> str:

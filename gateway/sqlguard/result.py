@@ -16,7 +16,7 @@ from typing import Any
 import pyarrow as pa
 import pydantic_core
 
-from gateway.formats import write_batches
+from gateway.http.formats import write_batches
 
 Blocks = Iterable[Sequence[Any]]
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from gateway.analyses.stats import benjamini_hochberg, welch_p_values
 from gateway.clients import ClientPool
-from gateway.stats import benjamini_hochberg, welch_p_values
 
 COLUMNS = (
     "log2_fold_change",

@@ -21,7 +21,7 @@ from flask import Response, request
 
 from gateway.clients import ClientPool, engine_errors, translate
 from gateway.errors import QueryTimeout
-from gateway.spool import Spool
+from gateway.http.spool import Spool
 
 Encoder = Callable[[Iterable[Any]], Iterator[bytes]]
 

@@ -11,18 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from gateway.analyses.cells import cell_filter
+from gateway.analyses.stats import PairSums, RankParts, centred_ss, pearson_p_value, spearman_p_value
 from gateway.catalog import DatasetCatalog
 from gateway.clients import SMALL_READ, ClientPool
-from gateway.models import CorrelationGroup, CorrelationStats
-from gateway.stats import PairSums, RankParts, centred_ss, pearson_p_value, spearman_p_value
+from gateway.schemas import CorrelationGroup, CorrelationStats
 
 # The grouping column for a breakdown; keys are validated by the request model, values are SQL.
 GROUP_COLUMNS = {None: "''", "cell_type": "cell_type", "sample": "sample"}
-
-
-def cell_filter(cell_types: list[str], column: str = "cell_type") -> str:
-    """The WHERE term selecting the chosen cell types (all cells when none are chosen)."""
-    return f"{column} IN {{cell_types:Array(String)}}" if cell_types else "1"
 
 
 # The two genes' stored rows in marts.expression_by_gene: by gene_idx, its sort key (one or two parts).

@@ -10,8 +10,8 @@ from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, JsonSchemaValue, models_json_schema
 
 import genostream
-from gateway.api import JSON, EndpointSpec
-from gateway.models import ErrorResponse
+from gateway.http.endpoint import JSON, EndpointSpec
+from gateway.schemas import ErrorResponse
 
 REF = "#/components/schemas/{model}"
 ModelRefs = dict[tuple[Any, JsonSchemaMode], JsonSchemaValue]

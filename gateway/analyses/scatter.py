@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from gateway.analyses.cells import cell_filter
+from gateway.analyses.correlation import pair_parameters, per_cell_cte
 from gateway.catalog import DatasetCatalog
 from gateway.clients import SMALL_READ, ClientPool
-from gateway.correlation import cell_filter, pair_parameters, per_cell_cte
 
 
 def _points_sql(cells: str) -> str:
