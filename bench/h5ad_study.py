@@ -25,13 +25,12 @@ ENTRY = np.dtype([("cell", np.int32), ("gene", np.int32), ("value", np.float32)]
 
 def _frames(study_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, Path]:
     """obs (one row per matrix column, metadata where there is some) and var, and the matrix file."""
-    from loader.api import open_study
-    from loader.detect import StudyFiles, detect_study
+    from loader import StudyFiles, detect_study, open_study
 
     files = detect_study(study_dir)
     if not isinstance(files, StudyFiles):
         raise SystemExit(f"{study_dir}: not a MatrixMarket study")
-    study = open_study(study_dir, files)
+    study = open_study(study_dir)
     var = pd.DataFrame(index=pd.Index(study.genes.unique, dtype=object))
     if any(study.genes.gene_ids):
         var["gene_ids"] = np.array(study.genes.gene_ids, dtype=object)
@@ -55,7 +54,7 @@ def write_h5ad(study_dir: Path, out: Path, *, work_dir: Path | None = None) -> d
     import anndata
     import h5py
 
-    from loader.mtx import MatrixReader, read_header
+    from loader import MatrixReader, read_header
 
     started = time.perf_counter()
     obs, var, matrix = _frames(study_dir)

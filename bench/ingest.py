@@ -43,7 +43,7 @@ def engine_child(body: Path, store: Path) -> None:
     from clickhouse_connect.driver.binding import format_query_value
 
     from genostream.engine import open_chdb
-    from loader.schema import ensure_raw_schema
+    from loader import ensure_raw_schema
 
     client = open_chdb(store)
     ensure_raw_schema(client)
@@ -56,7 +56,7 @@ def engine_child(body: Path, store: Path) -> None:
 
 def _matrix_body(matrix: Path, out: Path) -> Path:
     """The entries of `matrix` without its header, uncompressed, for the engine's file() reader."""
-    from loader.mtx import read_header
+    from loader import read_header
 
     header = read_header(matrix)
     opener = gzip.open if matrix.suffix == ".gz" else open
@@ -75,8 +75,7 @@ def measure_ingest(
     env: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Load `study_dir` into `store` as `dataset` (kept for later stages) and time the engine's reference."""
-    from loader.api import check_study
-    from loader.mtx import read_header
+    from loader import check_study, read_header
 
     env = {**(env or os.environ), "GENOSTREAM_TARGET": "embedded", "GENOSTREAM_CHDB_PATH": str(store)}
     work_dir.mkdir(parents=True, exist_ok=True)

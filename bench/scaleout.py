@@ -26,8 +26,7 @@ from typing import Any
 from bench.errors import BenchError
 from bench.measure import percentiles_ms, run_child, stopwatch
 from bench.scaleout_report import markdown
-from loader.detect import detect_study
-from loader.mtx import read_header
+from loader import detect_study, read_header
 
 REPO = Path(__file__).resolve().parents[1]
 DATASET = "bench"

@@ -18,9 +18,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from genostream.cluster import SHARDING_KEYS
-from loader.detect import detect_study
-from loader.features import read_barcodes
-from loader.mtx import MatrixReader, read_header
+from loader import MatrixReader, detect_study, read_barcodes, read_header
 
 SIZE_LINE_WIDTH = 48  # the size line is written padded, then filled in once the entries are counted
 

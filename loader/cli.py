@@ -10,7 +10,7 @@ from pathlib import Path
 
 from genostream.engine import engine_errors
 from genostream.errors import EngineError, GenostreamError
-from loader.errors import LoadInterruptedError
+from loader import LoadInterruptedError, check_study, drop_dataset, list_datasets, load_dataset
 
 EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130
@@ -72,7 +72,6 @@ def _parser() -> argparse.ArgumentParser:
 
 def _load(args: argparse.Namespace) -> None:
     from genostream.engine import get_client
-    from loader.api import load_dataset
 
     client = get_client()
     try:
@@ -96,7 +95,6 @@ def _load(args: argparse.Namespace) -> None:
 
 def _list(args: argparse.Namespace) -> None:
     from genostream.engine import get_client
-    from loader.api import list_datasets
 
     client = get_client()
     try:
@@ -117,7 +115,6 @@ def _list(args: argparse.Namespace) -> None:
 
 def _drop(args: argparse.Namespace) -> None:
     from genostream.engine import get_client
-    from loader.api import drop_dataset
 
     client = get_client()
     try:
@@ -128,7 +125,6 @@ def _drop(args: argparse.Namespace) -> None:
 
 
 def _detect(args: argparse.Namespace) -> None:
-    from loader.api import check_study
 
     files = check_study(args.data_dir)
     print(f"{files.layout} study in {args.data_dir}")

@@ -91,7 +91,23 @@ def first_duplicate(names: list[str]) -> tuple[int, int] | None:
 
 
 def read_barcodes(path: Path) -> list[str]:
-    """First column of each line; duplicates are refused (a barcode names one matrix column)."""
+    """First column of each line; duplicates are refused (a barcode names one matrix column).
+
+    Parameters
+    ----------
+    path
+        A barcodes file, plain or gzip-compressed.
+
+    Returns
+    -------
+    list of str
+        One barcode per matrix column, in file order.
+
+    Raises
+    ------
+    InputError
+        The file is missing or empty, a barcode breaks the identifier rules, or one is given twice.
+    """
     rows = _read_rows(path, "barcodes", ("barcode",))
     barcodes = [fields[0] for fields in rows]
     duplicate = first_duplicate(barcodes)

@@ -137,7 +137,18 @@ CURRENT_LOADS_DDL = f"""
 def ensure_raw_schema(client) -> None:
     """Create the raw database, tables and current-loads view if missing; add newer columns (idempotent). On
     a cluster all of it ON CLUSTER, the tables as local tables per shard under Distributed ones
-    (loader.placement)."""
+    (loader.placement).
+
+    Parameters
+    ----------
+    client
+        A client on the store.
+
+    Raises
+    ------
+    clickhouse_connect.driver.exceptions.DatabaseError
+        The engine refused a statement.
+    """
     placement = placement_of(client)
     client.command(placement.database_ddl(RAW_DATABASE))
     for ddl in TABLES.values():

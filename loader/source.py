@@ -1,6 +1,6 @@
 """What a study of any layout hands the load: genes, barcodes, metadata tables and checked matrix batches.
 
-`loader.api.load_dataset` drives one of these through the same write, validate and publish steps, so a
+`loader.load_dataset` drives one of these through the same write, validate and publish steps, so a
 MatrixMarket directory, an AnnData file and a Cell Ranger HDF5 file are landed, refused and published alike.
 """
 

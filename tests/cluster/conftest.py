@@ -72,7 +72,7 @@ def engine_client(cluster_engine: EngineSettings) -> Iterator:
 @pytest.fixture(scope="session")
 def built_store(engine_client, counts_study_dir: Path) -> str:  # noqa: F811
     """The cluster with the test studies loaded and built, as the embedded suite's `built_store`."""
-    from loader.api import load_dataset
+    from loader import load_dataset
 
     load_dataset(engine_client, PBMC_DIR, dataset="pbmc")
     load_dataset(engine_client, TENX_DIR, dataset="tenx")

@@ -84,7 +84,7 @@ def _stored_loads(client, dataset: str) -> set[str]:
 def test_reload_and_drop_leave_nothing_behind_on_any_shard(
     built_store, engine_client, counts_study_dir
 ) -> None:
-    from loader.api import drop_dataset, load_dataset
+    from loader import drop_dataset, load_dataset
 
     first = load_dataset(engine_client, counts_study_dir, dataset=PROBE)
     second = load_dataset(engine_client, TENX_DIR, dataset=PROBE)

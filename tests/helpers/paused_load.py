@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from loader import api
+from loader import load
 
 _held: dict[str, PausedLoad] = {}
 
@@ -19,7 +19,7 @@ class PausedLoad:
     """`start()` runs `load_dataset` until its first matrix batch is in; `finish()` lets it go on."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch, store: Path, study: Path, dataset: str) -> None:
-        original = api.prefetch
+        original = load.prefetch
 
         def held_prefetch(produce, *args, **kwargs):
             pause = _held.get(threading.current_thread().name)
@@ -29,13 +29,13 @@ class PausedLoad:
                     pause.reached.set()
                     assert pause.released.wait(60), "the paused load was never released"
 
-        if not getattr(api.prefetch, "holds_loads", False):
+        if not getattr(load.prefetch, "holds_loads", False):
             held_prefetch.holds_loads = True  # type: ignore[attr-defined]
-            monkeypatch.setattr(api, "prefetch", held_prefetch)
+            monkeypatch.setattr(load, "prefetch", held_prefetch)
         self.store, self.study, self.dataset = store, study, dataset
         self.reached = threading.Event()
         self.released = threading.Event()
-        self.result: api.LoadResult | None = None
+        self.result: load.LoadResult | None = None
         self.error: BaseException | None = None
         name = f"paused-load-{dataset}-{id(self)}"
         self.thread = threading.Thread(target=self._run, name=name, daemon=True)
@@ -45,7 +45,7 @@ class PausedLoad:
 
         client = open_chdb(self.store)
         try:
-            self.result = api.load_dataset(client, self.study, dataset=self.dataset)
+            self.result = load.load_dataset(client, self.study, dataset=self.dataset)
         except BaseException as exc:  # handed to the test through finish()
             self.error = exc
         finally:

@@ -74,7 +74,7 @@ def built_store(
     same studies from HDF5 files — `pbmc_h5ad` (CSR), `pbmc_h5ad_dense`, `pbmc_10x_h5` (beside `pbmc_nometa`:
     the SCP files without their metadata), `tenx_h5` (Cell Ranger's own .h5 of `tenx`) and `cellxgene`
     (`counts` shaped as CELLxGENE ships it), each loaded with no options."""
-    from loader.api import load_dataset
+    from loader import load_dataset
 
     load_dataset(engine_client, PBMC_DIR, dataset="pbmc")
     load_dataset(engine_client, TENX_DIR, dataset="tenx")

@@ -11,7 +11,7 @@ import scipy.io
 import yaml
 
 from bench.shard_share import write_shares
-from loader.detect import detect_study
+from loader import detect_study
 from tests.helpers.paths import PBMC_DIR, REPO
 
 

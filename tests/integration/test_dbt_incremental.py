@@ -37,7 +37,7 @@ def _probe_stats(client) -> dict[str, np.ndarray]:
 
 
 def test_reload_and_drop_rebuild_only_what_changed(built_store, engine_client, counts_study_dir) -> None:
-    from loader.api import drop_dataset, load_dataset
+    from loader import drop_dataset, load_dataset
 
     client = engine_client
     before = _parts(client)
@@ -79,7 +79,7 @@ def test_reload_and_drop_rebuild_only_what_changed(built_store, engine_client, c
 def test_reload_as_empty_removes_the_old_partition(built_store, engine_client, tmp_path) -> None:
     """A dataset reloaded with no non-zeros (every entry an explicit zero) has nothing to overwrite its
     partition with: the build must still remove the old rows, and every data test stays green."""
-    from loader.api import drop_dataset, load_dataset
+    from loader import drop_dataset, load_dataset
     from tests.helpers.loader_inputs import ScpStudy
 
     client = engine_client
@@ -113,7 +113,7 @@ def test_reload_as_empty_removes_the_old_partition(built_store, engine_client, t
 def test_damaged_partition_is_rebuilt(built_store, engine_client, tmp_path, table: str) -> None:
     """A partition whose rows no longer match its load (the engine detached parts it found broken after a full
     disk — here: a stray extra part) is recomputed by the next build, not left failing the row-count test."""
-    from loader.api import drop_dataset, load_dataset
+    from loader import drop_dataset, load_dataset
     from tests.helpers.loader_inputs import ScpStudy
 
     client = engine_client

@@ -179,3 +179,14 @@ def test_expression_never_merges_the_builds_full_parts(built_store, engine_clien
         "SELECT engine_full FROM system.tables WHERE database = 'marts' AND name = 'expression'"
     ).result_rows
     assert "max_bytes_to_merge_at_max_space_in_pool = 268435456" in engine
+
+
+def test_build_only_dictionaries_live_outside_marts(built_store, engine_client) -> None:
+    # marts is the analysts' interface (granted to them, admitted by /sql); the expression insert's lookups
+    # are build internals in a database of their own.
+    def dictionaries(database: str) -> set[str]:
+        sql = "SELECT name FROM system.dictionaries WHERE database = {db:String}"
+        return {row[0] for row in engine_client.query(sql, parameters={"db": database}).result_rows}
+
+    assert dictionaries("marts") == set()
+    assert dictionaries("intermediate") == {"cell_lookup", "gene_lookup"}

@@ -12,9 +12,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from loader import manifest
-from loader.api import drop_dataset, list_datasets, load_dataset
-from loader.errors import DatasetNameError, DetectError, InputError, LoaderError, UnknownDatasetError
+from loader import (
+    DatasetNameError,
+    DetectError,
+    InputError,
+    LoaderError,
+    UnknownDatasetError,
+    drop_dataset,
+    list_datasets,
+    load_dataset,
+    manifest,
+)
 from loader.features import make_unique
 from tests.helpers.loader_inputs import ScpStudy, tenx_v3_study, write_lines
 from tests.helpers.oracle import read_dense
@@ -375,7 +383,7 @@ def test_list_json_shape(engine_client, tmp_path: Path) -> None:
 
 def test_metadata_only_cells_in_header_order(tmp_path: Path) -> None:
     """The TYPE row must come second: a NAME file without it is not metadata, so detection ignores it."""
-    from loader.detect import is_scp_metadata
+    from loader.study import is_scp_metadata
 
     path = write_lines(tmp_path / "m.txt", ["NAME\tCluster", "c1\tA"])
     assert not is_scp_metadata(path)
@@ -460,7 +468,7 @@ def test_byte_order_mark_is_skipped_like_pandas(engine_client, tmp_path: Path) -
     for name in (G, B, T):
         path = directory / name
         path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
-    from loader.detect import is_scp_metadata
+    from loader.study import is_scp_metadata
 
     assert is_scp_metadata(directory / T)
     load_dataset(engine_client, directory, dataset="ld_bom")
@@ -514,7 +522,7 @@ class _CuttingClient:
 
 
 def test_data_that_does_not_read_back_refuses_the_load(engine_client, tmp_path: Path) -> None:
-    from loader.errors import StoreWriteError
+    from loader import StoreWriteError
 
     before = load_dataset(engine_client, ScpStudy().write(tmp_path / "good"), dataset="ld_cut")
     study = ScpStudy()

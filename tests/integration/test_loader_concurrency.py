@@ -13,9 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from loader import api, lease, manifest
-from loader.api import drop_dataset, list_datasets, load_dataset
-from loader.errors import LoadConflictError
+from loader import (
+    LoadConflictError,
+    LoadResult,
+    drop_dataset,
+    lease,
+    list_datasets,
+    load_dataset,
+    manifest,
+    publish,
+)
 from tests.helpers.loader_inputs import ScpStudy
 from tests.helpers.paused_load import PausedLoad
 
@@ -24,7 +31,7 @@ def listed(client) -> dict[str, dict]:
     return {d["name"]: d for d in list_datasets(client)}
 
 
-def assert_whole(client, result: api.LoadResult) -> None:
+def assert_whole(client, result: LoadResult) -> None:
     """The load is current, and every raw table holds exactly what it published."""
     entry = listed(client)[result.dataset]
     assert (entry["load_id"], entry["nnz"], entry["n_genes"]) == (result.load_id, result.nnz, result.n_genes)
@@ -53,7 +60,7 @@ def bigger_study() -> ScpStudy:
 def server_rules(monkeypatch: pytest.MonkeyPatch) -> None:
     """Judge liveness as on a server: another process's `loading` row lives while its lease does."""
     monkeypatch.setattr(manifest, "is_embedded", lambda client: False)
-    monkeypatch.setattr(api, "is_embedded", lambda client: False)
+    monkeypatch.setattr(publish, "is_embedded", lambda client: False)
 
 
 @pytest.mark.parametrize("rules", ["embedded", "server"])

@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from loader.api import load_dataset
+from loader import InputError, load_dataset
 from loader.cli import main as loader_main
-from loader.errors import InputError
 from loader.lease import as_utc
 from tests.helpers.dbt import run_dbt
 from tests.helpers.loader_inputs import ScpStudy

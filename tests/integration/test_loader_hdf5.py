@@ -15,8 +15,7 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from loader.api import load_dataset
-from loader.errors import LoaderError
+from loader import LoaderError, load_dataset
 from tests.helpers.hdf5_inputs import as_encoding, pbmc_h5ad, write_h5ad
 from tests.helpers.oracle import read_dense
 from tests.helpers.paths import TENX_H5_DIR, TENX_V3_DIR

@@ -7,8 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from loader.api import load_dataset
-from loader.errors import LoaderError
+from loader import LoaderError, load_dataset
 from loader.synth import CELL_TYPES, PRESETS, SynthSpec, gene_symbols, write_study
 from tests.helpers.oracle import read_dense
 

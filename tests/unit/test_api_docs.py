@@ -1,5 +1,5 @@
-"""The loader's public Python API documents every parameter (numpydoc, like anndata's readers), and the
-project has one version number."""
+"""The loader's public Python API (the functions `loader.__all__` exports) documents every parameter
+(numpydoc, like anndata's readers), and the project has one version number."""
 
 from __future__ import annotations
 
@@ -11,13 +11,8 @@ import pytest
 
 import genostream
 import loader
-from loader import api
 
-PUBLIC = [
-    f
-    for name, f in vars(api).items()
-    if inspect.isfunction(f) and not name.startswith("_") and f.__module__ == api.__name__
-]
+PUBLIC = [f for f in (getattr(loader, name) for name in loader.__all__) if inspect.isfunction(f)]
 
 
 def _section(doc: str, title: str) -> str:

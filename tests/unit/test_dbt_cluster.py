@@ -67,7 +67,9 @@ def test_lookup_dictionaries_stay_dictionaries_on_every_target(
     cluster_manifest: dict[str, Any], embedded_manifest: dict[str, Any]
 ) -> None:
     # created ON CLUSTER, each node holds the whole lookup; no sharding applies
-    assert set(dictionaries(cluster_manifest, "marts")) == set(dictionaries(embedded_manifest, "marts"))
+    lookups = {"cell_lookup", "gene_lookup"}
+    assert set(dictionaries(cluster_manifest, "intermediate")) == lookups
+    assert set(dictionaries(embedded_manifest, "intermediate")) == lookups
 
 
 def test_staging_stays_views_on_the_cluster(cluster_manifest: dict[str, Any]) -> None:

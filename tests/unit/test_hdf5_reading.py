@@ -11,13 +11,11 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-import loader.hdf5
-from loader.api import check_study
-from loader.detect import Hdf5File
-from loader.errors import InputError
-from loader.h5ad import open_h5ad
-from loader.hdf5 import is_hdf5, sniff_layout
-from loader.tenx_h5 import open_tenx_h5
+import loader.formats.hdf5
+from loader import Hdf5File, InputError, check_study
+from loader.formats.h5ad import open_h5ad
+from loader.formats.hdf5 import is_hdf5, sniff_layout
+from loader.formats.tenx_h5 import open_tenx_h5
 from tests.helpers.hdf5_inputs import as_encoding, pbmc_h5ad, write_h5ad, write_tenx_h5
 from tests.helpers.paths import PBMC_DIR, TEST_DATA
 
@@ -55,7 +53,7 @@ def _var(n: int) -> pd.DataFrame:
 def test_matrix_streams_in_blocks_equal_to_scipy(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, encoding: str, dtype: type, block: int
 ) -> None:
-    monkeypatch.setattr(loader.hdf5, "BLOCK_ENTRIES", block)  # blocks that split rows and columns
+    monkeypatch.setattr(loader.formats.hdf5, "BLOCK_ENTRIES", block)  # blocks that split rows and columns
     counts = _random_counts()
     path = write_h5ad(tmp_path / "s.h5ad", as_encoding(counts, encoding, dtype), _obs(9), _var(7))
     source = open_h5ad(path)

@@ -5,7 +5,6 @@
     primary_key='gene_key',
     layout='HASHED()',
     lifetime='0',
-    contract={'enforced': false},
 ) }}
 
 with

@@ -13,7 +13,6 @@
     primary_key='cell_key',
     layout='HASHED()',
     lifetime='0',
-    contract={'enforced': false},
 ) }}
 
 with

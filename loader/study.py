@@ -1,16 +1,18 @@
-"""Find a study's files by content (and name patterns): Single Cell Portal or 10x Cell Ranger text
-directories, AnnData .h5ad or Cell Ranger .h5 files (known by the HDF5 signature and layout, not by name)."""
+"""From a path to an opened study: find its files by content (and name patterns) — Single Cell Portal or 10x
+Cell Ranger text directories, AnnData .h5ad or Cell Ranger .h5 files (known by the HDF5 signature and layout,
+not by name) — then open it with its format's reader (`loader.formats`) as a `StudySource`."""
 
 from __future__ import annotations
 
 import gzip
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from loader.errors import DetectError, InputError
-from loader.hdf5 import is_hdf5, sniff_layout
-from loader.mtx import read_header
+from loader.formats.hdf5 import H5AD, Hdf5File, is_hdf5, open_hdf5, sniff_layout
+from loader.formats.mtx import read_header
+from loader.formats.text import Study, StudyFiles, TextSource, open_text_study, read_study
+from loader.source import StudySource
 from loader.textio import BOM, READ_ERRORS, is_gzip, open_text
 
 GENES_PATTERN = re.compile(r"(genes|features)", re.IGNORECASE)
@@ -20,32 +22,6 @@ MTX_NAME = re.compile(r"\.mtx(\.gz)?$", re.IGNORECASE)
 TENX_MATRIX = re.compile(r"^matrix\.mtx(\.gz)?$")
 TENX_GENES = re.compile(r"^(features|genes)\.tsv(\.gz)?$")
 MAX_COUNTED_BYTES = 256 << 20
-
-
-@dataclass(frozen=True)
-class StudyFiles:
-    """The files of one study; `metadata` is optional (10x output has none)."""
-
-    layout: str
-    matrix: Path
-    genes: Path
-    barcodes: Path
-    metadata: Path | None
-
-    def roles(self) -> list[tuple[str, Path]]:
-        pairs = [("matrix", self.matrix), ("genes", self.genes), ("barcodes", self.barcodes)]
-        return pairs + ([("metadata", self.metadata)] if self.metadata else [])
-
-
-@dataclass(frozen=True)
-class Hdf5File:
-    """A study in one HDF5 file: `h5ad` (AnnData) or `10x-h5` (Cell Ranger); `matrix` is the file."""
-
-    layout: str
-    matrix: Path
-
-    def roles(self) -> list[tuple[str, Path]]:
-        return [("matrix", self.matrix)]
 
 
 def _first_bytes(path: Path, n: int = 4096) -> bytes:
@@ -110,8 +86,6 @@ def _hdf5_file(path: Path) -> Hdf5File:
         )
     layout = sniff_layout(path)
     if layout is None:
-        from loader.hdf5 import open_hdf5
-
         open_hdf5(path).close()  # a truncated or corrupt file says so
         raise InputError(
             path,
@@ -177,7 +151,27 @@ def detect_study(
     metadata: Path | None = None,
 ) -> StudyFiles | Hdf5File:
     """Work out which file plays which role; explicit paths win, the rest is found in `data_dir` (a file
-    or a directory holding one HDF5 study is that study)."""
+    or a directory holding one HDF5 study is that study). Reads only what recognising the files needs.
+
+    Parameters
+    ----------
+    data_dir
+        The study directory or HDF5 file, or None when `matrix`, `genes` and `barcodes` are all given.
+    matrix, genes, barcodes, metadata
+        A file for that role, instead of the one found in `data_dir`.
+
+    Returns
+    -------
+    StudyFiles or Hdf5File
+        Which file plays which role, and the layout.
+
+    Raises
+    ------
+    DetectError
+        No recognisable study, several candidates for a role, or role files given for an HDF5 study.
+    InputError
+        The matrix is missing, or a file given as the study is not a loadable HDF5 file.
+    """
     found = _study_directory(data_dir) if data_dir is not None else None
     if isinstance(found, Hdf5File):
         explicit = [
@@ -230,3 +224,149 @@ def detect_study(
         raise DetectError(f"{directory}: no barcodes file found (name it *barcodes* or pass --barcodes)")
     tenx = metadata is None and TENX_MATRIX.match(matrix.name) and TENX_GENES.match(genes.name)
     return StudyFiles("10x" if tenx else "scp", matrix, genes, barcodes, metadata)
+
+
+def _as_path(value: Path | str | None) -> Path | None:
+    return Path(value) if value is not None else None
+
+
+def open_study(
+    data_dir: Path | str | None,
+    *,
+    matrix: Path | str | None = None,
+    genes: Path | str | None = None,
+    barcodes: Path | str | None = None,
+    metadata: Path | str | None = None,
+) -> Study:
+    """Find a MatrixMarket study's files, read its genes and barcodes, check the matrix and metadata headers
+    against them.
+
+    Parameters
+    ----------
+    data_dir
+        The study directory (Single Cell Portal or 10x; a single subdirectory holding the matrix is followed),
+        or None when `matrix`, `genes` and `barcodes` are all given.
+    matrix, genes, barcodes, metadata
+        A file for that role, instead of the one detected in `data_dir` (relative paths are tried in
+        `data_dir` too). `metadata` is optional: without one the cells have no cell type or sample.
+
+    Returns
+    -------
+    Study
+        The files and what was read of them; only the matrix body is left to stream.
+
+    Raises
+    ------
+    DetectError
+        `data_dir` holds no recognisable study, several candidates for a role, or an HDF5 study (see
+        `open_source`).
+    InputError
+        A file is missing, empty or malformed, or the matrix's size disagrees with the genes or barcodes.
+    """
+    directory = _as_path(data_dir)
+    files = detect_study(
+        directory,
+        matrix=_as_path(matrix),
+        genes=_as_path(genes),
+        barcodes=_as_path(barcodes),
+        metadata=_as_path(metadata),
+    )
+    if isinstance(files, Hdf5File):
+        raise DetectError(f"{files.matrix}: a {files.layout} study, not a MatrixMarket one (use open_source)")
+    return read_study(directory, files)
+
+
+def open_source(
+    data_dir: Path | str | None,
+    *,
+    matrix: Path | str | None = None,
+    genes: Path | str | None = None,
+    barcodes: Path | str | None = None,
+    metadata: Path | str | None = None,
+    layer: str | None = None,
+    cell_type_column: str | None = None,
+    sample_column: str | None = None,
+) -> StudySource:
+    """Detect a study's layout and open it: small parts read and checked, the matrix ready to stream.
+
+    Parameters
+    ----------
+    data_dir
+        A study directory (Single Cell Portal or 10x text layout, or a directory holding a single .h5ad or
+        Cell Ranger .h5 file), or such a file itself; None when `matrix`, `genes` and `barcodes` are given.
+    matrix, genes, barcodes, metadata
+        Files of a MatrixMarket study, as for `open_study`.
+    layer
+        AnnData only: `X`, `raw` (raw/X) or a name in `layers/`. Default: the first of X, raw/X and
+        layers/counts that holds counts, else X.
+    cell_type_column, sample_column
+        Metadata (obs) columns. Default: the first present of cell_type, Cluster, louvain, leiden — and of
+        donor_id, sample, Subject.
+
+    Returns
+    -------
+    StudySource
+        The opened study (call its `close()` when done).
+
+    Raises
+    ------
+    DetectError
+        No recognisable study, several candidates, or options that do not apply to its layout.
+    InputError
+        A file is missing, not what it claims, truncated or inconsistent; or a column or layer asked for
+        does not exist (the message lists those that do).
+    """
+    directory = _as_path(data_dir)
+    files = detect_study(
+        directory,
+        matrix=_as_path(matrix),
+        genes=_as_path(genes),
+        barcodes=_as_path(barcodes),
+        metadata=_as_path(metadata),
+    )
+    if layer is not None and not (isinstance(files, Hdf5File) and files.layout == H5AD):
+        raise DetectError(f"{files.matrix}: --layer applies to AnnData (.h5ad) files only")
+    if isinstance(files, Hdf5File):
+        # imported here: anndata and pandas load only when an HDF5 study does
+        from loader.formats.h5ad import open_h5ad
+        from loader.formats.tenx_h5 import open_tenx_h5
+
+        if files.layout == H5AD:
+            return open_h5ad(
+                files.matrix, layer=layer, cell_type_column=cell_type_column, sample_column=sample_column
+            )
+        return open_tenx_h5(files.matrix, cell_type_column=cell_type_column, sample_column=sample_column)
+    return open_text_study(directory, files, cell_type_column=cell_type_column, sample_column=sample_column)
+
+
+def files_of(source: StudySource) -> StudyFiles | Hdf5File:
+    """The detected files behind an opened source (what `loader detect` prints)."""
+    if isinstance(source, TextSource):
+        return source.study.files
+    (_, path), *_ = source.roles()
+    return Hdf5File(source.layout, path)
+
+
+def check_study(data_dir: Path | str) -> StudyFiles | Hdf5File:
+    """The files of the loadable study in `data_dir` (`loader detect`); reads no matrix body.
+
+    Parameters
+    ----------
+    data_dir
+        The study directory, or an .h5ad / Cell Ranger .h5 file.
+
+    Returns
+    -------
+    StudyFiles or Hdf5File
+        Which file plays which role, and the layout (`scp`, `10x`, `h5ad` or `10x-h5`).
+
+    Raises
+    ------
+    DetectError, InputError
+        As `open_source`.
+    """
+    source = open_source(data_dir)
+    try:
+        return files_of(source)
+    finally:
+        source.close()

@@ -83,7 +83,23 @@ def _parse_size_line(path: Path, number: int, text: str) -> tuple[int, int, int]
 
 
 def read_header(path: Path) -> MtxHeader:
-    """Parse the banner, skip `%` comments, read the size line; refuse anything but coordinate/general."""
+    """Parse the banner, skip `%` comments, read the size line; refuse anything but coordinate/general.
+
+    Parameters
+    ----------
+    path
+        A MatrixMarket file, plain or gzip-compressed.
+
+    Returns
+    -------
+    MtxHeader
+        The declared field, sizes and entry count, and where the entries start.
+
+    Raises
+    ------
+    InputError
+        The file is not MatrixMarket coordinate/general, or its header is malformed or cut short.
+    """
     opener = gzip.open if is_gzip(path) else open
     offset = 0
     try:

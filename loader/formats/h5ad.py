@@ -21,7 +21,7 @@ from anndata.io import read_elem
 
 from loader.errors import InputError
 from loader.features import DEFAULT_FEATURE_TYPE, Genes, first_duplicate, make_unique
-from loader.hdf5 import H5AD, Hdf5Source, StoredMatrix, open_hdf5
+from loader.formats.hdf5 import H5AD, Hdf5Source, StoredMatrix, open_hdf5
 from loader.metadata import ColumnChoice, metadata_table
 
 DEFAULT_LAYERS = ("X", "raw/X", "layers/counts")

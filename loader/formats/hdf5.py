@@ -31,6 +31,17 @@ H5AD = "h5ad"
 TENX_H5 = "10x-h5"
 
 
+@dataclass(frozen=True)
+class Hdf5File:
+    """A study in one HDF5 file: `h5ad` (AnnData) or `10x-h5` (Cell Ranger); `matrix` is the file."""
+
+    layout: str
+    matrix: Path
+
+    def roles(self) -> list[tuple[str, Path]]:
+        return [("matrix", self.matrix)]
+
+
 def is_hdf5(path: Path) -> bool:
     """True when the file carries the HDF5 signature (whatever its name says)."""
     try:

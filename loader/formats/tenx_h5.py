@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from loader.errors import InputError
 from loader.features import DEFAULT_FEATURE_TYPE, Genes, first_duplicate, make_unique
-from loader.hdf5 import TENX_H5, Hdf5Source, StoredMatrix, open_hdf5, read_strings, tenx_groups
+from loader.formats.hdf5 import TENX_H5, Hdf5Source, StoredMatrix, open_hdf5, read_strings, tenx_groups
 
 
 def _features(group: h5py.Group) -> tuple[list[str], list[str], list[str]]:
