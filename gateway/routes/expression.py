@@ -24,7 +24,8 @@ FORMATS = ("json", "csv", "arrow", "parquet")
     summary="Expression of chosen genes in chosen cell types",
     description="Rows of barcode, cell_type, sample, gene, value — the stored non-zeros, or every cell × "
     "gene with `dense: true`. JSON (pandas `split` layout), CSV, Arrow IPC stream or Parquet by the Accept "
-    "header; streamed.",
+    "header; streamed. In CSV, a text cell starting with =, +, -, @, tab or CR gets a leading ' so "
+    "spreadsheets show it as text instead of running it (JSON, Arrow and Parquet carry it unchanged).",
     tag="analysis",
     body=ExpressionMatrixRequest,
     media_types=tuple(MEDIA_TYPES[f] for f in FORMATS),
