@@ -17,7 +17,7 @@ PLUGIN_FILES := $(shell find adapters/dbt-chdb -name '*.py' -o -name '*.yml' -o 
 -include .env
 export
 
-.PHONY: install run test test-adapter test-all lint format check-constraints load demo dbt-build dbt-docs serve bench soak clean
+.PHONY: install run test test-unit test-integration test-browser test-cluster test-adapter test-all lint format check-constraints load demo dbt-build dbt-docs serve bench soak clean
 
 install: $(STAMP)
 
@@ -41,9 +41,23 @@ run: install
 	$(DBT) build $(DBT_ARGS); \
 	exec $(BIN)/python -m gateway --host 0.0.0.0 --port $(PORT) --threads $(THREADS)
 
-## test: lint, then the whole default suite (what CI runs).
+## test: lint, then the whole default suite (what CI runs): every tier but slow tests.
 test: lint
 	$(BIN)/python -m pytest -q -m "not slow"
+
+## test-unit / test-integration / test-browser / test-cluster: one tier (its directory and marker, see
+## tests/conftest.py), slow tests left out.
+test-unit: install
+	$(BIN)/python -m pytest -q -m "unit and not slow" tests/unit
+
+test-integration: install
+	$(BIN)/python -m pytest -q -m "integration and not slow" tests/integration
+
+test-browser: install
+	$(BIN)/python -m pytest -q -m "browser and not slow" tests/integration/browser
+
+test-cluster: install
+	$(BIN)/python -m pytest -q -m "cluster and not slow" tests/cluster
 
 ## test-adapter: dbt's adapter test framework (dbt-tests-adapter) against `type: chdb` (adapters/dbt-chdb/tests).
 test-adapter: install

@@ -1,0 +1,39 @@
+"""Every test belongs to one tier, named by its directory and applied here as a marker, so a tier runs alone
+(`make test-unit`, `make test-integration`, `make test-browser`; `pytest -m unit`):
+
+    tests/unit/                  unit         no engine, no dbt: seconds
+    tests/integration/           integration  a temporary embedded store loaded with the test studies
+    tests/integration/browser/   browser      the explorer in headless Chromium on that store
+    tests/cluster/               cluster      a real ClickHouse cluster (opt-in, see its conftest)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).parent
+# Longest directory first: browser tests sit inside integration/ (they share its store fixtures).
+TIERS = {
+    ("integration", "browser"): "browser",
+    ("unit",): "unit",
+    ("integration",): "integration",
+    ("cluster",): "cluster",
+}
+
+
+def tier_of(path: Path) -> str:
+    """The tier of the test file at `path` (every test file sits in one tier's directory)."""
+    parts = path.relative_to(TESTS).parts
+    for prefix, tier in TIERS.items():
+        if parts[: len(prefix)] == prefix:
+            return tier
+    raise pytest.UsageError(f"{path}: a test file outside the tier directories ({', '.join(TIERS.values())})")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with its tier before `-m` selects (hence tryfirst)."""
+    for item in items:
+        item.add_marker(tier_of(item.path))
