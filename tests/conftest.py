@@ -9,27 +9,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-TESTS = Path(__file__).parent
-# Longest directory first: browser tests sit inside integration/ (they share its store fixtures).
-TIERS = {
-    ("integration", "browser"): "browser",
-    ("unit",): "unit",
-    ("integration",): "integration",
-    ("cluster",): "cluster",
-}
-
-
-def tier_of(path: Path) -> str:
-    """The tier of the test file at `path` (every test file sits in one tier's directory)."""
-    parts = path.relative_to(TESTS).parts
-    for prefix, tier in TIERS.items():
-        if parts[: len(prefix)] == prefix:
-            return tier
-    raise pytest.UsageError(f"{path}: a test file outside the tier directories ({', '.join(TIERS.values())})")
+from tests.helpers.tiers import tier_of
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -19,6 +19,7 @@ from tests.helpers.studies import (
     PBMC_WITHOUT_METADATA,
     STUDY_READERS,
     read_pbmc,
+    studies_needed,
     write_counts_study,
     write_demo_like_study,
 )
@@ -82,24 +83,6 @@ STUDY_INPUTS: dict[str, Callable[[pytest.FixtureRequest], tuple[Path | None, dic
 }
 
 
-def studies_needed(items: list[pytest.Item]) -> list[str]:
-    """The datasets the session's store tests need, in load order: what a `studies(...)` marker names (on
-    the test or its module), every dataset for a store test without one (cluster tests have their own)."""
-    needed: set[str] = set()
-    for item in items:
-        if "built_store" not in item.fixturenames or item.get_closest_marker("cluster"):
-            continue
-        marker = item.get_closest_marker("studies")
-        names = marker.args if marker else tuple(STUDY_INPUTS)
-        unknown = sorted(set(names) - set(STUDY_INPUTS))
-        if unknown:
-            raise pytest.UsageError(
-                f"{item.nodeid}: studies marker names no such dataset: {', '.join(unknown)}"
-            )
-        needed.update(names)
-    return [name for name in STUDY_INPUTS if name in needed]
-
-
 @pytest.fixture(scope="session")
 def built_store(request: pytest.FixtureRequest, store_path: Path, engine_client) -> Path:
     """The session store with the test studies loaded and built once: `pbmc` (real-valued), `tenx` (10x
@@ -111,7 +94,7 @@ def built_store(request: pytest.FixtureRequest, store_path: Path, engine_client)
     the whole suite loads every one (`studies_needed`)."""
     from loader import load_dataset
 
-    for dataset in studies_needed(request.session.items):
+    for dataset in studies_needed(request.session.items, STUDY_INPUTS):
         path, files = STUDY_INPUTS[dataset](request)
         load_dataset(engine_client, path, dataset=dataset, **files)
     run_dbt("build")
