@@ -12,6 +12,8 @@ import pytest
 from tests.helpers.dbt import run_dbt
 from tests.helpers.paths import REPO
 
+pytestmark = pytest.mark.studies("pbmc", "tenx", "counts")
+
 PROBE = "stale_probe"
 LOAD_COLUMNS = [
     "load_id",
