@@ -28,6 +28,7 @@ from clickhouse_connect.driver.exceptions import (
 
 from gateway.config import GatewayConfig
 from gateway.errors import ApiError, BadRequest, InternalError, QueryTimeout, Unavailable
+from gateway.sqlguard.cost import MAX_PATTERN_CHARS
 from genostream.engine import get_client
 from genostream.errors import EngineError
 
@@ -69,8 +70,14 @@ class ClientPool:
             "max_result_bytes": self.config.sql_max_bytes,
             "result_overflow_mode": "throw",
             "max_memory_usage": self.config.sql_max_memory_bytes,
-            # Small blocks: Python holds one block of a /sql result at a time while encoding it.
+            # Small blocks: Python holds one block of a /sql result at a time while encoding it, and the
+            # engine checks the time limit between blocks (a function call's own cost is bounded by the
+            # guard, gateway.sqlguard.cost).
             "max_block_size": SQL_BLOCK_ROWS,
+            # multiMatch*'s pattern sets (Hyperscan): bounded in size, and no patterns known to be costly.
+            "max_hyperscan_regexp_length": MAX_PATTERN_CHARS,
+            "max_hyperscan_regexp_total_length": 10 * MAX_PATTERN_CHARS,
+            "reject_expensive_hyperscan_regexps": 1,
             "readonly": 1,
         }
 

@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from genostream.config import EngineSettings
 from genostream.errors import ConfigurationError
@@ -40,6 +40,14 @@ class GatewayConfig(BaseModel):
     export_timeout_s: float = Field(
         600.0, gt=0, description="wall-clock limit of a streamed export, slow client included"
     )
+    bulk_threads: int = Field(
+        4, gt=0, description="workers for exports and /sql, apart from the workers of short questions"
+    )
+    allowed_hosts: tuple[str, ...] = Field(
+        ("localhost", "127.0.0.1", "[::1]"),
+        description="Host header names served (comma-separated in the environment), besides the address "
+        "the server binds to; other names get 400 (DNS rebinding)",
+    )
     connection_limit: int = Field(1000, gt=0, description="open connections waitress accepts at once")
     channel_timeout_s: int = Field(
         30, gt=0, description="an idle or half-sent connection is closed after this long"
@@ -47,6 +55,11 @@ class GatewayConfig(BaseModel):
     marts_check_interval_s: float = Field(
         60.0, ge=0, description="how often the marts' row counts are checked against the manifest"
     )
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _split_names(cls, value: Any) -> Any:
+        return tuple(n.strip() for n in value.split(",") if n.strip()) if isinstance(value, str) else value
 
     @classmethod
     def from_env(cls, overrides: Mapping[str, Any] | None = None) -> GatewayConfig:

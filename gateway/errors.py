@@ -50,6 +50,10 @@ class NotAcceptable(ApiError):
     status = 406
 
 
+class UnsupportedMediaType(ApiError):
+    status = 415
+
+
 class Unavailable(ApiError):
     status = 503
 

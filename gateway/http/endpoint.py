@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from gateway.errors import BadRequest
+from gateway.errors import BadRequest, UnsupportedMediaType
 from gateway.schemas import _encodable
 
 JSON = "application/json"
@@ -53,7 +53,14 @@ def _validate(model: type[BaseModel], data: Any) -> BaseModel:
 
 
 def parse_body(model: type[BaseModel]) -> BaseModel:
-    """The JSON body validated by `model`; 400 naming the field otherwise."""
+    """The JSON body validated by `model`; 400 naming the field otherwise.
+
+    Only `application/json` is read: a page on another site can POST text/plain, form and multipart bodies
+    without asking (no CORS preflight), but not JSON, so this keeps other sites' pages from running
+    queries on a gateway the user can reach (415 otherwise)."""
+    if request.mimetype != JSON:
+        given = request.mimetype or "none"
+        raise UnsupportedMediaType(f"Content-Type must be {JSON} (got {given})", field="Content-Type")
     raw = request.get_data(cache=True)
     try:
         data = json.loads(raw) if raw.strip() else {}
@@ -101,6 +108,8 @@ def endpoint(
     path_params: dict[str, str] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register `rule` on `bp`; the view receives path parameters plus `body=` / `query=` models."""
+    if body is not None and 415 not in errors:
+        errors = (*errors, 415)
     spec = EndpointSpec(
         method, summary, tag, description, body, query, response, media_types, errors, path_params or {}
     )

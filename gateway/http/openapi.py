@@ -22,6 +22,7 @@ ERROR_TEXT = {
     404: "unknown dataset, gene or cell type (close matches suggested)",
     406: "none of the Accept types can be produced",
     413: "request too large",
+    415: "the body is not application/json",
     503: "store unavailable or locked by another process",
     504: "query timeout",
 }

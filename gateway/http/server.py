@@ -1,10 +1,16 @@
-"""The waitress server the gateway runs in, set up so that slow or idle clients cannot stop it.
+"""The waitress server the gateway runs in, set up so that slow, idle or hostile clients cannot stop it.
 
 - `connection_limit` (default 1000, waitress's own is 100) and `channel_timeout_s` (default 30 s, waitress's
   is 120 s): a hundred idle or half-sent connections no longer fill the server; they are dropped after the
   timeout. poll() instead of select(), which cannot watch more than 1024 sockets.
-- An express lane: GET /health is served by its own thread, never queued behind the workers, so it answers
-  while every worker is busy (it reads the last marts check and does not touch the engine).
+- Connections are gateway.http.channel's: a worker gives up on a client that stops reading (idle limit, or
+  the response's own deadline), and waitress's own error answers are JSON.
+- Three lanes of workers, so that no kind of request can take every worker:
+  - express: GET /health and waitress's own error answers, on a thread of their own (they do not touch the
+    engine), so /health answers while every worker is busy;
+  - bulk: POST /expression-matrix and POST /sql, whose answers may be long or large, on `bulk_threads`
+    workers — clients that read their exports slowly, or never, wait for each other here;
+  - main: every other (short) question, on `threads` workers.
 """
 
 from __future__ import annotations
@@ -16,40 +22,61 @@ from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
 from waitress.task import ThreadedTaskDispatcher
 
 from gateway.config import GatewayConfig
+from gateway.http.channel import BoundedChannel
+from gateway.http.crosssite import allow_hosts
 
-EXPRESS_PATHS = frozenset({"/health"})
+EXPRESS_PATHS = frozenset({("GET", "/health")})
+BULK_PATHS = frozenset({("POST", "/expression-matrix"), ("POST", "/sql")})
 CLEANUP_INTERVAL_S = 5
+# waitress's default (16 MiB) per connection: a worker writing to a client that does not read waits (and
+# is bounded by the channel's limits) after 1 MiB instead.
+OUTBUF_HIGH_WATERMARK = 1 << 20
 
 
-class ExpressLaneDispatcher(ThreadedTaskDispatcher):
-    """waitress's task queue, except that requests for EXPRESS_PATHS go to a thread of their own."""
+class LaneDispatcher(ThreadedTaskDispatcher):
+    """waitress's task queue, split into the express, bulk and main lanes (see the module docstring)."""
 
-    def __init__(self, threads: int, express_threads: int = 1) -> None:
+    def __init__(self, threads: int, bulk_threads: int, express_threads: int = 1) -> None:
         super().__init__()
         self.express = ThreadedTaskDispatcher()
         self.express.set_thread_count(express_threads)
+        self.bulk = ThreadedTaskDispatcher()
+        self.bulk.set_thread_count(bulk_threads)
         self.set_thread_count(threads)
 
     def add_task(self, task: Any) -> None:
-        # `task` is a waitress channel; the request it is about to serve is the first of its queue.
+        # `task` is a waitress channel; the request it is about to serve is the first of its queue. A request
+        # waitress refused (request.error) lacks the request line's attributes.
         requests = getattr(task, "requests", None)
         first = requests[0] if requests else None
-        if first is not None and first.command == "GET" and first.path in EXPRESS_PATHS:
+        key = (getattr(first, "command", None), getattr(first, "path", None))
+        if first is not None and (first.error is not None or key in EXPRESS_PATHS):
             self.express.add_task(task)
+        elif key in BULK_PATHS:
+            self.bulk.add_task(task)
         else:
             super().add_task(task)
 
     def shutdown(self, cancel_pending: bool = True, timeout: int = 5) -> bool:
         self.express.shutdown(cancel_pending, timeout)
+        self.bulk.shutdown(cancel_pending, timeout)
         return bool(super().shutdown(cancel_pending, timeout))
+
+
+def _listeners(server: BaseWSGIServer | MultiSocketServer) -> list[BaseWSGIServer]:
+    if isinstance(server, BaseWSGIServer):
+        return [server]
+    dispatchers: list[Any] = list((server.map or {}).values())  # the stubs say sockets; they are servers
+    return [d for d in dispatchers if isinstance(d, BaseWSGIServer)]
 
 
 def make_server(
     app: Flask, config: GatewayConfig, *, host: str, port: int, threads: int, **adjustments: Any
 ) -> BaseWSGIServer | MultiSocketServer:
     """A waitress server for `app` with the gateway's limits (not started); `adjustments` are more of
-    waitress's settings (e.g. outbuf_high_watermark)."""
-    return create_server(
+    waitress's settings (e.g. outbuf_high_watermark). The address it binds to joins the Host allow-list."""
+    allow_hosts(app, [host])
+    server = create_server(
         app,
         host=host,
         port=port,
@@ -58,7 +85,10 @@ def make_server(
         channel_timeout=config.channel_timeout_s,
         cleanup_interval=CLEANUP_INTERVAL_S,
         asyncore_use_poll=True,
-        # waitress documents `_dispatcher` as a test hook; it is the one way to give /health its own lane.
-        _dispatcher=ExpressLaneDispatcher(threads),
-        **adjustments,
+        # waitress documents `_dispatcher` as a test hook; it is the one way to give requests lanes.
+        _dispatcher=LaneDispatcher(threads, config.bulk_threads),
+        **{"outbuf_high_watermark": OUTBUF_HIGH_WATERMARK, **adjustments},
     )
+    for listener in _listeners(server):
+        listener.channel_class = BoundedChannel
+    return server

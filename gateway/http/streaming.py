@@ -1,8 +1,10 @@
 """Streamed exports: the engine's blocks encoded and sent as they come, with honest endings.
 
 - The time limit applies to the engine's work (the time spent waiting for its next block, `query_timeout_s`),
-  not to the client's reading; a slow client is bounded separately by `export_timeout_s` (wall clock, the
-  engine's own max_execution_time on the stream handle) and by waitress's idle timeout.
+  not to the client's reading; a slow client is bounded separately by `export_timeout_s` — wall clock, both
+  the engine's own max_execution_time on the stream handle and the deadline for sending the answer (see
+  gateway.http.channel: a worker waiting on a client that does not read gives up then, or after
+  `channel_timeout_s` without a byte sent).
 - An export that fails half-way raises inside the response body, so waitress closes the connection without
   the chunked stream's terminating chunk: every HTTP/1.1 client sees an incomplete body, never a complete-
   looking 200. HTTP/1.0 has no chunking (a cut body looks complete), so for it the export is encoded in full
@@ -21,6 +23,7 @@ from flask import Response, request
 
 from gateway.clients import ClientPool, api_error_for, as_api_errors
 from gateway.errors import QueryTimeout
+from gateway.http.channel import LIMIT_RESPONSE
 from gateway.http.spool import Spool
 
 Encoder = Callable[[Iterable[Any]], Iterator[bytes]]
@@ -81,6 +84,9 @@ def export(pool: ClientPool, sql: str, params: dict[str, Any], encoder: Encoder,
         stream = client.query_column_block_stream(sql, parameters=params)
         blocks = stream.__enter__()
     body = _Body(pool, stream, encoder(engine_timed(iter(blocks), pool.config.query_timeout_s)))
+    limit_response = request.environ.get(LIMIT_RESPONSE)
+    if limit_response is not None:  # served by the gateway's waitress: sending is bounded too
+        limit_response(pool.config.export_timeout_s)
     if request.environ.get("SERVER_PROTOCOL") != "HTTP/1.0":
         return Response(body, mimetype=mimetype)
     spool = Spool(pool.config.spool_memory_bytes)

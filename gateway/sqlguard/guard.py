@@ -8,7 +8,8 @@ grants to hide other databases or the host. So:
    returns its canonical text — comments gone, literals re-quoted;
 2. `EXPLAIN AST` of that text must be a plain SELECT (WITH/UNION allowed): no INTO OUTFILE, no FORMAT, no
    SETTINGS anywhere; table functions only from a harmless allowlist; every other function from the
-   analysts' allow-list (gateway/sqlguard/allowlist.py); tables only from `marts` (plus
+   analysts' allow-list (gateway/sqlguard/allowlist.py), and none whose one call the time limit cannot
+   stop (gateway/sqlguard/cost.py); tables only from `marts` (plus
    system.one/numbers/zeros) — as a FROM/JOIN table, and as any database-qualified name anywhere else
    (`x IN raw.barcodes` reads a table too); no dictionary, even one left in `marts` by an older build
    (the build's lookups live in a database of their own); no name starting with `_` (the engine's virtual
@@ -27,6 +28,7 @@ from clickhouse_connect.driver.exceptions import ClickHouseError
 
 from gateway.errors import BadRequest
 from gateway.sqlguard.allowlist import AllowList, allowed
+from gateway.sqlguard.cost import cost_problem
 from genostream.errors import EngineError
 
 SAFE_TABLE_FUNCTIONS = frozenset(
@@ -90,6 +92,12 @@ def _refuse(reason: str) -> BadRequest:
     return BadRequest(f"query: {reason}", field="query")
 
 
+def _arguments(call: Node) -> list[tuple[str, str]]:
+    """(kind, text) of a function call's arguments (its ExpressionList child)."""
+    lists = [c for c in call.children if c.kind == "ExpressionList"]
+    return [(a.kind, a.text) for a in lists[0].children] if lists else []
+
+
 def _table_allowed(database: str, table: str, dictionaries: frozenset[str] = frozenset()) -> bool:
     if database == "system":
         return table in ALLOWED_SYSTEM_TABLES
@@ -125,6 +133,8 @@ def check_tree(
             in_from = parent is not None and parent.kind == "TableExpression"
             if in_from and name.casefold() not in SAFE_TABLE_FUNCTIONS:
                 raise _refuse(f"table function {name}() is not allowed (only numbers, zeros, values, ...)")
+            if not in_from and (problem := cost_problem(name, _arguments(node))):
+                raise _refuse(problem)
             if not in_from and not functions.admits(name):
                 raise _refuse(
                     f"function {name}() is not allowed: /sql admits functions that compute on the marts "

@@ -10,9 +10,8 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from typing import Any
 
 import pyarrow as pa
@@ -22,33 +21,13 @@ import pytest
 import requests
 
 from gateway import create_app
-from gateway.http.server import make_server
 from gateway.sqlguard.allowlist import LIST_PATH, generate
 from gateway.state import get_gateway
+from tests.helpers.serving import serving
 
 pytestmark = pytest.mark.studies("pbmc", "tenx")
 
 INJECTION = {"query": "SELECT 'SELECT 42 AS injected' AS s FROM numbers(150000)"}
-
-
-@contextmanager
-def serving(
-    overrides: dict[str, Any] | None = None, *, threads: int = 1, **adjustments: Any
-) -> Iterator[str]:
-    """A gateway app on the session store served by waitress (the gateway's own settings) on a free port."""
-    app = create_app({"catalog_ttl_s": 0.0, **(overrides or {})})
-    state = get_gateway(app)
-    state.marts.start()
-    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    server = make_server(app, state.config, host="127.0.0.1", port=0, threads=threads, **adjustments)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.effective_port}"
-    finally:
-        server.close()
-        server.task_dispatcher.shutdown(timeout=30)
-        state.close()
 
 
 def _sql(base: str, query: str, **extra: Any) -> requests.Response:
@@ -260,8 +239,9 @@ def _raw_request(base: str, body: dict, *, version: str = "1.1", read_delay_s: f
     with socket.create_connection((host, int(port)), timeout=60) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
         sock.sendall(
-            f"POST /expression-matrix HTTP/{version}\r\nHost: x\r\nAccept: text/csv\r\nConnection: close\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n".encode()
+            f"POST /expression-matrix HTTP/{version}\r\nHost: 127.0.0.1\r\nAccept: text/csv\r\n"
+            f"Connection: close\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(payload)}\r\n\r\n".encode()
             + payload
         )
         data = bytearray()
@@ -361,7 +341,7 @@ def test_health_answers_under_idle_and_busy_clients(built_store) -> None:
         idle = []
         for _ in range(101):  # one more than waitress's default connection limit, each half a request
             sock = socket.create_connection((host, int(port)), timeout=30)
-            sock.sendall(b"POST /sql HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{")
+            sock.sendall(b"POST /sql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\n{")
             idle.append(sock)
         stop = threading.Event()
 

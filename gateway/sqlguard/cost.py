@@ -1,0 +1,97 @@
+"""Functions whose one call the engine cannot stop: refused, or held to literal arguments of bounded size.
+
+The engine checks a query's time limit (and a cancel) only between blocks of rows; a function call works
+on a whole block without looking up. For most functions a block's work is bounded by its rows and the
+memory limit, but not for these:
+- string and array edit distances and similarities are quadratic in their arguments' lengths (one
+  `editDistance` of two 65,000-byte strings: 31 s on this machine, at any block size);
+- `arrayFold` is quadratic when its accumulator grows;
+- a regular expression is compiled before the first row, in time that grows with the square of its nesting
+  (`(?:a` × 30,000: 14 s), so a pattern must be a string literal (or an array of them) of at most
+  MAX_PATTERN_CHARS characters — not built by `repeat()` or taken from a column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+UNBOUNDED = frozenset(
+    name.casefold()
+    for name in (
+        "editDistance",
+        "editDistanceUTF8",
+        "levenshteinDistance",
+        "levenshteinDistanceUTF8",
+        "damerauLevenshteinDistance",
+        "jaroSimilarity",
+        "jaroWinklerSimilarity",
+        "arrayLevenshteinDistance",
+        "arrayLevenshteinDistanceWeighted",
+        "arraySimilarity",
+        "arrayFold",
+    )
+)
+MAX_PATTERN_CHARS = 1000
+# The regular-expression functions of the allow-list, and the position of their pattern argument.
+PATTERN_ARGUMENT = {
+    name.casefold(): position
+    for position, names in (
+        (
+            1,
+            (
+                "match",
+                "matchCaseInsensitive",
+                "notMatch",
+                "notMatchCaseInsensitive",
+                "REGEXP_MATCHES",
+                "extract",
+                "extractAll",
+                "extractAllGroups",
+                "extractAllGroupsHorizontal",
+                "extractAllGroupsVertical",
+                "extractGroups",
+                "regexpExtract",
+                "REGEXP_EXTRACT",
+                "REGEXP_SUBSTR",
+                "regexpInstr",
+                "regexp_instr",
+                "regexpPosition",
+                "REGEXP_REPLACE",
+                "replaceRegexpAll",
+                "replaceRegexpOne",
+                "countMatches",
+                "countMatchesCaseInsensitive",
+                "multiMatchAny",
+                "multiMatchAnyIndex",
+                "multiMatchAllIndices",
+                "multiFuzzyMatchAny",
+                "multiFuzzyMatchAnyIndex",
+                "multiFuzzyMatchAllIndices",
+            ),
+        ),
+        (0, ("splitByRegexp",)),
+    )
+    for name in names
+}
+
+
+def cost_problem(name: str, arguments: Sequence[tuple[str, str]]) -> str | None:
+    """Why a call of function `name` with `arguments` ((parse-tree kind, text) each) cannot be bounded, or
+    None when it can."""
+    folded = name.casefold()
+    if folded in UNBOUNDED:
+        return (
+            f"function {name}() is not allowed: its cost grows with the square of its arguments' length, and "
+            "the engine cannot stop one call at the time limit"
+        )
+    position = PATTERN_ARGUMENT.get(folded)
+    if position is None:
+        return None
+    kind, text = arguments[position] if position < len(arguments) else ("", "")
+    literal = kind == "Literal" and (text.startswith("'") or text.startswith("Array_['"))
+    if not literal or len(text) > MAX_PATTERN_CHARS + len("Array_['']"):
+        return (
+            f"{name}(): the regular expression must be a string literal (or an array of them) of at most "
+            f"{MAX_PATTERN_CHARS} characters, so that compiling it stays within the time limit"
+        )
+    return None
