@@ -20,10 +20,12 @@ from gateway.errors import BadRequest
 
 ALLOWED_HOSTS_KEY = "GENOSTREAM_ALLOWED_HOSTS"
 # Vega compiles chart expressions with `new Function` ('unsafe-eval'); Swagger UI and vega-embed set inline
-# styles. Scripts and everything else come from this origin only.
+# styles; the explorer reads a chart's PNG from the data: URL Vega renders it to. Scripts and everything
+# else come from this origin only.
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    "img-src 'self' data:; connect-src 'self' data:; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
 )
 SECURITY_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
