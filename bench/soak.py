@@ -2,8 +2,9 @@
 
 A synthetic study is loaded and built into a fresh store, the gateway is started on it (its default limits,
 8 threads, loopback only), and for `--duration` seconds clients ask correlation, variability and
-co-expression questions, export matrices (some reading slowly), run /sql (exact counts and sums, over-limit
-queries, the once-leaking injection), hold idle half-sent connections, and probe /health. Every answer is
+co-expression questions, export matrices (some reading slowly, some never reading), run /sql (exact counts
+and sums, CPU-bound queries, queries the time limit could not stop, over-limit queries, the once-leaking
+injection), hold idle half-sent connections, and probe /health. Every answer is
 checked against numpy/scipy on the study; the run fails on any 5xx, any wrong answer or a /health slower than
 1 s. It reports the requests, the errors, the slowest /health and the gateway's peak RSS.
 """
@@ -23,6 +24,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,6 +44,14 @@ DATASET = "soak"
 STUDY = {"cells": 8000, "genes": 4000, "nnz": 2_000_000, "seed": 13}
 MAX_REQUESTS = 200_000  # the run also stops at this many requests, whatever the duration
 IDLE_CONNECTIONS = 120
+STALLED_EXPORTS = 4  # clients that do not read their export (half the bulk lane's workers)
+STALL_S = 45  # how long they do not read: the gateway's channel_timeout_s (30 s) and some slack
+CPU_BOUND_ROWS = 200_000_000
+UNSTOPPABLE = (  # issue 21: each once ran many times longer than the /sql time limit; now refused at once
+    "SELECT max(editDistance(randomString(65000), randomString(65000) || toString(number))) FROM numbers(8)",
+    "SELECT match('a', repeat('(?:a', 100000) || repeat(')', 100000))",
+)
+UNSTOPPABLE_ANSWER_S = 5.0  # refused before it runs; the bound leaves room for a busy machine
 HEALTH_LIMIT_S = 1.0
 INJECTION = "SELECT 'SELECT 42 AS injected' AS s FROM numbers(150000)"
 HEALTH_PROBE = """
@@ -196,7 +206,7 @@ class Soak:
             with socket.create_connection((host, int(port)), timeout=120) as sock:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
                 sock.sendall(
-                    b"POST /expression-matrix HTTP/1.1\r\nHost: soak\r\nAccept: text/csv\r\n"
+                    b"POST /expression-matrix HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/csv\r\n"
                     b"Connection: close\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
                     % len(payload)
                     + payload
@@ -209,6 +219,33 @@ class Soak:
             self.tally.count("slow export", status, bytes(data[:200]).decode(errors="replace"))
             if status == 200 and not bytes(data).endswith(b"\r\n0\r\n\r\n"):
                 self.tally.mistake("slow export: a 200 body without its terminating chunk")
+
+    def stalled_exports(self) -> None:
+        """A client that asks for a large dense JSON export through a 4 KiB buffer and reads nothing for
+        STALL_S: by then the gateway must have given up on it (its idle limit, then the connection closed
+        half-way), while every other client went on being answered."""
+        payload = json.dumps(
+            {"gene_names": self.study.genes[:500], "dataset": DATASET, "dense": True}
+        ).encode()
+        host, port = self.base.removeprefix("http://").split(":")
+        while self.running():
+            data = bytearray()
+            with socket.socket() as sock:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                sock.connect((host, int(port)))
+                sock.sendall(
+                    b"POST /expression-matrix HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(payload) + payload
+                )
+                time.sleep(STALL_S)
+                sock.settimeout(10)
+                with suppress(ConnectionResetError, TimeoutError):
+                    while chunk := sock.recv(1 << 20):
+                        data += chunk
+            status = int(bytes(data[9:12]) or b"0")
+            self.tally.count("stalled export", status, bytes(data[:200]).decode(errors="replace"))
+            if bytes(data).endswith(b"\r\n0\r\n\r\n"):
+                self.tally.mistake(f"stalled export: the gateway still waited for it after {STALL_S} s")
 
     # ----- /sql: exact answers, refusals, limits -----------------------------------------------------------
 
@@ -225,6 +262,18 @@ class Soak:
                 gene = self.rng.choice(genes)
                 row = self.study.values.getrow(self.study.gene_index(gene))
                 expected = [row.nnz, float(row.sum())]
+                for query in UNSTOPPABLE:
+                    started = time.monotonic()
+                    response = post(query)
+                    took = time.monotonic() - started
+                    if response.status_code != 400 or took > UNSTOPPABLE_ANSWER_S:
+                        self.tally.mistake(f"sql {query[:40]}: {response.status_code} after {took:.1f} s")
+                response = post(f"SELECT sum(number % 7) AS s FROM numbers({CPU_BOUND_ROWS})")
+                cycles, rest = divmod(CPU_BOUND_ROWS, 7)
+                exact = 21 * cycles + rest * (rest - 1) // 2
+                got = response.json().get("data") if response.status_code == 200 else None
+                if got != [[exact]]:
+                    self.tally.mistake(f"sql CPU-bound sum: {response.status_code} {got}, exact {exact}")
                 for query, wanted in (
                     (INJECTION, 400),
                     ("SELECT * FROM expression", 400),
@@ -251,7 +300,7 @@ class Soak:
             held = [s for s in held if s.fileno() != -1]
             while len(held) < IDLE_CONNECTIONS:
                 sock = socket.create_connection((host, int(port)), timeout=10)
-                sock.sendall(b"POST /sql HTTP/1.1\r\nHost: soak\r\nContent-Length: 1000\r\n\r\n{")
+                sock.sendall(b"POST /sql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\n{")
                 sock.setblocking(False)
                 held.append(sock)
             for sock in held:  # the server drops them after its channel timeout; open new ones
@@ -310,6 +359,7 @@ def soak(out: Path, duration_s: float) -> dict[str, Any]:
             run.questions("coexpression"),
         ]
         clients += [run.exports, run.exports, run.slow_exports, run.slow_exports, run.sql, run.sql]
+        clients += [run.stalled_exports for _ in range(STALLED_EXPORTS)]
         clients += [run.idle, run.health]
         threads = [threading.Thread(target=c, daemon=True) for c in clients]
         for thread in threads:
