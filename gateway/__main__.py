@@ -15,6 +15,7 @@ from gateway.state import get_gateway
 from genostream.errors import GenostreamError
 
 log = logging.getLogger("gateway")
+SWITCH_INTERVAL_S = 0.001
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -56,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         log.warning("serving 503 on data endpoints until the marts are whole: %s", marts.problem)
     # Hand the GIL over every 1 ms (Python's default is 5 ms): waitress's I/O loop and the /health lane then
     # wait at most a few ms behind busy workers, not tens.
-    sys.setswitchinterval(0.001)
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
     signal.signal(signal.SIGTERM, _stop)
     log.info(
         "serving on http://%s:%s with %d threads (store: %s)",

@@ -41,7 +41,7 @@ class GatewayConfig(BaseModel):
         600.0, gt=0, description="wall-clock limit of a streamed export, slow client included"
     )
     bulk_threads: int = Field(
-        4, gt=0, description="workers for exports and /sql, apart from the workers of short questions"
+        4, gt=0, description="workers for exports, and as many for /sql, apart from those of short questions"
     )
     allowed_hosts: tuple[str, ...] = Field(
         ("localhost", "127.0.0.1", "[::1]"),

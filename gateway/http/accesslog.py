@@ -22,12 +22,15 @@ class _Measured:
         self._finish = finish
         self._bytes = 0
         self._aborted = ""
+        self._iterating = False
 
     def __iter__(self) -> Iterator[bytes]:
+        self._iterating = True
         try:
             for chunk in self._body:
                 self._bytes += len(chunk)
                 yield chunk
+            self._iterating = False
         except GeneratorExit:
             self._aborted = "aborted (client gone)"
             raise
@@ -36,6 +39,10 @@ class _Measured:
             raise
 
     def close(self) -> None:
+        # Closed half-way without an exception in the body: the server stopped sending (the client left, or
+        # did not read within the limits; see gateway.http.channel).
+        if self._iterating and not self._aborted:
+            self._aborted = "aborted (client gone)"
         try:
             close = getattr(self._body, "close", None)
             if close is not None:

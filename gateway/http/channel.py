@@ -26,6 +26,7 @@ from waitress.utilities import Error
 # A callable in the WSGI environ: `environ[LIMIT_RESPONSE](seconds)` bounds how long sending this response may
 # take from now, however slowly the client reads.
 LIMIT_RESPONSE = "genostream.limit_response"
+# How often a waiting writer looks at the limits again: the I/O loop wakes it only when it has sent something.
 WAIT_STEP_S = 0.5
 
 

@@ -5,11 +5,12 @@
   timeout. poll() instead of select(), which cannot watch more than 1024 sockets.
 - Connections are gateway.http.channel's: a worker gives up on a client that stops reading (idle limit, or
   the response's own deadline), and waitress's own error answers are JSON.
-- Three lanes of workers, so that no kind of request can take every worker:
+- Lanes of workers, so that no kind of request can take every worker:
   - express: GET /health and waitress's own error answers, on a thread of their own (they do not touch the
     engine), so /health answers while every worker is busy;
-  - bulk: POST /expression-matrix and POST /sql, whose answers may be long or large, on `bulk_threads`
-    workers — clients that read their exports slowly, or never, wait for each other here;
+  - exports (POST /expression-matrix) and sql (POST /sql), whose answers may be long or large, on
+    `bulk_threads` workers each — clients that read their answers slowly, or never, wait for each other
+    there, and stalled exports do not hold up /sql or the other way round;
   - main: every other (short) question, on `threads` workers.
 """
 
@@ -26,7 +27,7 @@ from gateway.http.channel import BoundedChannel
 from gateway.http.crosssite import allow_hosts
 
 EXPRESS_PATHS = frozenset({("GET", "/health")})
-BULK_PATHS = frozenset({("POST", "/expression-matrix"), ("POST", "/sql")})
+BULK_LANES = {("POST", "/expression-matrix"): "exports", ("POST", "/sql"): "sql"}
 CLEANUP_INTERVAL_S = 5
 # waitress's default (16 MiB) per connection: a worker writing to a client that does not read waits (and
 # is bounded by the channel's limits) after 1 MiB instead.
@@ -34,14 +35,14 @@ OUTBUF_HIGH_WATERMARK = 1 << 20
 
 
 class LaneDispatcher(ThreadedTaskDispatcher):
-    """waitress's task queue, split into the express, bulk and main lanes (see the module docstring)."""
+    """waitress's task queue, split into the lanes of the module docstring (this one is the main lane)."""
 
     def __init__(self, threads: int, bulk_threads: int, express_threads: int = 1) -> None:
         super().__init__()
-        self.express = ThreadedTaskDispatcher()
-        self.express.set_thread_count(express_threads)
-        self.bulk = ThreadedTaskDispatcher()
-        self.bulk.set_thread_count(bulk_threads)
+        self.lanes: dict[str, ThreadedTaskDispatcher] = {}
+        for lane, count in [("express", express_threads), *((n, bulk_threads) for n in BULK_LANES.values())]:
+            self.lanes[lane] = ThreadedTaskDispatcher()
+            self.lanes[lane].set_thread_count(count)
         self.set_thread_count(threads)
 
     def add_task(self, task: Any) -> None:
@@ -49,17 +50,17 @@ class LaneDispatcher(ThreadedTaskDispatcher):
         # waitress refused (request.error) lacks the request line's attributes.
         requests = getattr(task, "requests", None)
         first = requests[0] if requests else None
-        key = (getattr(first, "command", None), getattr(first, "path", None))
+        key = (str(getattr(first, "command", "")), str(getattr(first, "path", "")))
         if first is not None and (first.error is not None or key in EXPRESS_PATHS):
-            self.express.add_task(task)
-        elif key in BULK_PATHS:
-            self.bulk.add_task(task)
+            self.lanes["express"].add_task(task)
+        elif key in BULK_LANES:
+            self.lanes[BULK_LANES[key]].add_task(task)
         else:
             super().add_task(task)
 
     def shutdown(self, cancel_pending: bool = True, timeout: int = 5) -> bool:
-        self.express.shutdown(cancel_pending, timeout)
-        self.bulk.shutdown(cancel_pending, timeout)
+        for lane in self.lanes.values():
+            lane.shutdown(cancel_pending, timeout)
         return bool(super().shutdown(cancel_pending, timeout))
 
 

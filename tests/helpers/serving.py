@@ -4,12 +4,14 @@ process, on the session store."""
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from gateway import create_app
+from gateway.__main__ import SWITCH_INTERVAL_S
 from gateway.http.server import make_server
 from gateway.state import get_gateway
 
@@ -25,10 +27,13 @@ def serving(
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     server = make_server(app, state.config, host="127.0.0.1", port=0, threads=threads, **adjustments)
     thread = threading.Thread(target=server.run, daemon=True)
+    switch_interval = sys.getswitchinterval()
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.effective_port}"  # type: ignore[union-attr]  # stubs lack it
     finally:
+        sys.setswitchinterval(switch_interval)
         server.close()
         server.task_dispatcher.shutdown(timeout=30)
         state.close()

@@ -4,8 +4,10 @@ refuses, and other sites' pages — against the gateway served as `python -m gat
 from __future__ import annotations
 
 import json
+import logging
 import socket
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 
 import pytest
@@ -43,28 +45,39 @@ def _closed_by_server(sock: socket.socket, timeout_s: float) -> bytes | None:
     return bytes(data)
 
 
-def test_clients_that_never_read_cannot_hold_the_gateway(built_store) -> None:
+SHORT_QUESTION_S = 2.5  # before: every /datasets probe timed out (10 s) until the clients disconnected
+
+
+def test_clients_that_never_read_cannot_hold_the_gateway(built_store, caplog) -> None:
     # Before: each writer waited for its client for ever, and eight of them held every worker (/datasets
     # timed out until the clients disconnected).
     limit_s = 3.0
+    caplog.set_level(logging.INFO, logger="gateway.access")
     with serving({"export_timeout_s": limit_s}, threads=4) as base:
         genes = [
             g["gene"]
             for g in requests.get(base + "/genes?dataset=pbmc&limit=500", timeout=30).json()["genes"]
         ]
         assert len(genes) == 500
+        with ThreadPoolExecutor(4) as pool:  # each worker opens its engine client on its first request
+            assert set(
+                pool.map(lambda _: requests.get(base + "/datasets", timeout=30).status_code, range(8))
+            ) == {200}
         started = time.monotonic()
         stalled = [_export_without_reading(base, genes) for _ in range(8)]
         try:
-            slowest = 0.0
+            slowest, latencies = 0.0, []
             while time.monotonic() - started < 3 * limit_s:
                 asked = time.monotonic()
                 answer = requests.get(base + "/datasets", timeout=10)
-                slowest = max(slowest, time.monotonic() - asked)
+                latencies.append(round(time.monotonic() - asked, 3))
+                slowest = max(slowest, latencies[-1])
                 assert answer.status_code == 200
                 time.sleep(0.2)
-            assert slowest < 1.0
-            # Eight exports on the bulk lane's four workers: two rounds of `limit_s` each, and every one cut.
+            # Workers were free throughout; what remains is CPU: four dense exports starting at once on this
+            # shared 2-core machine (load average ~21) gave worst probes of 1.0–2.3 s.
+            assert slowest < SHORT_QUESTION_S, latencies
+            # Eight exports on the exports lane's four workers: two rounds of `limit_s`, every one cut.
             bodies = [
                 _closed_by_server(sock, timeout_s=started + 4 * limit_s - time.monotonic())
                 for sock in stalled
@@ -72,6 +85,8 @@ def test_clients_that_never_read_cannot_hold_the_gateway(built_store) -> None:
             assert all(body is not None for body in bodies), "an export outlived export_timeout_s"
             for body in bodies:
                 assert body.startswith(b"HTTP/1.1 200 ") and not body.endswith(b"\r\n0\r\n\r\n")
+            logged = [r.getMessage() for r in caplog.records if "/expression-matrix" in r.getMessage()]
+            assert len(logged) == 8 and all("aborted" in line for line in logged), logged
         finally:
             for sock in stalled:
                 sock.close()
