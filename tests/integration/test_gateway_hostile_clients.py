@@ -15,6 +15,8 @@ import requests
 
 from tests.helpers.serving import serving
 
+pytestmark = pytest.mark.studies("pbmc")
+
 # ----- 1. clients that never read their export --------------------------------------------------------------
 
 
