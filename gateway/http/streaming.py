@@ -63,7 +63,8 @@ class _Body:
         try:
             yield from self._chunks
         except ClickHouseError as exc:
-            raise api_error_for(exc, timeout_s=self._pool.config.query_timeout_s) from None
+            # The engine's own clock on the stream handle is the export's wall-clock limit.
+            raise api_error_for(exc, timeout_s=self._pool.config.export_timeout_s) from None
         self._complete = True
 
     def close(self) -> None:

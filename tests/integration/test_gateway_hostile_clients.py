@@ -85,10 +85,13 @@ def test_clients_that_never_read_cannot_hold_the_gateway(built_store, caplog) ->
                 for sock in stalled
             ]
             assert all(body is not None for body in bodies), "an export outlived export_timeout_s"
-            for body in bodies:
-                assert body.startswith(b"HTTP/1.1 200 ") and not body.endswith(b"\r\n0\r\n\r\n")
-            logged = [r.getMessage() for r in caplog.records if "/expression-matrix" in r.getMessage()]
-            assert len(logged) == 8 and all("aborted" in line for line in logged), logged
+            for body in bodies:  # cut half-way, or (the engine's clock ran out first) a JSON 504
+                cut = body.startswith(b"HTTP/1.1 200 ") and not body.endswith(b"\r\n0\r\n\r\n")
+                assert cut or body.startswith(b"HTTP/1.1 504 "), body[:200]
+            logged = [r.getMessage() for r in caplog.records if r.name == "gateway.access"]
+            logged = [line for line in logged if '"POST /expression-matrix"' in line]
+            ended = [line for line in logged if "aborted" in line or '" 504 ' in line]
+            assert len(logged) == len(ended) == 8, "\n".join(logged)
         finally:
             for sock in stalled:
                 sock.close()
