@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import json
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, RootModel
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, RootModel
 
 
 def _encodable(text: str) -> str:
@@ -31,6 +32,36 @@ class Request(BaseModel):
     """Requests refuse unknown fields: a misspelt field must not silently widen a query."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+class NumericRange(Request):
+    """An inclusive range of a numeric metadata column; either bound may be omitted."""
+
+    min: float | None = Field(None, allow_inf_nan=False)
+    max: float | None = Field(None, allow_inf_nan=False)
+
+
+def _json_object(value: Any) -> Any:
+    """A GET endpoint's `where` arrives as JSON text; a POST body's is already an object."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except (ValueError, RecursionError):
+            raise ValueError("must be a JSON object (column → list of values or {min, max})") from None
+    return value
+
+
+Where = Annotated[
+    dict[Name, list[Name] | NumericRange] | None,
+    BeforeValidator(_json_object),
+    Field(
+        max_length=100,
+        description="cells whose metadata match: column → accepted values (a group column) or "
+        '{"min": a, "max": b} (a numeric column, inclusive). Columns AND together, values OR. '
+        "`cell_type` and `sample` name the designated columns; GET endpoints take it JSON-encoded. See "
+        "/datasets/{dataset}/metadata",
+    ),
+]
 
 
 class Response(BaseModel):
@@ -121,6 +152,27 @@ class MarkersQuery(Request):
     limit: int = Field(20, ge=1, le=100_000)
 
 
+class CellGroup(Request):
+    cell_types: CellTypes = []
+    where: Where = None
+
+
+class DifferentialExpressionRequest(Request):
+    dataset: DatasetName = None
+    group_a: CellGroup
+    group_b: CellGroup | None = Field(None, description="omitted: every other cell of the dataset")
+    method: Literal["wilcoxon", "t-test"] = "wilcoxon"
+    tie_correct: bool = Field(True, description="Wilcoxon: correct the variance for ties (zeros are one tie)")
+    genes: list[Name] | None = Field(
+        None, min_length=1, max_length=100_000, description="test only these genes (default: every gene)"
+    )
+    limit: int = Field(100, ge=1, le=100_000, description="how many genes come back, highest score first")
+
+
+class MetadataQuery(Request):
+    max_values: int = Field(100, ge=1, le=100_000, description="values listed per group column")
+
+
 # ----- responses ----------------------------------------------------------------------------------------
 
 
@@ -172,6 +224,26 @@ class GenesResponse(Response):
     dataset: str
     prefix: str
     genes: list[GeneItem]
+
+
+class MetadataValue(Response):
+    value: str
+    cells: int
+
+
+class MetadataColumnItem(Response):
+    name: str
+    kind: Literal["group", "numeric"]
+    cells: int = Field(description="cells with a value in this column")
+    values: list[MetadataValue] | None = Field(description="group columns: the most frequent values first")
+    n_more_values: int | None = Field(description="group columns: values not listed (over `max_values`)")
+    min: float | None
+    max: float | None
+
+
+class MetadataResponse(Response):
+    dataset: str
+    columns: list[MetadataColumnItem]
 
 
 class DotPlotRow(Response):
@@ -301,6 +373,26 @@ class MarkersResponse(Response):
     cell_type: str
     dataset: str
     results: list[MarkerItem]
+
+
+class DifferentialExpressionItem(Response):
+    gene: str
+    score: float | None = Field(description="Wilcoxon: tie-corrected z of group A; t-test: Welch's t")
+    log2_fold_change: float
+    p_value: float | None = Field(description="two-sided; null where the test is undefined (no variance)")
+    p_value_adj: float = Field(description="Benjamini–Hochberg over every gene tested (undefined p as 1)")
+    mean_a: float
+    mean_b: float
+    pct_a: float = Field(description="fraction of group A's cells expressing the gene (0–1)")
+    pct_b: float
+
+
+class DifferentialExpressionResponse(Response):
+    dataset: str
+    method: str
+    n_a: int
+    n_b: int
+    results: list[DifferentialExpressionItem]
 
 
 class SqlResponse(Response):

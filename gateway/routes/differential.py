@@ -1,0 +1,69 @@
+"""Differential expression between any two groups of cells (or one group and the rest)."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+from gateway.analyses.cells import select_cells
+from gateway.analyses.differential import compare
+from gateway.http.endpoint import endpoint
+from gateway.schemas import (
+    DifferentialExpressionItem,
+    DifferentialExpressionRequest,
+    DifferentialExpressionResponse,
+)
+from gateway.state import get_gateway
+
+bp = Blueprint("differential", __name__)
+
+
+@endpoint(
+    bp,
+    "/differential-expression",
+    "POST",
+    summary="Differential expression of every gene between two groups of cells",
+    description="Group A (`cell_types` and/or `where`) against group B, or against every other cell of the "
+    "dataset when `group_b` is omitted; over every cell of both groups, zeros included. scanpy's "
+    "rank_genes_groups numbers: `wilcoxon` — score is the tie-corrected rank-sum z (the zeros are one tie), "
+    "p = 2·sf(|z|) as scipy.stats.mannwhitneyu(method='asymptotic', use_continuity=False); `t-test` — "
+    "Welch's t as scipy.stats.ttest_ind(equal_var=False). log2 fold change of expm1 means (+1e-9), "
+    "Benjamini–Hochberg over every gene tested (an undefined p counts as 1), pct as fractions. Sorted by "
+    "score, highest first. Groups that overlap, are empty or hold one cell are refused (400).",
+    tag="analysis",
+    body=DifferentialExpressionRequest,
+    response=DifferentialExpressionResponse,
+)
+def differential_expression(body: DifferentialExpressionRequest):
+    gw = get_gateway()
+    catalog = gw.catalog.dataset(body.dataset)
+    group_a = select_cells(
+        gw.pool,
+        catalog,
+        body.group_a.cell_types,
+        body.group_a.where,
+        field_name="group_a.where",
+        cell_types_field="group_a.cell_types",
+    )
+    group_b = None
+    if body.group_b is not None:
+        group_b = select_cells(
+            gw.pool,
+            catalog,
+            body.group_b.cell_types,
+            body.group_b.where,
+            field_name="group_b.where",
+            cell_types_field="group_b.cell_types",
+        )
+    genes = None
+    if body.genes is not None:
+        genes = list(dict.fromkeys(catalog.gene(g, field_name="genes") for g in body.genes))
+    result = compare(
+        gw.pool, catalog, group_a, group_b, method=body.method, tie_correct=body.tie_correct, genes=genes
+    )
+    return DifferentialExpressionResponse(
+        dataset=catalog.name,
+        method=body.method,
+        n_a=result.n_a,
+        n_b=result.n_b,
+        results=[DifferentialExpressionItem(**item) for item in result.top(body.limit)],
+    )
