@@ -150,6 +150,10 @@ class GenePairRequest(Request):
 class MarkersQuery(Request):
     dataset: DatasetName = None
     limit: int = Field(20, ge=1, le=100_000)
+    method: Literal["t-test", "wilcoxon"] = Field(
+        "t-test", description="Welch's t-test, or the tie-corrected Wilcoxon rank-sum test (zeros one tie)"
+    )
+    where: Where = None
 
 
 class CellGroup(Request):
@@ -359,6 +363,7 @@ class CoexpressionResponse(Response):
 
 class MarkerItem(Response):
     gene: str
+    score: float | None = Field(description="what the genes are ranked by: t (t-test) or the Wilcoxon z")
     log2_fold_change: float | None
     t_statistic: float | None
     p_value: float | None

@@ -203,10 +203,12 @@ def resolve_where(
 
 @dataclass(frozen=True)
 class CellSelection:
-    """A group of cells: the chosen cell types (none: all) AND every `where` term."""
+    """A group of cells: the chosen cell types (none: all) AND every `where` term, less any excluded cell
+    types (a cell type's "rest")."""
 
     cell_types: tuple[str, ...] = ()
     terms: tuple[Term, ...] = ()
+    excluded_cell_types: tuple[str, ...] = ()
 
     @property
     def has_where(self) -> bool:
@@ -219,6 +221,9 @@ class CellSelection:
         if self.cell_types:
             parts.append(f"cell_type IN {{{prefix}_types:Array(String)}}")
             params[f"{prefix}_types"] = list(self.cell_types)
+        if self.excluded_cell_types:
+            parts.append(f"cell_type NOT IN {{{prefix}_excluded:Array(String)}}")
+            params[f"{prefix}_excluded"] = list(self.excluded_cell_types)
         for i, term in enumerate(self.terms):
             sql, term_params = term.sql(f"{prefix}_{i}")
             parts.append(f"({sql})")

@@ -21,6 +21,7 @@ from gateway.analyses.stats import (
     log2_fold_change,
     normal_p_values,
     rank_sum_z,
+    score_order,
     welch_p_values,
     welch_t,
     with_zeros,
@@ -193,7 +194,5 @@ def _finish(
         "pct_b": k_b / n_b,
     }
     names = np.array(tested, dtype=object)
-    undefined = np.isnan(score)
-    # lexsort: the last key is the primary one — undefined last, then highest score, then gene name.
-    order = np.lexsort((names, np.where(undefined, 0.0, -score), undefined))
+    order = score_order(names, score)
     return Comparison(method, n_a, n_b, names[order].tolist(), {k: v[order] for k, v in values.items()})

@@ -217,3 +217,10 @@ def benjamini_hochberg_scanpy(p: np.ndarray) -> np.ndarray:
     if not p.size:
         return p
     return stats.false_discovery_control(np.where(np.isfinite(p), p, 1.0), method="bh")
+
+
+def score_order(names: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """Indices that rank genes by score: highest first, undefined (NaN) last, the name breaking ties."""
+    undefined = np.isnan(score)
+    # lexsort: the last key is the primary one.
+    return np.lexsort((names, np.where(undefined, 0.0, -score), undefined))

@@ -4,6 +4,7 @@ methods, a cell type against the rest and two groups chosen by metadata (group a
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -190,3 +191,71 @@ def test_unknown_value_suggests_close_ones(api) -> None:
     response = api.post("/differential-expression", json=body)
     assert response.status_code == 400
     assert "drug A+B" in response.json["suggestions"]
+
+
+MARKER_FIELDS = {
+    "score": "score",
+    "p_value": "p_value",
+    "p_value_adj": "p_value_adj",
+    "log2_fold_change": "log2_fold_change",
+    "mean_in": "mean_a",
+    "mean_out": "mean_b",
+    "pct_in": "pct_a",
+    "pct_out": "pct_b",
+}
+
+
+def _check_markers(items, study: DenseStudy, lognorm: np.ndarray, a, b, method: str) -> None:
+    expected = rank_genes_oracle(lognorm, a, b, method)
+    genes = make_unique(study.genes)
+    assert len(items) == len(genes)
+    for item in items:
+        i = genes.index(item["gene"])
+        for name, oracle in MARKER_FIELDS.items():
+            want = expected[oracle][i]
+            if np.isnan(want):
+                assert item[name] is None, (item["gene"], name)
+            else:
+                assert item[name] == pytest.approx(want, rel=1e-6, abs=1e-9), (item["gene"], name)
+    scores = [r["score"] for r in items if r["score"] is not None]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_wilcoxon_markers_of_a_cell_type_with_plus_and_slash(api, pbmc_dense) -> None:
+    response = api.get(
+        "/cell-types/CD4%2B%2FCD25%20T%20Reg/markers",
+        query_string={"dataset": "pbmc", "method": "wilcoxon", "limit": 100_000},
+    )
+    assert response.status_code == 200, response.json
+    a = pbmc_dense.cells_of(["CD4+/CD25 T Reg"])
+    _check_markers(response.json["results"], pbmc_dense, pbmc_dense.matrix, a, ~a, "wilcoxon")
+    assert all(item["t_statistic"] is None for item in response.json["results"])
+
+
+@pytest.mark.parametrize("method", ["wilcoxon", "t-test"])
+def test_markers_with_where_restrict_the_rest_too(api, demo, method: str) -> None:
+    study, lognorm = demo
+    where = {"condition": ["recurrent"], "pct_mito": {"min": 2.0}}
+    response = api.get(
+        "/cell-types/Macrophage/markers",
+        query_string={"dataset": "demo", "method": method, "limit": 100_000, "where": json.dumps(where)},
+    )
+    assert response.status_code == 200, response.json
+    chosen = study.where(where)
+    a = chosen & study.cells_of(["Macrophage"])
+    _check_markers(response.json["results"], study, lognorm, a, chosen & ~a, method)
+
+
+def test_t_test_markers_score_is_t(api) -> None:
+    response = api.get("/cell-types/B%20cell/markers", query_string={"dataset": "counts"})
+    items = response.json["results"]
+    assert items and all(item["score"] == item["t_statistic"] for item in items)
+
+
+def test_markers_refuse_a_bad_where(api) -> None:
+    response = api.get(
+        "/cell-types/B%20cell/markers", query_string={"dataset": "counts", "where": '{"pct_mito": ["1"]}'}
+    )
+    assert response.status_code == 400 and "numeric column" in response.json["error"]
+    response = api.get("/cell-types/B%20cell/markers", query_string={"dataset": "counts", "where": "{not json"})
+    assert response.status_code == 400 and response.json["field"] == "where"
