@@ -257,5 +257,6 @@ def test_markers_refuse_a_bad_where(api) -> None:
         "/cell-types/B%20cell/markers", query_string={"dataset": "counts", "where": '{"pct_mito": ["1"]}'}
     )
     assert response.status_code == 400 and "numeric column" in response.json["error"]
-    response = api.get("/cell-types/B%20cell/markers", query_string={"dataset": "counts", "where": "{not json"})
+    query = {"dataset": "counts", "where": "{not json"}
+    response = api.get("/cell-types/B%20cell/markers", query_string=query)
     assert response.status_code == 400 and response.json["field"] == "where"
