@@ -77,13 +77,19 @@ class GeneCorrelationRequest(Request):
     cell_types: CellTypes = []
     dataset: DatasetName = None
     method: Literal["pearson", "spearman"] = "pearson"
-    by: Literal["cell_type", "sample"] | None = Field(None, description="add a per-group breakdown")
+    where: Where = None
+    by: Name | None = Field(
+        None,
+        description="add a per-group breakdown by any group column (`cell_type`, `sample` or the study's "
+        "own); with exactly two groups also Fisher's z test that their correlations differ",
+    )
 
 
 class GeneVariabilityRequest(Request):
     cell_type: Name
     limit: int = Field(10, ge=1, le=1000)
     dataset: DatasetName = None
+    where: Where = None
     min_mean: float | None = Field(None, allow_inf_nan=False, description="keep genes with mean ≥ this")
     min_pct_expressing: float | None = Field(
         None, ge=0, le=1, description="keep genes expressed in at least this fraction of the cells (0–1)"
@@ -93,6 +99,7 @@ class GeneVariabilityRequest(Request):
 class ExpressionMatrixRequest(Request):
     gene_names: list[Name] = Field(min_length=1, description="at most 500 genes")
     cell_types: CellTypes = []
+    where: Where = None
     dataset: DatasetName = None
     layer: Literal["lognorm", "value"] = Field("value", description="`value` as loaded, or `lognorm`")
     dense: bool = Field(False, description="also list the zeros (every cell × gene)")
@@ -122,6 +129,7 @@ class GenesQuery(Request):
 class CoexpressionQuery(Request):
     dataset: DatasetName = None
     cell_types: CellTypes = []
+    where: Where = None
     limit: int = Field(20, ge=1, le=1000)
 
 
@@ -134,12 +142,19 @@ class DotPlotQuery(Request):
         "highest mean first); `name`; `size` (most cells first)",
     )
     gene_order: Literal["given", "clustered"] = Field("given", description="`given` or `clustered`")
+    where: Where = None
+    compare_by: Name | None = Field(
+        None,
+        description="a group column: one row per gene × cell type × value of it, each with `compare_value` "
+        "(CELLxGENE Gene Expression's compare)",
+    )
 
 
 class GenePairRequest(Request):
     gene_a: Name = Field(description="gene symbol (or gene id), the x axis")
     gene_b: Name = Field(description="the y axis")
     cell_types: CellTypes = []
+    where: Where = None
     dataset: DatasetName = None
     max_points: int = Field(
         5000, ge=0, le=50_000, description="at most this many cells come back as points, more as bins"
@@ -261,10 +276,12 @@ class DotPlotRow(Response):
 
 class DotPlotCell(DotPlotRow):
     gene: str
+    compare_value: str | None = Field(None, description="the `compare_by` column's value of these cells")
 
 
 class DotPlotResponse(Response):
     dataset: str
+    compare_by: str | None = None
     genes: list[str] = Field(description="resolved symbols in display order (rows)")
     cell_types: list[str] = Field(description="cell types in display order (columns)")
     rows: list[DotPlotCell]
@@ -323,6 +340,15 @@ class CorrelationGroup(CorrelationStats):
     group: str
 
 
+class CorrelationDifference(Response):
+    test: Literal["fisher_z"] = Field(
+        "fisher_z", description="Fisher's z test of two independent correlations (atanh, SE √(1/(n−3)))"
+    )
+    groups: list[str]
+    z: float | None
+    p_value: float | None = Field(description="two-sided")
+
+
 class GeneCorrelationResponse(CorrelationStats):
     gene_a: str
     gene_b: str
@@ -331,6 +357,9 @@ class GeneCorrelationResponse(CorrelationStats):
     method: str
     by: str | None = None
     groups: list[CorrelationGroup] | None = None
+    difference: CorrelationDifference | None = Field(
+        None, description="with `by` and exactly two groups: whether their correlations differ"
+    )
 
 
 class GeneVariabilityItem(Response):

@@ -214,15 +214,17 @@ class CellSelection:
     def has_where(self) -> bool:
         return bool(self.terms)
 
-    def predicate(self, prefix: str) -> tuple[str, dict[str, Any]]:
-        """(a WHERE term over marts.cells' columns, its parameters, all named `<prefix>_…`)."""
+    def predicate(self, prefix: str, table: str = "") -> tuple[str, dict[str, Any]]:
+        """(a WHERE term over marts.cells' columns — of `table` when given —, its parameters, all named
+        `<prefix>_…`)."""
         parts: list[str] = []
         params: dict[str, Any] = {}
+        column = f"{table}.cell_type" if table else "cell_type"
         if self.cell_types:
-            parts.append(f"cell_type IN {{{prefix}_types:Array(String)}}")
+            parts.append(f"{column} IN {{{prefix}_types:Array(String)}}")
             params[f"{prefix}_types"] = list(self.cell_types)
         if self.excluded_cell_types:
-            parts.append(f"cell_type NOT IN {{{prefix}_excluded:Array(String)}}")
+            parts.append(f"{column} NOT IN {{{prefix}_excluded:Array(String)}}")
             params[f"{prefix}_excluded"] = list(self.excluded_cell_types)
         for i, term in enumerate(self.terms):
             sql, term_params = term.sql(f"{prefix}_{i}")
@@ -236,13 +238,13 @@ class CellSelection:
         predicate, params = self.predicate(prefix)
         return f"SELECT cell FROM marts.cells WHERE dataset = {{dataset:String}} AND {predicate}", params
 
-    def row_filter(self, prefix: str = "sel") -> tuple[str, dict[str, Any]]:
-        """(a WHERE term over rows of any mart with a `cell_type` column — the expression marts' rows carry
-        no other metadata, so a `where` selects them by cell —, its parameters)."""
+    def row_filter(self, prefix: str = "sel", table: str = "") -> tuple[str, dict[str, Any]]:
+        """(a WHERE term over rows of any mart with `cell_type` and `cell` columns — of `table` when given;
+        the expression marts' rows carry no other metadata, so a `where` selects them by cell —, params)."""
         if not self.has_where:
-            return self.predicate(prefix)
+            return self.predicate(prefix, table)
         sql, params = self.cells_sql(prefix)
-        return f"cell IN ({sql})", params
+        return f"{table + '.' if table else ''}cell IN ({sql})", params
 
 
 def select_cells(
@@ -260,11 +262,13 @@ def select_cells(
     return CellSelection(types, terms)
 
 
-def count_cells(pool: ClientPool, dataset: str, selection: CellSelection) -> int:
-    """How many cells the selection holds."""
+def count_cells(pool: ClientPool, catalog: DatasetCatalog, selection: CellSelection) -> int:
+    """How many cells the selection holds (the catalog knows it without a `where`)."""
+    if not selection.has_where and not selection.excluded_cell_types:
+        return catalog.n_cells_of(list(selection.cell_types))
     predicate, params = selection.predicate("sel")
     [row] = pool.fetch(
         f"SELECT count() AS n FROM marts.cells WHERE dataset = {{dataset:String}} AND {predicate}",
-        {"dataset": dataset, **params},
+        {"dataset": catalog.name, **params},
     )
     return int(row["n"])

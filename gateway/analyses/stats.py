@@ -224,3 +224,18 @@ def score_order(names: np.ndarray, score: np.ndarray) -> np.ndarray:
     undefined = np.isnan(score)
     # lexsort: the last key is the primary one.
     return np.lexsort((names, np.where(undefined, 0.0, -score), undefined))
+
+
+def fisher_z_difference(
+    first: tuple[float | None, int], second: tuple[float | None, int]
+) -> tuple[float | None, float | None]:
+    """(z, two-sided p) of Fisher's test that two independent correlations (r, n) differ:
+    z = (atanh r₁ − atanh r₂) / √(1/(n₁ − 3) + 1/(n₂ − 3)); None when either r is undefined or n ≤ 3."""
+    (r1, n1), (r2, n2) = first, second
+    if r1 is None or r2 is None or n1 <= 3 or n2 <= 3:
+        return None, None
+    clip = 1.0 - 1e-15  # atanh(±1) is infinite
+    z = (math.atanh(max(-clip, min(clip, r1))) - math.atanh(max(-clip, min(clip, r2)))) / math.sqrt(
+        1.0 / (n1 - 3) + 1.0 / (n2 - 3)
+    )
+    return z, float(2.0 * special.ndtr(-abs(z)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
+from gateway.analyses.cells import count_cells, select_cells
 from gateway.analyses.matrix import SCHEMA, matrix_batches, matrix_query
 from gateway.errors import PayloadTooLarge
 from gateway.http.endpoint import endpoint
@@ -41,16 +42,16 @@ def expression_matrix(body: ExpressionMatrixRequest):
     fmt = negotiate(request.accept_mimetypes, FORMATS)
     catalog = gw.catalog.dataset(body.dataset)
     genes = list(dict.fromkeys(catalog.gene(g, field_name="gene_names") for g in body.gene_names))
-    cell_types = catalog.cell_type_list(body.cell_types)
+    selection = select_cells(gw.pool, catalog, body.cell_types, body.where)
     if body.dense:
-        size = catalog.n_cells_of(cell_types) * len(genes)
+        size = count_cells(gw.pool, catalog, selection) * len(genes)
         if size > gw.config.max_dense_values:
             raise PayloadTooLarge(
                 f"dense: {size} values requested, at most {gw.config.max_dense_values}; "
                 "ask for fewer genes or cell types, or the sparse form",
                 field="dense",
             )
-    sql, params = matrix_query(catalog.name, genes, cell_types, layer=body.layer, dense=body.dense)
+    sql, params = matrix_query(catalog.name, genes, selection, layer=body.layer, dense=body.dense)
     return export(
         gw.pool,
         sql,
