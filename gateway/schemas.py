@@ -110,7 +110,9 @@ class SqlRequest(Request):
         description="one SELECT over the marts (unqualified tables are marts tables)"
     )
     format: Literal["json", "csv", "arrow"] | None = Field(
-        None, description="default: from Accept, else json"
+        None,
+        description="default: from Accept, else json. In csv, a text cell starting with =, +, -, @, tab or "
+        "CR gets a leading ' so spreadsheets show it as text (numbers unchanged; json and arrow are exact)",
     )
 
 

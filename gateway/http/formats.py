@@ -2,16 +2,23 @@
 
 Tables are written batch by batch into a sink that is drained after every batch, so a streamed export
 holds one engine block at a time, whatever its total size.
+
+CSV is what spreadsheets open, and a study's own names reach it: a text cell that starts with a formula
+trigger (`=`, `+`, `-`, `@`, tab, carriage return) gets a leading apostrophe, as OWASP's "CSV Injection"
+advises, so `=1+2` shows as text instead of running. Numbers are never touched; programs that need every
+text exactly as stored ask for JSON, Arrow or Parquet, which carry the same rows unchanged.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from werkzeug.datastructures import MIMEAccept
@@ -25,6 +32,8 @@ MEDIA_TYPES = {
     "parquet": "application/vnd.apache.parquet",
 }
 ALIASES = {"application/x-parquet": "parquet", "application/octet-stream": "arrow"}
+# What a spreadsheet runs as a formula at the start of a cell (OWASP); explorer/csv.js has the same list.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def negotiate(accept: MIMEAccept, allowed: Sequence[str], explicit: str | None = None) -> str:
@@ -118,12 +127,38 @@ def _with_writer(writer_factory, batches: Iterable[pa.RecordBatch]) -> Iterator[
     yield sink.drain()
 
 
-def write_batches(fmt: str, schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> Iterator[bytes]:
-    """Encode a stream of record batches of `schema` in `fmt`, yielding bytes as they are ready."""
+def formula_safe(texts: pa.Array) -> pa.Array:
+    """`texts` with a leading apostrophe on every value a spreadsheet would run as a formula (nulls stay)."""
+    starts = functools.reduce(pc.or_, (pc.starts_with(texts, trigger) for trigger in FORMULA_TRIGGERS))
+    return pc.if_else(starts, pc.binary_join_element_wise("'", texts, ""), texts)
+
+
+def _spreadsheet_safe(
+    batches: Iterable[pa.RecordBatch], columns: Collection[int]
+) -> Iterator[pa.RecordBatch]:
+    for batch in batches:
+        arrays = [formula_safe(a) if i in columns else a for i, a in enumerate(batch.columns)]
+        yield pa.RecordBatch.from_arrays(arrays, schema=batch.schema)
+
+
+def write_batches(
+    fmt: str,
+    schema: pa.Schema,
+    batches: Iterable[pa.RecordBatch],
+    *,
+    text_columns: Collection[int] | None = None,
+) -> Iterator[bytes]:
+    """Encode a stream of record batches of `schema` in `fmt`, yielding bytes as they are ready.
+
+    In CSV, the string columns of `text_columns` (positions; default every string column) are made
+    `formula_safe`: callers name the string columns that hold numbers written as text to leave them alone.
+    """
     if fmt == "json":
         return _json_split(schema, batches)
     if fmt == "csv":
-        return _with_writer(lambda sink: pacsv.CSVWriter(sink, schema), batches)
+        strings = {i for i, f in enumerate(schema) if pa.types.is_string(f.type)}
+        safe = _spreadsheet_safe(batches, strings if text_columns is None else strings & set(text_columns))
+        return _with_writer(lambda sink: pacsv.CSVWriter(sink, schema), safe)
     if fmt == "arrow":
         return _with_writer(lambda sink: pa.ipc.new_stream(sink, schema), batches)
     if fmt == "parquet":

@@ -19,7 +19,7 @@ from typing import Any
 from clickhouse_connect.driver.exceptions import ClickHouseError
 from flask import Response, request
 
-from gateway.clients import ClientPool, engine_errors, translate
+from gateway.clients import ClientPool, api_error_for, as_api_errors
 from gateway.errors import QueryTimeout
 from gateway.http.spool import Spool
 
@@ -60,7 +60,7 @@ class _Body:
         try:
             yield from self._chunks
         except ClickHouseError as exc:
-            raise translate(exc, timeout_s=self._pool.config.query_timeout_s) from None
+            raise api_error_for(exc, timeout_s=self._pool.config.query_timeout_s) from None
         self._complete = True
 
     def close(self) -> None:
@@ -76,7 +76,7 @@ class _Body:
 
 def export(pool: ClientPool, sql: str, params: dict[str, Any], encoder: Encoder, mimetype: str) -> Response:
     """Run `sql` on this thread's stream client and answer with `encoder(blocks)` as the body."""
-    with engine_errors(timeout_s=pool.config.query_timeout_s), pool.using("stream") as client:
+    with as_api_errors(timeout_s=pool.config.query_timeout_s), pool.using("stream") as client:
         # Opened here, in the view, so a query the engine refuses at once still gets its status code.
         stream = client.query_column_block_stream(sql, parameters=params)
         blocks = stream.__enter__()

@@ -19,7 +19,7 @@ from gateway.schemas import (
     GeneVariabilityRequest,
     GeneVariabilityResponse,
 )
-from gateway.state import get_gateway
+from gateway.state import get_dataset
 
 bp = Blueprint("analysis", __name__)
 
@@ -37,8 +37,7 @@ bp = Blueprint("analysis", __name__)
     response=GeneCorrelationResponse,
 )
 def gene_correlation(body: GeneCorrelationRequest):
-    gw = get_gateway()
-    catalog = gw.catalog.dataset(body.dataset)
+    gw, catalog = get_dataset(body.dataset)
     gene_a = catalog.gene(body.gene_a, field_name="gene_a")
     gene_b = catalog.gene(body.gene_b, field_name="gene_b")
     selection = select_cells(gw.pool, catalog, body.cell_types, body.where)
@@ -78,8 +77,7 @@ def gene_correlation(body: GeneCorrelationRequest):
     response=GeneVariabilityResponse,
 )
 def gene_variability(body: GeneVariabilityRequest):
-    gw = get_gateway()
-    catalog = gw.catalog.dataset(body.dataset)
+    gw, catalog = get_dataset(body.dataset)
     cell_type = catalog.cell_type(body.cell_type)
     if body.where:
         selection = select_cells(gw.pool, catalog, [cell_type], body.where)
@@ -111,8 +109,7 @@ def gene_variability(body: GeneVariabilityRequest):
     response=GenePairResponse,
 )
 def gene_pair(body: GenePairRequest):
-    gw = get_gateway()
-    catalog = gw.catalog.dataset(body.dataset)
+    gw, catalog = get_dataset(body.dataset)
     gene_a = catalog.gene(body.gene_a, field_name="gene_a")
     gene_b = catalog.gene(body.gene_b, field_name="gene_b")
     selection = select_cells(gw.pool, catalog, body.cell_types, body.where)

@@ -8,7 +8,7 @@ from gateway.analyses.cells import select_cells
 from gateway.analyses.markers import compared_markers, rank_markers
 from gateway.http.endpoint import endpoint
 from gateway.schemas import MarkerItem, MarkersQuery, MarkersResponse
-from gateway.state import get_gateway
+from gateway.state import get_dataset
 
 bp = Blueprint("cell_types", __name__)
 
@@ -29,8 +29,7 @@ bp = Blueprint("cell_types", __name__)
     path_params={"cell_type": "cell type name, e.g. CD4+/CD25 T Reg (percent-encode '/', spaces)"},
 )
 def markers(cell_type: str, query: MarkersQuery):
-    gw = get_gateway()
-    catalog = gw.catalog.dataset(query.dataset)
+    gw, catalog = get_dataset(query.dataset)
     name = catalog.cell_type(cell_type)
     terms = select_cells(gw.pool, catalog, (), query.where).terms
     if terms:

@@ -18,7 +18,7 @@ from gateway.schemas import (
     MetadataResponse,
     MetadataValue,
 )
-from gateway.state import get_gateway
+from gateway.state import get_dataset, get_gateway
 
 bp = Blueprint("datasets", __name__)
 
@@ -47,7 +47,7 @@ def list_datasets():
     path_params={"dataset": "dataset name"},
 )
 def dataset_cell_types(dataset: str):
-    catalog = get_gateway().catalog.dataset(dataset)
+    _, catalog = get_dataset(dataset)
     return CellTypesResponse(
         dataset=catalog.name,
         cell_types=[CellTypeCount(cell_type=name, n_cells=n) for name, n in catalog.cell_types.items()],
@@ -91,8 +91,7 @@ def _column_item(column: MetadataColumn, max_values: int) -> MetadataColumnItem:
     path_params={"dataset": "dataset name"},
 )
 def dataset_metadata(dataset: str, query: MetadataQuery):
-    gw = get_gateway()
-    catalog = gw.catalog.dataset(dataset)
+    gw, catalog = get_dataset(dataset)
     metadata = study_metadata(gw.pool, catalog)
     columns = [_column_item(column, query.max_values) for column in metadata.columns.values()]
     return MetadataResponse(dataset=catalog.name, columns=columns)

@@ -12,7 +12,7 @@ from gateway.schemas import (
     DifferentialExpressionRequest,
     DifferentialExpressionResponse,
 )
-from gateway.state import get_gateway
+from gateway.state import get_dataset
 
 bp = Blueprint("differential", __name__)
 
@@ -34,8 +34,7 @@ bp = Blueprint("differential", __name__)
     response=DifferentialExpressionResponse,
 )
 def differential_expression(body: DifferentialExpressionRequest):
-    gw = get_gateway()
-    catalog = gw.catalog.dataset(body.dataset)
+    gw, catalog = get_dataset(body.dataset)
     group_a = select_cells(
         gw.pool,
         catalog,

@@ -11,7 +11,7 @@ from gateway.http.endpoint import endpoint
 from gateway.http.formats import MEDIA_TYPES, negotiate, write_batches
 from gateway.http.streaming import export
 from gateway.schemas import ExpressionMatrixRequest
-from gateway.state import get_gateway
+from gateway.state import get_dataset, get_gateway
 
 bp = Blueprint("expression", __name__)
 
@@ -25,7 +25,8 @@ FORMATS = ("json", "csv", "arrow", "parquet")
     summary="Expression of chosen genes in chosen cell types",
     description="Rows of barcode, cell_type, sample, gene, value — the stored non-zeros, or every cell × "
     "gene with `dense: true`. JSON (pandas `split` layout), CSV, Arrow IPC stream or Parquet by the Accept "
-    "header; streamed.",
+    "header; streamed. In CSV, a text cell starting with =, +, -, @, tab or CR gets a leading ' so "
+    "spreadsheets show it as text instead of running it (JSON, Arrow and Parquet carry it unchanged).",
     tag="analysis",
     body=ExpressionMatrixRequest,
     media_types=tuple(MEDIA_TYPES[f] for f in FORMATS),
@@ -40,7 +41,7 @@ def expression_matrix(body: ExpressionMatrixRequest):
             field="gene_names",
         )
     fmt = negotiate(request.accept_mimetypes, FORMATS)
-    catalog = gw.catalog.dataset(body.dataset)
+    _, catalog = get_dataset(body.dataset)
     genes = list(dict.fromkeys(catalog.gene(g, field_name="gene_names") for g in body.gene_names))
     selection = select_cells(gw.pool, catalog, body.cell_types, body.where)
     if body.dense:

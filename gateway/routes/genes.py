@@ -7,6 +7,7 @@ from flask import Blueprint
 from gateway.analyses.cells import count_cells, select_cells, study_metadata
 from gateway.analyses.coexpression import coexpressed
 from gateway.analyses.dotplot import axis_orders, collapsed, dot_rows, selected_dot_rows
+from gateway.analyses.genes import genes_by_prefix
 from gateway.http.endpoint import endpoint
 from gateway.schemas import (
     CoexpressionItem,
@@ -22,7 +23,7 @@ from gateway.schemas import (
     GenesQuery,
     GenesResponse,
 )
-from gateway.state import get_gateway
+from gateway.state import get_dataset
 
 bp = Blueprint("genes", __name__)
 GENE_PARAM = {"gene": "gene symbol or gene id; may contain '/', '+', spaces (percent-encode them)"}
@@ -38,14 +39,8 @@ GENE_PARAM = {"gene": "gene symbol or gene id; may contain '/', '+', spaces (per
     response=GenesResponse,
 )
 def list_genes(query: GenesQuery):
-    gw = get_gateway()
-    catalog = gw.catalog.dataset(query.dataset)
-    rows = gw.pool.fetch(
-        "SELECT gene, gene_id, n_cells_expressing FROM marts.genes "
-        "WHERE dataset = {dataset:String} AND startsWith(lowerUTF8(gene), lowerUTF8({prefix:String})) "
-        "ORDER BY gene LIMIT {limit:UInt32}",
-        {"dataset": catalog.name, "prefix": query.prefix, "limit": query.limit},
-    )
+    gw, catalog = get_dataset(query.dataset)
+    rows = genes_by_prefix(gw.pool, catalog.name, query.prefix, limit=query.limit)
     return GenesResponse(dataset=catalog.name, prefix=query.prefix, genes=[GeneItem(**row) for row in rows])
 
 
@@ -62,8 +57,7 @@ def list_genes(query: GenesQuery):
     path_params=GENE_PARAM,
 )
 def gene_cell_types(gene: str, query: DatasetQuery):
-    gw = get_gateway()
-    catalog = gw.catalog.dataset(query.dataset)
+    gw, catalog = get_dataset(query.dataset)
     symbol = catalog.gene(gene)
     rows = dot_rows(gw.pool, catalog.name, [symbol])
     return GeneCellTypesResponse(
@@ -84,8 +78,7 @@ def gene_cell_types(gene: str, query: DatasetQuery):
     response=DotPlotResponse,
 )
 def dot_plot(query: DotPlotQuery):
-    gw = get_gateway()
-    catalog = gw.catalog.dataset(query.dataset)
+    gw, catalog = get_dataset(query.dataset)
     genes = list(dict.fromkeys(catalog.gene(g, field_name="genes") for g in query.genes))
     if query.compare_by is not None:
         study_metadata(gw.pool, catalog).group_column(query.compare_by, field_name="compare_by")
@@ -120,8 +113,7 @@ def dot_plot(query: DotPlotQuery):
     path_params=GENE_PARAM,
 )
 def gene_coexpression(gene: str, query: CoexpressionQuery):
-    gw = get_gateway()
-    catalog = gw.catalog.dataset(query.dataset)
+    gw, catalog = get_dataset(query.dataset)
     symbol = catalog.gene(gene)
     selection = select_cells(gw.pool, catalog, query.cell_types, query.where)
     n = count_cells(gw.pool, catalog, selection)

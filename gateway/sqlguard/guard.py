@@ -10,7 +10,9 @@ grants to hide other databases or the host. So:
    SETTINGS anywhere; table functions only from a harmless allowlist; every other function from the
    analysts' allow-list (gateway/sqlguard/allowlist.py); tables only from `marts` (plus
    system.one/numbers/zeros) — as a FROM/JOIN table, and as any database-qualified name anywhere else
-   (`x IN raw.barcodes` reads a table too);
+   (`x IN raw.barcodes` reads a table too); no dictionary, even one left in `marts` by an older build
+   (the build's lookups live in a database of their own); no name starting with `_` (the engine's virtual
+   columns — `_part`, `_disk_name`, `_partition_id`, `_path`, ... — describe storage, not the data);
 3. the canonical text then runs on a handle sealed with readonly=1 and result/time/memory limits.
 """
 
@@ -31,8 +33,11 @@ SAFE_TABLE_FUNCTIONS = frozenset(
     {"numbers", "numbers_mt", "zeros", "zeros_mt", "generate_series", "generateseries", "values", "null"}
 )
 ALLOWED_DATABASES = frozenset({"marts"})
+DEFAULT_DATABASE = "marts"  # the /sql client's: unqualified table names are marts tables
+VIRTUAL_PREFIX = "_"  # every virtual column's name starts with it (MergeTree's _part, _disk_name, ...)
 ALLOWED_SYSTEM_TABLES = frozenset({"one", "numbers", "numbers_mt", "zeros", "zeros_mt"})
 
+DICTIONARIES_SQL = f"SELECT name FROM system.dictionaries WHERE database = '{DEFAULT_DATABASE}'"
 _NODE = re.compile(r"^(?P<indent> *)(?P<kind>\S+)(?: (?P<rest>.*?))?(?: +\(children \d+\))?$")
 _ALIAS = re.compile(r" \(alias .*\)$")
 _STATEMENT_WORD = re.compile(r"^\s*([A-Za-z]+)")
@@ -85,19 +90,24 @@ def _refuse(reason: str) -> BadRequest:
     return BadRequest(f"query: {reason}", field="query")
 
 
-def _table_allowed(database: str, table: str) -> bool:
+def _table_allowed(database: str, table: str, dictionaries: frozenset[str] = frozenset()) -> bool:
     if database == "system":
         return table in ALLOWED_SYSTEM_TABLES
-    return database in ALLOWED_DATABASES
+    return database in ALLOWED_DATABASES and table not in dictionaries
 
 
 def check_tree(
-    tree: Node, canonical: str, databases: frozenset[str] = frozenset(), functions: AllowList | None = None
+    tree: Node,
+    canonical: str,
+    databases: frozenset[str] = frozenset(),
+    functions: AllowList | None = None,
+    dictionaries: frozenset[str] = frozenset(),
 ) -> None:
     """Raise BadRequest unless the parse tree is one plain SELECT over allowed tables and functions.
 
     `databases`: the engine's database names; a name qualified by one of them (other than marts) is refused
-    wherever it appears. `functions`: the allow-list (default: the checked-in one).
+    wherever it appears. `functions`: the allow-list (default: the checked-in one). `dictionaries`: the
+    dictionaries in marts, refused like tables outside it.
     """
     functions = functions or allowed()
     if tree.kind != "SelectWithUnionQuery":
@@ -122,12 +132,21 @@ def check_tree(
                     "server, files, URLs, settings or other tables"
                 )
         if node.kind == "TableIdentifier":
-            database, _, table = node.text.partition(".")
-            if table and not _table_allowed(database, table):
+            database, _, table = node.text.rpartition(".")
+            if not _table_allowed(database or DEFAULT_DATABASE, table, dictionaries):
                 raise _refuse(f"table {node.text} is outside the marts; query marts.* tables")
         if node.kind == "Identifier":
+            if any(part.startswith(VIRTUAL_PREFIX) for part in node.text.split(".")):
+                raise _refuse(
+                    f"{node.text}: names starting with {VIRTUAL_PREFIX} are the engine's virtual columns "
+                    "(parts, disks, paths), not the marts' data; rename an alias that starts with _"
+                )
             database, _, rest = node.text.partition(".")
-            if rest and database in databases and not _table_allowed(database, rest.partition(".")[0]):
+            if (
+                rest
+                and database in databases
+                and not _table_allowed(database, rest.partition(".")[0], dictionaries)
+            ):
                 raise _refuse(
                     f"{node.text} names database {database}, outside the marts; query marts.* tables "
                     "(rename an alias that has a database's name)"
@@ -140,7 +159,8 @@ def admit(client: Client, query: str) -> AdmittedQuery:
         canonical = client.query("SELECT formatQuery({q:String})", parameters={"q": query}).result_rows[0][0]
         lines = [row[0] for row in client.query(f"EXPLAIN AST {canonical}").result_rows]
         databases = frozenset(row[0] for row in client.query("SELECT name FROM system.databases").result_rows)
+        dictionaries = frozenset(row[0] for row in client.query(DICTIONARIES_SQL).result_rows)
     except ClickHouseError as exc:
         raise _refuse(EngineError.from_clickhouse(exc).message) from None
-    check_tree(parse_ast_dump(lines), canonical, databases)
+    check_tree(parse_ast_dump(lines), canonical, databases, dictionaries=dictionaries)
     return AdmittedQuery(canonical)

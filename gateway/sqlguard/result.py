@@ -37,6 +37,9 @@ PLAIN_TYPES: dict[str, pa.DataType] = {
     "Date": pa.date32(),
     "Date32": pa.date32(),
 }
+# Types whose JSON text is a number (it may start with "-"): left as they are in CSV, where every other text
+# cell is made safe for spreadsheets (gateway.http.formats.formula_safe).
+_NUMBER_TEXT = re.compile(r"^(?:Decimal|U?Int(?:128|256)|BFloat16|Interval|Time(?:64)?\b)")
 
 
 def _unwrapped(ch_type: str) -> str:
@@ -109,7 +112,8 @@ def encode(fmt: str, names: Sequence[str], ch_types: Sequence[str], blocks: Bloc
     """The result in `fmt`: JSON `{columns, types, data, rows}`, CSV with a header, or an Arrow IPC stream."""
     if fmt != "json":
         schema = arrow_schema(names, ch_types)
-        return write_batches(fmt, schema, _batches(schema, ch_types, blocks))
+        texts = [i for i, t in enumerate(ch_types) if not _NUMBER_TEXT.match(_unwrapped(t))]
+        return write_batches(fmt, schema, _batches(schema, ch_types, blocks), text_columns=texts)
     return _json(names, ch_types, blocks)
 
 

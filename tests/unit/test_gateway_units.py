@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 
 import numpy as np
@@ -174,6 +175,22 @@ def test_every_format_round_trips() -> None:
     assert table.column("gene").to_pylist() == ["A", "B", "C"]
     parquet = pq.read_table(io.BytesIO(b"".join(write_batches("parquet", schema, batches))))
     assert parquet.column("value").to_pylist()[2] == 3.5
+
+
+def test_csv_text_cells_are_formula_safe_and_other_formats_exact() -> None:
+    schema = pa.schema([("name", pa.string()), ("number_text", pa.string()), ("x", pa.float64())])
+    names = ["=1+2", "+a", "-b", "@c", "\td", "\re", "f=g", None, ""]
+    batch = pa.RecordBatch.from_arrays(
+        [pa.array(names), pa.array(["-1.5"] * len(names)), pa.array([-1.0] * len(names))], schema=schema
+    )
+    as_csv = b"".join(write_batches("csv", schema, [batch], text_columns=[0])).decode()
+    rows = list(csv.reader(io.StringIO(as_csv)))
+    assert [r[0] for r in rows[1:]] == ["'=1+2", "'+a", "'-b", "'@c", "'\td", "'\re", "f=g", "", ""]
+    assert {r[1] for r in rows[1:]} == {"-1.5"} and {r[2] for r in rows[1:]} == {"-1"}
+    every_text = b"".join(write_batches("csv", schema, [batch])).decode()
+    assert {r[1] for r in list(csv.reader(io.StringIO(every_text)))[1:]} == {"'-1.5"}
+    arrow = pa.ipc.open_stream(b"".join(write_batches("arrow", schema, [batch]))).read_all()
+    assert arrow.column("name").to_pylist() == names
 
 
 DUMP_OUTFILE = """SelectWithUnionQuery (children 3)
