@@ -64,6 +64,12 @@ def build_call(kind: str, request: dict[str, Any], dataset: str) -> Call:
         return Call("GET", f"/cell-types/{_segment(request['cell_type'])}/markers", params=params)
     if kind == "expression_matrix":
         return Call("POST", "/expression-matrix", body={**request, "dataset": dataset})
+    if kind == "correlation_where":
+        return Call("POST", "/gene-correlation", body={**request, "dataset": dataset})
+    if kind == "dot_plot_compare":
+        return Call("GET", "/dot-plot", params={**request, "dataset": dataset})
+    if kind.startswith("de_"):
+        return Call("POST", "/differential-expression", body={**request, "dataset": dataset})
     raise ValueError(f"unknown query kind {kind!r}")
 
 
@@ -75,6 +81,8 @@ def parse_answer(kind: str, payload: Any) -> Any:
         return [[item["gene"], item["cv"]] for item in payload]
     if kind == "coexpression":
         return [[item["gene"], item["pearson_correlation"]] for item in payload["results"]]
+    if kind == "de_wilcoxon":
+        return [[item["gene"], item["score"]] for item in payload["results"]]
     return None
 
 

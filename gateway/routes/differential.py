@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from gateway.analyses.cells import select_cells
+from gateway.analyses.cells import CellSelection, select_cells
 from gateway.analyses.differential import compare
+from gateway.catalog import DatasetCatalog
+from gateway.clients import ClientPool
 from gateway.http.endpoint import endpoint
 from gateway.schemas import (
+    CellGroup,
     DifferentialExpressionItem,
     DifferentialExpressionRequest,
     DifferentialExpressionResponse,
@@ -15,6 +18,18 @@ from gateway.schemas import (
 from gateway.state import get_dataset
 
 bp = Blueprint("differential", __name__)
+
+
+def _group(pool: ClientPool, catalog: DatasetCatalog, group: CellGroup, name: str) -> CellSelection:
+    """One side of the comparison, its errors naming the side (`group_a.where.donor_id: …`)."""
+    return select_cells(
+        pool,
+        catalog,
+        group.cell_types,
+        group.where,
+        field_name=f"{name}.where",
+        cell_types_field=f"{name}.cell_types",
+    )
 
 
 @endpoint(
@@ -35,24 +50,8 @@ bp = Blueprint("differential", __name__)
 )
 def differential_expression(body: DifferentialExpressionRequest):
     gw, catalog = get_dataset(body.dataset)
-    group_a = select_cells(
-        gw.pool,
-        catalog,
-        body.group_a.cell_types,
-        body.group_a.where,
-        field_name="group_a.where",
-        cell_types_field="group_a.cell_types",
-    )
-    group_b = None
-    if body.group_b is not None:
-        group_b = select_cells(
-            gw.pool,
-            catalog,
-            body.group_b.cell_types,
-            body.group_b.where,
-            field_name="group_b.where",
-            cell_types_field="group_b.cell_types",
-        )
+    group_a = _group(gw.pool, catalog, body.group_a, "group_a")
+    group_b = _group(gw.pool, catalog, body.group_b, "group_b") if body.group_b is not None else None
     genes = None
     if body.genes is not None:
         genes = list(dict.fromkeys(catalog.gene(g, field_name="genes") for g in body.genes))

@@ -14,6 +14,8 @@ from scipy import stats
 from tests.helpers.oracle import DenseStudy
 from tests.helpers.studies import ARM_COLUMN, read_counts
 
+pytestmark = pytest.mark.studies("pbmc", "tenx", "counts")
+
 
 @pytest.fixture(scope="module")
 def counts(counts_study_dir: Path) -> DenseStudy:

@@ -17,6 +17,8 @@ from loader.synth import CELL_TYPES
 from tests.helpers.oracle import DenseStudy, rank_genes_oracle
 from tests.helpers.studies import ARM_COLUMN, read_counts, read_demo_like
 
+pytestmark = pytest.mark.studies("pbmc", "tenx", "counts", "demo")
+
 FIELDS = ("score", "p_value", "p_value_adj", "log2_fold_change", "mean_a", "mean_b", "pct_a", "pct_b")
 
 
