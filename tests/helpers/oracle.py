@@ -142,3 +142,13 @@ def rank_genes_oracle(
         "pct_a": (x != 0).mean(axis=1),
         "pct_b": (y != 0).mean(axis=1),
     }
+
+
+def stored_lognorm(study: DenseStudy) -> np.ndarray:
+    """`study.lognorm()` rounded as the marts round it (macros/lognorm.sql: value / total × 1e4, then log1p),
+    for rank tests: their ties are equal values, and equal ratios of counts (1/50, 2/100) stay equal only when
+    every value goes through the same operations in the same order (value × (1e4 / total) breaks some)."""
+    totals = study.matrix.sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scaled = np.where(totals > 0, study.matrix / totals * 1e4, 0.0)
+    return np.log1p(scaled)

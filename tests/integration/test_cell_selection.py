@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from tests.helpers.oracle import DenseStudy
+from tests.helpers.oracle import DenseStudy, stored_lognorm
 from tests.helpers.studies import ARM_COLUMN, read_counts
 
 pytestmark = pytest.mark.studies("pbmc", "tenx", "counts")
@@ -60,7 +60,7 @@ WHERE = {ARM_COLUMN: ["drug A+B", "placebo (saline)"], "pct_mito": {"min": 1.0, 
 
 @pytest.fixture(scope="module")
 def lognorm(counts: DenseStudy) -> np.ndarray:
-    return counts.lognorm()
+    return stored_lognorm(counts)
 
 
 def _genes(counts: DenseStudy, lognorm: np.ndarray, chosen: np.ndarray, k: int = 2) -> list[str]:

@@ -14,7 +14,7 @@ from scipy import stats
 
 from bench.study import make_unique
 from loader.synth import CELL_TYPES
-from tests.helpers.oracle import DenseStudy, rank_genes_oracle
+from tests.helpers.oracle import DenseStudy, rank_genes_oracle, stored_lognorm
 from tests.helpers.studies import ARM_COLUMN, read_counts, read_demo_like
 
 pytestmark = pytest.mark.studies("pbmc", "tenx", "counts", "demo")
@@ -25,13 +25,13 @@ FIELDS = ("score", "p_value", "p_value_adj", "log2_fold_change", "mean_a", "mean
 @pytest.fixture(scope="module")
 def demo(demo_study_dir: Path) -> tuple[DenseStudy, np.ndarray]:
     study = read_demo_like(demo_study_dir)
-    return study, study.lognorm()
+    return study, stored_lognorm(study)
 
 
 @pytest.fixture(scope="module")
 def counts(counts_study_dir: Path) -> tuple[DenseStudy, np.ndarray]:
     study = read_counts(counts_study_dir)
-    return study, study.lognorm()
+    return study, stored_lognorm(study)
 
 
 def _post(api, body: dict[str, Any]) -> dict[str, Any]:
