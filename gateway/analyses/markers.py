@@ -2,7 +2,9 @@
 
 The Welch statistics are in marts.marker_genes; the p-values (the t distribution, which ClickHouse lacks) and
 Benjamini–Hochberg over all genes of the cell type are computed here with scipy, then kept with the dataset's
-catalog entry, which a reload of the dataset replaces — so a request only slices the ranked list.
+catalog entry, which a reload of the dataset replaces — so a request only slices the ranked list. The Wilcoxon
+test, and either test restricted by a `where`, are POST /differential-expression's comparison of the cell type
+with its rest, computed on request (the Wilcoxon one vs rest is then kept like the t-test's).
 """
 
 from __future__ import annotations
@@ -73,7 +75,8 @@ def compared_markers(
     """The cell type against every other cell, both restricted by `terms` (a request's `where`), computed on
     request over the stored values (the Wilcoxon test, and any `where`)."""
     group = CellSelection((cell_type,), terms)
-    rest = CellSelection(terms=terms, excluded_cell_types=(cell_type,))
+    # Without a where the rest is every other cell: compare's own complement, which reads no second set.
+    rest = CellSelection(terms=terms, excluded_cell_types=(cell_type,)) if terms else None
     result = compare(pool, catalog, group, rest, method=method)
     values = {
         "score": result.values["score"],
