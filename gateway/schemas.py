@@ -51,11 +51,11 @@ def _json_object(value: Any) -> Any:
     return value
 
 
+WhereObject = Annotated[dict[Name, list[Name] | NumericRange], Field(max_length=100)]
 Where = Annotated[
-    dict[Name, list[Name] | NumericRange] | None,
+    WhereObject | None,
     BeforeValidator(_json_object),
     Field(
-        max_length=100,
         description="cells whose metadata match: column → accepted values (a group column) or "
         '{"min": a, "max": b} (a numeric column, inclusive). Columns AND together, values OR. '
         "`cell_type` and `sample` name the designated columns; GET endpoints take it JSON-encoded. See "
@@ -184,8 +184,8 @@ class DifferentialExpressionRequest(Request):
     group_b: CellGroup | None = Field(None, description="omitted: every other cell of the dataset")
     method: Literal["wilcoxon", "t-test"] = "wilcoxon"
     tie_correct: bool = Field(True, description="Wilcoxon: correct the variance for ties (zeros are one tie)")
-    genes: list[Name] | None = Field(
-        None, min_length=1, max_length=100_000, description="test only these genes (default: every gene)"
+    genes: Annotated[list[Name], Field(min_length=1, max_length=100_000)] | None = Field(
+        None, description="test only these genes (default: every gene)"
     )
     limit: int = Field(100, ge=1, le=100_000, description="how many genes come back, highest score first")
 

@@ -262,3 +262,17 @@ def test_markers_refuse_a_bad_where(api) -> None:
     query = {"dataset": "counts", "where": "{not json"}
     response = api.get("/cell-types/B%20cell/markers", query_string=query)
     assert response.status_code == 400 and response.json["field"] == "where"
+
+
+def test_null_where_and_genes_mean_not_given(api) -> None:
+    """JSON null is "not given" (a fuzzer found null under `where` ending in a 500)."""
+    body = {
+        "dataset": "counts",
+        "group_a": {"cell_types": ["T cell"], "where": None},
+        "genes": None,
+        "limit": 1,
+    }
+    response = api.post("/differential-expression", json=body)
+    assert response.status_code == 200, response.json
+    response = api.get("/dot-plot", query_string={"dataset": "counts", "genes": ["GENE7"], "where": "null"})
+    assert response.status_code == 200, response.json
