@@ -26,6 +26,8 @@ from gateway.http.server import make_server
 from gateway.sqlguard.allowlist import LIST_PATH, generate
 from gateway.state import get_gateway
 
+pytestmark = pytest.mark.studies("pbmc", "tenx")
+
 INJECTION = {"query": "SELECT 'SELECT 42 AS injected' AS s FROM numbers(150000)"}
 
 

@@ -1,4 +1,5 @@
-"""Headless Chromium through selenium, the way the browser tests and the explorer bench start it.
+"""Headless Chromium through selenium: the one driver of the browser tests and the explorer bench
+(`python -m bench.explorer`).
 
 Debian's `chromium` and `chromium-driver` packages (`/usr/bin/chromium`, `/usr/bin/chromedriver`); selenium
 never downloads a browser or a driver here (SE_OFFLINE). The flags keep a headless Chromium from stalling on
