@@ -62,3 +62,28 @@ def make_server(
         _dispatcher=ExpressLaneDispatcher(threads),
         **adjustments,
     )
+
+
+def add_listener(
+    server: BaseWSGIServer | MultiSocketServer,
+    socket_map: dict[int, Any],
+    app: Any,
+    config: GatewayConfig,
+    *,
+    host: str,
+    port: int,
+) -> BaseWSGIServer | MultiSocketServer:
+    """Another socket serving `app` on `server`'s I/O loop (`socket_map`, the map `server` was made with) and
+    worker threads, with the same connection limits: one process (the embedded store admits no other), and
+    `server.run()` serves both."""
+    return create_server(
+        app,
+        map=socket_map,
+        _dispatcher=server.task_dispatcher,
+        host=host,
+        port=port,
+        connection_limit=config.connection_limit,
+        channel_timeout=config.channel_timeout_s,
+        cleanup_interval=CLEANUP_INTERVAL_S,
+        asyncore_use_poll=True,
+    )
