@@ -20,8 +20,9 @@ VIEWS = {
     "'' AS metadata_path, metadata_modification_time, metadata_version, dependencies_database, "
     "dependencies_table, create_table_query, engine_full, as_select, partition_key, sorting_key, "
     "primary_key, sampling_key, storage_policy, total_rows, total_bytes, total_bytes_uncompressed, parts, "
-    "active_parts, total_marks, lifetime_rows, lifetime_bytes, comment, has_own_data, loading_dependencies_database, "
-    "loading_dependencies_table, loading_dependent_database, loading_dependent_table "
+    "active_parts, total_marks, lifetime_rows, lifetime_bytes, comment, has_own_data, "
+    "loading_dependencies_database, loading_dependencies_table, loading_dependent_database, "
+    "loading_dependent_table "
     f"FROM system.tables WHERE database = {_MARTS}",
     "columns": f"SELECT * FROM system.columns WHERE database = {_MARTS}",
     "settings": "SELECT * FROM system.settings",
