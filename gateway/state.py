@@ -15,7 +15,7 @@ from flask import Flask, current_app
 from gateway.catalog import Catalog, DatasetCatalog
 from gateway.clients import ClientPool
 from gateway.config import GatewayConfig
-from gateway.errors import Unavailable
+from gateway.errors import Busy
 from gateway.integrity import MartsMonitor
 
 EXTENSION = "genostream"
@@ -39,7 +39,7 @@ class Gateway:
         """One of the `sql_max_concurrent` turns that analysts' queries (POST /sql and the ClickHouse port)
         share; 503 when none frees up within `sql_queue_timeout_s`."""
         if not self.sql_turns.acquire(timeout=self.config.sql_queue_timeout_s):
-            raise Unavailable(
+            raise Busy(
                 f"busy: {self.config.sql_max_concurrent} SQL queries are already running; retry in a moment"
             )
         try:

@@ -72,9 +72,7 @@ class ClickHousePort:
         except ClickHouseException as exc:
             response = self._exception(exc, query_id)
         except ApiError as exc:  # the engine unreachable, the gateway shutting down
-            response = self._exception(
-                ClickHouseException(210, "NETWORK_ERROR", exc.message, status=503), query_id
-            )
+            response = self._exception(ClickHouseException.from_api_error(exc), query_id)
         return response(environ, start_response)
 
     def _dispatch(self, request: Request, query_id: str) -> Response:
@@ -82,13 +80,9 @@ class ClickHousePort:
             request.path == "/" and request.method in ("GET", "HEAD") and not request.args
         ):
             return Response("Ok.\n", content_type=formats.TEXT)
-        if request.path != "/":
-            raise ClickHouseException(
-                404,
-                "UNKNOWN_HANDLER",
-                f"There is no handle {request.path}: this port serves / and /ping",
-                status=404,
-            )
+        if request.path != "/":  # as ClickHouse answers it: plain text, no exception code
+            text = f"There is no handle {request.path}\n\nUse / or /ping for health checks.\n"
+            return Response(text, status=404, content_type=formats.TEXT)
         user, password = credentials(request)
         if user != USER or not hmac.compare_digest(password.encode(), self._password):
             raise ClickHouseException.named(
@@ -122,7 +116,7 @@ class ClickHousePort:
             raise self._engine_exception(exc) from None
         except ApiError as exc:
             spool.close()
-            raise ClickHouseException.from_refusal(exc) from None
+            raise ClickHouseException.from_api_error(exc) from None
         except BaseException:
             spool.close()
             raise
@@ -151,10 +145,12 @@ class ClickHousePort:
     def _engine_exception(exc: ClickHouseError) -> ClickHouseException:
         error = EngineError.from_clickhouse(exc)
         if isinstance(exc, OperationalError) and not (isinstance(exc, StreamFailureError) and error.code):
-            return ClickHouseException(
-                210, "NETWORK_ERROR", f"the engine cannot be reached: {error.message}", status=503
+            return ClickHouseException.named(
+                "NETWORK_ERROR", f"the engine cannot be reached: {error.message}"
             )
-        return ClickHouseException(error.code or 1002, error.name or "UNKNOWN_EXCEPTION", error.message)
+        if error.code is None:
+            return ClickHouseException.named("UNKNOWN_EXCEPTION", error.message)
+        return ClickHouseException(error.code, error.name or "UNKNOWN_EXCEPTION", error.message)
 
     def _exception(self, exc: ClickHouseException, query_id: str) -> Response:
         try:

@@ -3,24 +3,24 @@
 
 from __future__ import annotations
 
-from gateway.errors import ApiError
+from gateway.errors import ApiError, Busy
+from gateway.sqlguard.guard import Refused
 
 # ClickHouse's error codes for the refusals this port makes itself (src/Common/ErrorCodes.cpp).
 CODES = {
+    "NOT_IMPLEMENTED": 48,
     "SYNTAX_ERROR": 62,
     "UNKNOWN_FORMAT": 73,
     "UNKNOWN_DATABASE": 81,
-    "TIMEOUT_EXCEEDED": 159,
     "READONLY": 164,
-    "TOO_MANY_ROWS_OR_BYTES": 396,
-    "QUERY_IS_TOO_LARGE": 62,
+    "TOO_MANY_SIMULTANEOUS_QUERIES": 202,
+    "NETWORK_ERROR": 210,
+    "QUERY_IS_TOO_LARGE": 229,
+    "UNKNOWN_CODEC": 432,
     "ACCESS_DENIED": 497,
     "AUTHENTICATION_FAILED": 516,
-    "UNKNOWN_SETTING": 115,
-    "NOT_IMPLEMENTED": 48,
-    "TOO_MANY_SIMULTANEOUS_QUERIES": 202,
+    "UNKNOWN_EXCEPTION": 1002,
 }
-NAMES = {code: name for name, code in CODES.items()}
 
 # HTTP statuses by error, as ClickHouse's HTTP handler chooses them; a failure of the analyst's query
 # that is not listed is the query's fault (400), never the server's (ClickHouse would say 500).
@@ -35,7 +35,9 @@ STATUS = {
     "UNKNOWN_FORMAT": 404,
     "UNKNOWN_SETTING": 404,
     "TIMEOUT_EXCEEDED": 408,
+    "QUERY_IS_TOO_LARGE": 413,
     "NOT_IMPLEMENTED": 501,
+    "NETWORK_ERROR": 503,
     "TOO_MANY_SIMULTANEOUS_QUERIES": 503,
 }
 
@@ -44,6 +46,7 @@ class ClickHouseException(Exception):
     """An answer of the ClickHouse port that is an exception (code, name, one-line text)."""
 
     def __init__(self, code: int, name: str, text: str, *, status: int | None = None) -> None:
+        """`status`: the HTTP status when it is not the one ClickHouse gives `name` (400 when none)."""
         super().__init__(text)
         self.code = code
         self.name = name
@@ -55,13 +58,14 @@ class ClickHouseException(Exception):
         return cls(CODES[name], name, text)
 
     @classmethod
-    def from_refusal(cls, exc: ApiError) -> ClickHouseException:
-        """A gateway refusal (the guard's, a limit's) with the ClickHouse error it carries (`error_name`,
-        `error_code`; ACCESS_DENIED when it names none)."""
-        name = getattr(exc, "error_name", None) or "ACCESS_DENIED"
-        code = getattr(exc, "error_code", None) or CODES.get(name, CODES["ACCESS_DENIED"])
-        status = 503 if exc.status == 503 else None
-        return cls(code, name, exc.message.removeprefix("query: "), status=status)
+    def from_api_error(cls, exc: ApiError) -> ClickHouseException:
+        """A gateway error as ClickHouse would give it: the guard's refusal with the error it names, every
+        turn taken, or the engine out of reach."""
+        if isinstance(exc, Refused):
+            code = exc.error_code or CODES[exc.error_name]
+            return cls(code, exc.error_name, exc.message.removeprefix("query: "))
+        name = "TOO_MANY_SIMULTANEOUS_QUERIES" if isinstance(exc, Busy) else "NETWORK_ERROR"
+        return cls.named(name, exc.message)
 
     def body(self, version: str) -> bytes:
         return f"Code: {self.code}. DB::Exception: {self.text}. ({self.name}) (version {version})\n".encode()

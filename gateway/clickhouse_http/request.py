@@ -95,7 +95,7 @@ def _fields(request: Request, max_bytes: int) -> tuple[MultiDict[str, str], str]
     except codecs.BodyTooLarge as exc:
         raise ClickHouseException.named("QUERY_IS_TOO_LARGE", str(exc)) from None
     except ValueError as exc:
-        raise ClickHouseException(432, "UNKNOWN_CODEC", str(exc)) from None
+        raise ClickHouseException.named("UNKNOWN_CODEC", str(exc)) from None
     try:
         return values, body.decode()
     except UnicodeDecodeError:

@@ -235,7 +235,7 @@ def test_ping_root_and_unknown_handlers(port_url) -> None:
     assert requests.get(f"{port_url}/", timeout=60).text == "Ok.\n"
     unknown = requests.get(f"{port_url}/play", timeout=60)
     assert unknown.status_code == 404
-    assert unknown.text.startswith("Code: ")
+    assert unknown.text.startswith("There is no handle /play")
 
 
 # --- refusals ---

@@ -91,7 +91,7 @@ def test_exception_body_is_what_clients_parse() -> None:
         b"Code: 164. DB::Exception: only a single SELECT statement is allowed, not SET. (READONLY) "
         b"(version 26.9.2.1)\n"
     )
-    refusal = ClickHouseException.from_refusal(Refused("table raw.x is outside the marts"))
+    refusal = ClickHouseException.from_api_error(Refused("table raw.x is outside the marts"))
     assert (refusal.code, refusal.name, refusal.text) == (
         497,
         "ACCESS_DENIED",
