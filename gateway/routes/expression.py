@@ -71,7 +71,10 @@ def _anndata(gw: Gateway, dataset: str, genes: list[str], cell_types: list[str],
     description="Rows of barcode, cell_type, sample, gene, value — the stored non-zeros, or every cell × "
     "gene with `dense: true`. JSON (pandas `split` layout), CSV, Arrow IPC stream or Parquet by the Accept "
     "header; streamed. In CSV, a text cell starting with =, +, -, @, tab or CR gets a leading ' so "
-    "spreadsheets show it as text instead of running it (JSON, Arrow and Parquet carry it unchanged).",
+    "spreadsheets show it as text instead of running it (JSON, Arrow and Parquet carry it unchanged). With "
+    "`Accept: application/x-hdf5`, the selection as AnnData (.h5ad: X sparse CSR cells × genes of `layer`, "
+    "obs by barcode with every metadata column, var by gene with gene_id, uns naming dataset, layer and "
+    "load), spooled and sent whole.",
     tag="analysis",
     body=ExpressionMatrixRequest,
     media_types=tuple(MEDIA_TYPES[f] for f in FORMATS),
