@@ -45,6 +45,7 @@ STUDY = {"cells": 8000, "genes": 4000, "nnz": 2_000_000, "seed": 13}
 MAX_REQUESTS = 200_000  # the run also stops at this many requests, whatever the duration
 IDLE_CONNECTIONS = 120
 HEALTH_LIMIT_S = 1.0
+SQL_CLIENTS = 4  # two on /sql, two on the ClickHouse port
 INJECTION = "SELECT 'SELECT 42 AS injected' AS s FROM numbers(150000)"
 HEALTH_PROBE = """
 import json, sys, time, urllib.request
@@ -306,6 +307,8 @@ def soak(out: Path, duration_s: float) -> dict[str, Any]:
     port_env = {
         "GENOSTREAM_GATEWAY_CLICKHOUSE_PORT": port_url.rpartition(":")[2],
         "GENOSTREAM_GATEWAY_ANALYST_PASSWORD": soak_port.PASSWORD,
+        # /sql's two clients and the port's two share the SQL turns: one turn each, as with /sql alone.
+        "GENOSTREAM_GATEWAY_SQL_MAX_CONCURRENT": str(SQL_CLIENTS),
     }
     with Gateway(out / "store", out / "logs" / "gateway.log", threads=8, env=port_env) as gateway:
         assert gateway.process is not None
