@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hmac
 import json
-import logging
 import time
 import uuid
 from collections.abc import Iterable, Iterator
@@ -27,14 +26,13 @@ from gateway.sqlguard.port import admit_port
 from gateway.state import Gateway
 from genostream.errors import ConfigurationError, EngineError
 
-log = logging.getLogger(__name__)
-
 USER = "analyst"
 DISPLAY_NAME = "genostream"
 CHUNK_BYTES = 1 << 16
 
 
 def _chunks(stream: IO[bytes]) -> Iterator[bytes]:
+    """The engine's answer in chunks; the stream is closed however the reading ends."""
     try:
         while chunk := stream.read(CHUNK_BYTES):
             yield chunk
