@@ -146,11 +146,14 @@ def check_tree(
     extras = [c for c in tree.children[1:] if not (c.kind == "Identifier" and c.text == "Native")]
     if extras:
         raise _refuse(
-            "INTO OUTFILE, FORMAT and other output clauses are not allowed; use the `format` field", "READONLY"
+            "INTO OUTFILE, FORMAT and other output clauses are not allowed; use the `format` field",
+            "READONLY",
         )
     for node, parent in tree.walk():
         if node.kind == "Set":
-            raise _refuse("SETTINGS clauses are not allowed; the limits of this endpoint are fixed", "READONLY")
+            raise _refuse(
+                "SETTINGS clauses are not allowed; the limits of this endpoint are fixed", "READONLY"
+            )
         if node.kind == "Function":
             name = node.text.split(" ")[0]
             in_from = parent is not None and parent.kind == "TableExpression"

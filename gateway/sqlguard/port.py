@@ -19,8 +19,8 @@ from gateway.sqlguard.guard import (
     AdmittedQuery,
     Refused,
     canonical_text,
+    catalog_names,
     check_tree,
-    database_names,
     parse_tree,
 )
 
@@ -62,7 +62,8 @@ def admit_port(client: Client, query: str, parameters: Mapping[str, str]) -> Adm
         {name: BoundText(text) for name, text in parameters.items()} if _PLACEHOLDER.search(canonical) else {}
     )
     tree = parse_tree(client, canonical, bound)
-    check_tree(tree, canonical, database_names(client), _functions(), system_tables=introspection.TABLES)
+    databases, dictionaries = catalog_names(client)
+    check_tree(tree, canonical, databases, _functions(), dictionaries, system_tables=introspection.TABLES)
     with_views = introspection.with_views(canonical)
     if with_views is None:
         raise Refused("system tables can be read in FROM and JOIN only")

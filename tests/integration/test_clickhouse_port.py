@@ -27,6 +27,9 @@ from gateway.http.accesslog import AccessLog
 from gateway.http.server import add_listener, make_server
 from gateway.state import get_gateway
 
+pytestmark = pytest.mark.studies("pbmc")
+
+
 PASSWORD = "correct horse"
 GENE_TOTALS = (
     "SELECT gene, sum(value) AS total, count() AS stored FROM expression WHERE dataset = {dataset:String} "

@@ -10,6 +10,9 @@ import pytest
 
 from tests.helpers.studies import STUDY_READERS
 
+pytestmark = pytest.mark.studies("pbmc", "counts")
+
+
 H5AD = {"Accept": "application/x-hdf5"}
 
 
