@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import ClickHouseError
 
+from gateway.clients import SQL_DATABASE
 from gateway.errors import BadRequest
 from gateway.sqlguard.allowlist import AllowList, allowed
 from genostream.errors import EngineError
@@ -32,12 +33,11 @@ from genostream.errors import EngineError
 SAFE_TABLE_FUNCTIONS = frozenset(
     {"numbers", "numbers_mt", "zeros", "zeros_mt", "generate_series", "generateseries", "values", "null"}
 )
-ALLOWED_DATABASES = frozenset({"marts"})
-DEFAULT_DATABASE = "marts"  # the /sql client's: unqualified table names are marts tables
+ALLOWED_DATABASES = frozenset({SQL_DATABASE})
 VIRTUAL_PREFIX = "_"  # every virtual column's name starts with it (MergeTree's _part, _disk_name, ...)
 ALLOWED_SYSTEM_TABLES = frozenset({"one", "numbers", "numbers_mt", "zeros", "zeros_mt"})
 
-DICTIONARIES_SQL = f"SELECT name FROM system.dictionaries WHERE database = '{DEFAULT_DATABASE}'"
+DICTIONARIES_SQL = "SELECT name FROM system.dictionaries WHERE database = {database:String}"
 _NODE = re.compile(r"^(?P<indent> *)(?P<kind>\S+)(?: (?P<rest>.*?))?(?: +\(children \d+\))?$")
 _ALIAS = re.compile(r" \(alias .*\)$")
 _STATEMENT_WORD = re.compile(r"^\s*([A-Za-z]+)")
@@ -133,7 +133,7 @@ def check_tree(
                 )
         if node.kind == "TableIdentifier":
             database, _, table = node.text.rpartition(".")
-            if not _table_allowed(database or DEFAULT_DATABASE, table, dictionaries):
+            if not _table_allowed(database or SQL_DATABASE, table, dictionaries):
                 raise _refuse(f"table {node.text} is outside the marts; query marts.* tables")
         if node.kind == "Identifier":
             if any(part.startswith(VIRTUAL_PREFIX) for part in node.text.split(".")):
@@ -159,7 +159,8 @@ def admit(client: Client, query: str) -> AdmittedQuery:
         canonical = client.query("SELECT formatQuery({q:String})", parameters={"q": query}).result_rows[0][0]
         lines = [row[0] for row in client.query(f"EXPLAIN AST {canonical}").result_rows]
         databases = frozenset(row[0] for row in client.query("SELECT name FROM system.databases").result_rows)
-        dictionaries = frozenset(row[0] for row in client.query(DICTIONARIES_SQL).result_rows)
+        found = client.query(DICTIONARIES_SQL, parameters={"database": SQL_DATABASE}).result_rows
+        dictionaries = frozenset(row[0] for row in found)
     except ClickHouseError as exc:
         raise _refuse(EngineError.from_clickhouse(exc).message) from None
     check_tree(parse_ast_dump(lines), canonical, databases, dictionaries=dictionaries)
