@@ -26,6 +26,7 @@ from typing import Any
 from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import DatabaseError
 
+from gateway.clients import SQL_DATABASE
 from gateway.errors import BadRequest
 from gateway.sqlguard.allowlist import AllowList, allowed
 from genostream.errors import EngineError
@@ -33,12 +34,11 @@ from genostream.errors import EngineError
 SAFE_TABLE_FUNCTIONS = frozenset(
     {"numbers", "numbers_mt", "zeros", "zeros_mt", "generate_series", "generateseries", "values", "null"}
 )
-ALLOWED_DATABASES = frozenset({"marts"})
-DEFAULT_DATABASE = "marts"  # the /sql client's: unqualified table names are marts tables
+ALLOWED_DATABASES = frozenset({SQL_DATABASE})
 VIRTUAL_PREFIX = "_"  # every virtual column's name starts with it (MergeTree's _part, _disk_name, ...)
 ALLOWED_SYSTEM_TABLES = frozenset({"one", "numbers", "numbers_mt", "zeros", "zeros_mt"})
 
-DICTIONARIES_SQL = f"SELECT name FROM system.dictionaries WHERE database = '{DEFAULT_DATABASE}'"
+DICTIONARIES_SQL = "SELECT name FROM system.dictionaries WHERE database = {database:String}"
 _NODE = re.compile(r"^(?P<indent> *)(?P<kind>\S+)(?: (?P<rest>.*?))?(?: +\(children \d+\))?$")
 _ALIAS = re.compile(r" \(alias .*\)$")
 _STATEMENT_WORD = re.compile(r"^\s*([A-Za-z]+)")
@@ -167,7 +167,7 @@ def check_tree(
                 )
         if node.kind == "TableIdentifier":
             database, _, table = node.text.rpartition(".")
-            if not table_allowed(database or DEFAULT_DATABASE, table, dictionaries, system_tables):
+            if not table_allowed(database or SQL_DATABASE, table, dictionaries, system_tables):
                 raise _refuse(f"table {node.text} is outside the marts; query marts.* tables")
         if node.kind == "Identifier":
             if any(part.startswith(VIRTUAL_PREFIX) for part in node.text.split(".")):
@@ -201,7 +201,8 @@ def parse_tree(client: Client, canonical: str, parameters: Mapping[str, Any] | N
 def catalog_names(client: Client) -> tuple[frozenset[str], frozenset[str]]:
     """(the engine's databases, the dictionaries in marts): what `check_tree` refuses by name."""
     databases = frozenset(row[0] for row in _engine_rows(client, "SELECT name FROM system.databases"))
-    dictionaries = frozenset(row[0] for row in _engine_rows(client, DICTIONARIES_SQL))
+    found = _engine_rows(client, DICTIONARIES_SQL, {"database": SQL_DATABASE})
+    dictionaries = frozenset(row[0] for row in found)
     return databases, dictionaries
 
 

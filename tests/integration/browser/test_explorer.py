@@ -37,6 +37,8 @@ from tests.helpers.browser import (
 )
 from tests.helpers.paths import REPO
 
+pytestmark = pytest.mark.studies("pbmc", "demo")
+
 SCREENSHOTS = REPO / "docs" / "screenshots"
 UPDATE_SCREENSHOTS = os.environ.get("GENOSTREAM_UPDATE_SCREENSHOTS") == "1"
 
