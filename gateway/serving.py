@@ -1,0 +1,98 @@
+"""The gateway as a running service: open the store, listen, serve until Ctrl-C or SIGTERM, release the store.
+
+Shared by `python -m gateway` and `genostream serve` / `launch`, so both start, report and stop the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+from dataclasses import dataclass
+from types import FrameType
+
+from flask import Flask
+from waitress.server import BaseWSGIServer, MultiSocketServer
+
+from gateway.app import create_app
+from gateway.server import make_server
+from gateway.state import Gateway, get_gateway
+from genostream.errors import GenostreamError
+
+log = logging.getLogger("gateway")
+
+
+class ListenError(GenostreamError):
+    """The gateway cannot listen on the address asked for (in use, not an address of this host)."""
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+@dataclass
+class Service:
+    """A gateway bound to its port, not yet serving; `run()` serves, `close()` releases port and store."""
+
+    app: Flask
+    state: Gateway
+    server: BaseWSGIServer | MultiSocketServer
+    host: str
+    threads: int
+
+    @property
+    def port(self) -> int:
+        return int(self.server.effective_port)  # type: ignore[union-attr]  # types-waitress lacks it
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def run(self) -> None:
+        """Serve until Ctrl-C or SIGTERM (a clean stop, not an error); the store is released either way."""
+        # Hand the GIL over every 1 ms (Python's default is 5 ms): waitress's I/O loop and the /health lane then
+        # wait at most a few ms behind busy workers, not tens.
+        sys.setswitchinterval(0.001)
+        signal.signal(signal.SIGTERM, _stop)
+        log.info(
+            "serving on %s with %d threads (store: %s)", self.url, self.threads, self.state.config.engine.location
+        )
+        try:
+            self.server.run()
+        except KeyboardInterrupt:
+            log.info("stopping")
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self.server.close()
+        self.state.close()
+
+
+def start(*, host: str, port: int, threads: int) -> Service:
+    """Open the store and bind `host:port` (0: any free port).
+
+    Raises
+    ------
+    GenostreamError
+        The store cannot be opened (held by another process, unreachable) or the configuration is invalid.
+    ListenError
+        The address cannot be listened on.
+    """
+    app = create_app()
+    state = get_gateway(app)
+    try:
+        # Open the store now: a store held by another process must stop us here, not at the first request.
+        state.pool.main()
+        marts = state.marts.start()
+        server = make_server(app, state.config, host=host, port=port, threads=threads)
+    except OSError as exc:
+        state.close()
+        raise ListenError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    except BaseException:
+        state.close()
+        raise
+    if not marts.ok:
+        log.warning("serving 503 on data endpoints until the marts are whole: %s", marts.problem)
+    return Service(app, state, server, host, threads)
