@@ -29,5 +29,7 @@ def profiles_dir() -> Path:
     """The directory holding profiles.yml (dbt's --profiles-dir): the one that holds the project."""
     directory = dbt_project_dir().parent
     if not (directory / PROFILE_FILE).is_file():
-        raise ConfigurationError(f"no {PROFILE_FILE} in {directory}: the genostream installation is incomplete")
+        raise ConfigurationError(
+            f"no {PROFILE_FILE} in {directory}: the genostream installation is incomplete"
+        )
     return directory

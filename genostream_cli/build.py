@@ -34,7 +34,7 @@ class BuildResult:
 
 
 def work_dir() -> Path:
-    """dbt's target and log directories: the user's cache, never the (possibly read-only) installed package."""
+    """dbt's target and log directories: the user's cache, not the (possibly read-only) installed package."""
     return user_cache_path("genostream") / "dbt"
 
 
@@ -117,4 +117,5 @@ def build_marts(*, full_refresh: bool = False, progress: bool | None = None) -> 
     if not result.success:
         log = work_dir() / "logs" / "dbt.log"
         raise BuildError(f"dbt build failed: {failure(result)} (details: {log})")
-    return BuildResult(len(result.result or []), time.perf_counter() - started)
+    nodes = result.result or []
+    return BuildResult(len(nodes), time.perf_counter() - started)  # type: ignore[arg-type]  # a build's results

@@ -1,11 +1,14 @@
-"""Whether `launch` can skip the load and the build: the dataset's current load came from files with the same
-content as the study's files now (the load manifest records each file's size and sha256), and the marts were
-built from that load. A renamed or touched file with the same bytes is the same study; one changed byte is not.
+"""Whether `launch` can skip the load and the build: the dataset's current load came from files with the
+same content as the study's files now (the load manifest records each file's size and sha256), and the marts
+were built from that load. A renamed or touched file with the same bytes is the same study; one changed byte
+is not.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping, Sequence
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +20,12 @@ from genostream.errors import EngineError
 BUILT_LOAD_SQL = "SELECT load_id FROM marts.datasets WHERE dataset = {dataset:String}"
 # A store that never built (no marts yet) simply has nothing current.
 NOT_BUILT = ("UNKNOWN_DATABASE", "UNKNOWN_TABLE")
+
+
+def sha256_of(path: Path) -> str:
+    """The file's checksum, as the load manifest records it."""
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def same_files(
@@ -45,16 +54,22 @@ def built_load(client: Client, dataset: str) -> str | None:
     return str(rows[0][0]) if rows else None
 
 
-def is_current(
+class Plan(Enum):
+    """What `launch` must do before serving."""
+
+    SERVE = "serve"  # loaded from the same content and built from that load
+    BUILD = "build"  # loaded from the same content, the marts not (yet) built from it
+    LOAD = "load"  # not loaded, or loaded from other content: load, then build
+
+
+def plan(
     loaded: Mapping[str, Any] | None,
     built: str | None,
     current: Sequence[tuple[str, Path]],
     sha256: Callable[[Path], str],
-) -> bool:
-    """The decision: `loaded` (the dataset's entry of `list_datasets`, or None) holds the same files as
-    `current`, and `built` (the load the marts hold) is that load."""
-    return (
-        loaded is not None
-        and built == loaded["load_id"]
-        and same_files(loaded["source_files"], current, sha256)
-    )
+) -> Plan:
+    """The decision, from `loaded` (the dataset's entry of `list_datasets`, or None), `built` (the load the
+    marts hold for it, or None) and the study's `current` (role, path) files."""
+    if loaded is None or not same_files(loaded["source_files"], current, sha256):
+        return Plan.LOAD
+    return Plan.SERVE if built == loaded["load_id"] else Plan.BUILD

@@ -8,7 +8,7 @@ from typing import Any
 
 from gateway.clients import ClientPool, engine_errors
 from gateway.config import GatewayConfig
-from gateway.sqlguard import admit
+from gateway.sqlguard.guard import admit
 
 # Cells wider than this are cut (with …): a table stays readable; `/sql` gives whole values.
 MAX_CELL = 60
