@@ -41,9 +41,7 @@ def _pump(stream, output: queue.Queue[str | None]) -> None:
     output.put(None)
 
 
-def launch(
-    command: list[str], *, cwd: Path, env: Mapping[str, str], timeout: float = 600
-) -> Launched:
+def launch(command: list[str], *, cwd: Path, env: Mapping[str, str], timeout: float = 600) -> Launched:
     """Start `command` (a `genostream launch …` line) and return once it prints its "serving … at URL" line;
     a child that exits first, or stays silent past `timeout`, fails with what it printed."""
     started = time.perf_counter()

@@ -64,9 +64,27 @@ def test_launch_options_and_defaults(tmp_path: Path) -> None:
         False,
     )
     args = build_parser().parse_args(
-        ["launch", "s.h5ad", "--dataset", "d", "--port", "0", "--host", "::1", "--no-browser", "--store", "st"]
+        [
+            "launch",
+            "s.h5ad",
+            "--dataset",
+            "d",
+            "--port",
+            "0",
+            "--host",
+            "::1",
+            "--no-browser",
+            "--store",
+            "st",
+        ]
     )
-    assert (args.dataset, args.port, args.host, args.no_browser, args.store) == ("d", 0, "::1", True, Path("st"))
+    assert (args.dataset, args.port, args.host, args.no_browser, args.store) == (
+        "d",
+        0,
+        "::1",
+        True,
+        Path("st"),
+    )
     assert not hasattr(build_parser().parse_args(["detect", "dir"]), "store")
 
 
@@ -83,7 +101,9 @@ def test_a_missing_study_is_one_line_and_exit_1(
     assert os.environ["GENOSTREAM_CHDB_PATH"] == str(tmp_path / "store")
 
 
-def test_a_bad_setting_is_one_line(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_bad_setting_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("GENOSTREAM_TARGET", "mainframe")
     monkeypatch.delenv("GENOSTREAM_CHDB_PATH", raising=False)
     assert main(["list"]) == 1

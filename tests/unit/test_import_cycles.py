@@ -90,7 +90,9 @@ def test_packages_import_only_downward() -> None:
     assert packages["loader"] == {"genostream"}
     assert packages["gateway"] == {"genostream"}
     assert packages["genostream_cli"] == {"genostream", "loader", "gateway"}
-    assert not any("genostream_cli" in targets for targets in packages.values())  # the top: nothing imports it
+    assert not any(
+        "genostream_cli" in targets for targets in packages.values()
+    )  # the top: nothing imports it
 
 
 # The gateway's rooms, and the rooms each may not import (directly): the routes sit on top; the analyses

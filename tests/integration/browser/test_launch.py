@@ -31,7 +31,9 @@ def test_the_printed_url_opens_the_launched_study(chromium, tmp_path: Path) -> N
         chromium.driver.get(launched.url)
         chromium.wait_ready()
         assert text(chromium, "#fact-cells") == "700" and text(chromium, "#fact-genes") == "765"
-        assert chromium.driver.execute_script("return new URL(location).searchParams.get('dataset')") == "pbmc"
+        assert (
+            chromium.driver.execute_script("return new URL(location).searchParams.get('dataset')") == "pbmc"
+        )
         assert foreign(requested_urls(chromium), launched.base) == []
         assert console_errors(chromium) == []
     finally:
