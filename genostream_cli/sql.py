@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from gateway.clients import ClientPool, engine_errors
+from gateway.clients import ClientPool, as_api_errors
 from gateway.config import GatewayConfig
 from gateway.sqlguard.guard import admit
 
@@ -25,7 +25,7 @@ def run_query(query: str) -> tuple[list[str], list[Sequence[Any]]]:
     config = GatewayConfig.from_env()
     pool = ClientPool(config)
     try:
-        with engine_errors(user_sql=True, timeout_s=config.sql_timeout_s), pool.using("sql") as client:
+        with as_api_errors(user_sql=True, timeout_s=config.sql_timeout_s), pool.using("sql") as client:
             result = client.query(admit(client, query).sql)
             return list(result.column_names), list(result.result_rows)
     finally:

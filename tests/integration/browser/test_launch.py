@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.browser import missing
+from tests.helpers.chromium import missing
 
 if missing() and os.environ.get("CI", "").lower() != "true":
     pytest.skip(missing(), allow_module_level=True)
