@@ -32,6 +32,8 @@ def prepare(path: Path, dataset: str | None, *, say: Callable[[str], None]) -> s
         todo = plan(loaded, built_load(client, name), files.roles(), sha256_of)
         if todo is Plan.SERVE:
             say(f"{name}: already loaded and built from the same content ({path}); skipping load and build")
+        if todo is Plan.BUILD:
+            say(f"{name}: already loaded from the same content ({path}); the marts are not built from it yet")
         if todo is Plan.LOAD:
             say(load_dataset(client, path, dataset=name).summary())
     finally:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from genostream import __version__
 from loader.cli import add_commands as add_loader_commands
 
 DEFAULT_HOST = "127.0.0.1"
@@ -72,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
         "serve the explorer and the HTTP API.",
         epilog="Start with: genostream launch your.h5ad",
     )
+    parser.add_argument("--version", action="version", version=f"genostream {__version__}")
     commands = parser.add_subparsers(
         dest="command", required=True, metavar="COMMAND", parser_class=OneLineParser
     )

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+import genostream
 from genostream.project import dbt_project_dir, profiles_dir
 from genostream_cli.freshness import Plan, plan, sha256_of
 from genostream_cli.launch import can_open_browser
@@ -24,6 +25,13 @@ def test_every_subcommand_has_help(command: str, capsys: pytest.CaptureFixture[s
         main([command, "--help"])
     assert stop.value.code == 0
     assert capsys.readouterr().out.startswith(f"usage: genostream {command}")
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0
+    assert capsys.readouterr().out == f"genostream {genostream.__version__}\n"
 
 
 def test_every_subcommand_runs_something() -> None:
