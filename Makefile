@@ -17,6 +17,8 @@ PLUGIN_FILES := $(shell find adapters/dbt-chdb -name '*.py' -o -name '*.yml' -o 
 
 # Variables from .env reach dbt and the other tools too.
 -include .env
+# The repository keeps its own store (an installed `genostream` defaults to the user's data directory).
+GENOSTREAM_CHDB_PATH ?= .genostream/chdb
 export
 
 .PHONY: install run test test-unit test-integration test-browser test-cluster test-adapter test-all lint format check-constraints load demo dbt-build dbt-docs serve bench soak clean
