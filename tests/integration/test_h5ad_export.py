@@ -65,3 +65,12 @@ def test_chosen_cell_types_metadata_and_lognorm(api, pbmc_dense, counts_study_di
 def test_other_formats_are_unchanged(api) -> None:
     response = api.post("/expression-matrix", json={"gene_names": ["CD74"], "dataset": "pbmc"})
     assert response.mimetype == "application/json"
+
+
+def test_a_where_selects_the_anndata_cells(api, pbmc_dense) -> None:
+    where = {"phase": ["G1"], "percent_mito": {"max": 0.03}}
+    body = {"dataset": "pbmc", "gene_names": ["CD3D"], "cell_types": ["CD14+ Monocyte"], "where": where}
+    adata = _read(api.post("/expression-matrix", json=body, headers=H5AD))
+    chosen = pbmc_dense.where(where, ["CD14+ Monocyte"])
+    assert sorted(adata.obs_names) == sorted(np.array(pbmc_dense.barcodes)[chosen])
+    assert 0 < adata.n_obs < int(pbmc_dense.cells_of(["CD14+ Monocyte"]).sum())
