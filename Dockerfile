@@ -4,13 +4,15 @@ WORKDIR /app
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 GENOSTREAM_TARGET=server
 COPY pyproject.toml constraints.txt README.md LICENSE ./
 COPY genostream ./genostream
+COPY genostream_cli ./genostream_cli
 COPY loader ./loader
 COPY gateway ./gateway
 COPY bench ./bench
 COPY adapters ./adapters
-RUN pip install --no-cache-dir -c constraints.txt . ./adapters/dbt-chdb
+# The package carries the dbt project and its profile (package data); the build needs them.
 COPY dbt_project ./dbt_project
 COPY profiles.yml ./
+RUN pip install --no-cache-dir -c constraints.txt . ./adapters/dbt-chdb
 RUN useradd --create-home genostream && chown -R genostream /app
 USER genostream
 EXPOSE 8000

@@ -17,6 +17,8 @@ PLUGIN_FILES := $(shell find adapters/dbt-chdb -name '*.py' -o -name '*.yml' -o 
 
 # Variables from .env reach dbt and the other tools too.
 -include .env
+# The repository keeps its own store (an installed `genostream` defaults to the user's data directory).
+GENOSTREAM_CHDB_PATH ?= .genostream/chdb
 export
 
 .PHONY: install run test test-unit test-integration test-browser test-cluster test-adapter test-all lint format check-constraints load demo dbt-build dbt-docs serve bench soak clean
@@ -36,7 +38,9 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
 	@touch $(NODE_STAMP)
 
-## run: install, make a demo study (unless one is in data/external/), load it, dbt build, serve on PORT.
+## run: install, make a demo study (unless one is in data/external/), load it, dbt build, serve on PORT, and
+## ClickHouse's HTTP interface (read-only, user analyst) on GENOSTREAM_GATEWAY_CLICKHOUSE_PORT (8123); the password is
+## GENOSTREAM_GATEWAY_ANALYST_PASSWORD, or a new random one, printed.
 run: install
 	@set -e; \
 	if $(BIN)/python -m loader detect $(EXTERNAL_DIR) >/dev/null 2>&1; then study=$(EXTERNAL_DIR); \
@@ -46,6 +50,12 @@ run: install
 	fi; \
 	$(BIN)/python -m loader load $$study; \
 	$(DBT) build $(DBT_ARGS); \
+	export GENOSTREAM_GATEWAY_CLICKHOUSE_PORT=$${GENOSTREAM_GATEWAY_CLICKHOUSE_PORT:-8123}; \
+	if [ -z "$${GENOSTREAM_GATEWAY_ANALYST_PASSWORD:-}" ]; then \
+	  export GENOSTREAM_GATEWAY_ANALYST_PASSWORD=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(12))'); \
+	fi; \
+	echo "ClickHouse HTTP interface (read-only): http://localhost:$$GENOSTREAM_GATEWAY_CLICKHOUSE_PORT" \
+	  "user analyst, password $$GENOSTREAM_GATEWAY_ANALYST_PASSWORD (set GENOSTREAM_GATEWAY_ANALYST_PASSWORD to choose it)"; \
 	exec $(BIN)/python -m gateway --host 0.0.0.0 --port $(PORT) --threads $(THREADS)
 
 ## test: lint, then the whole default suite (what CI runs): every tier but slow tests.

@@ -188,3 +188,17 @@ def check_coexpression(
         got = [row[1] for row in answer]
         parts.append(compare(got, oracle.correlations_with(request["gene"], others, request["cell_types"])))
     return merge(parts)
+
+
+def agreement(answers: Sequence[Sequence], reference: Sequence[Sequence]) -> Comparison:
+    """Ranked [[gene, score], …] answers against another contender's to the same requests (no oracle at the
+    reference size: a dense Wilcoxon of every gene is what the contenders are timed on): each gene's score
+    against the reference's score of the same gene, the genes compared as sets of the top."""
+    parts = []
+    for got, want in zip(answers, reference, strict=False):
+        wanted = {gene: score for gene, score in want}
+        common = [gene for gene, _ in got if gene in wanted]
+        missing = len(got) - len(common)
+        compared = compare([s for g, s in got if g in wanted], [wanted[g] for g in common])
+        parts.append(Comparison(compared.n + missing, compared.n_wrong, compared.max_rel_err, missing))
+    return merge(parts)

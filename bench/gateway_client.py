@@ -64,6 +64,12 @@ def build_call(kind: str, request: dict[str, Any], dataset: str) -> Call:
         return Call("GET", f"/cell-types/{_segment(request['cell_type'])}/markers", params=params)
     if kind == "expression_matrix":
         return Call("POST", "/expression-matrix", body={**request, "dataset": dataset})
+    if kind == "correlation_where":
+        return Call("POST", "/gene-correlation", body={**request, "dataset": dataset})
+    if kind == "dot_plot_compare":
+        return Call("GET", "/dot-plot", params={**request, "dataset": dataset})
+    if kind.startswith("de_"):
+        return Call("POST", "/differential-expression", body={**request, "dataset": dataset})
     raise ValueError(f"unknown query kind {kind!r}")
 
 
@@ -75,13 +81,18 @@ def parse_answer(kind: str, payload: Any) -> Any:
         return [[item["gene"], item["cv"]] for item in payload]
     if kind == "coexpression":
         return [[item["gene"], item["pearson_correlation"]] for item in payload["results"]]
+    if kind == "de_wilcoxon":
+        return [[item["gene"], item["score"]] for item in payload["results"]]
     return None
 
 
 class Gateway:
     """`python -m gateway` on 127.0.0.1:<free port> over `store`; a context manager that stops it."""
 
-    def __init__(self, store: Path, log: Path, *, threads: int = 8) -> None:
+    def __init__(
+        self, store: Path, log: Path, *, threads: int = 8, env: dict[str, str] | None = None
+    ) -> None:
+        self.extra_env = env or {}  # more settings of the gateway (GENOSTREAM_GATEWAY_*)
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.store, self.log, self.threads = store, log, threads
@@ -90,6 +101,7 @@ class Gateway:
 
     def __enter__(self) -> Gateway:
         env = {**os.environ, "GENOSTREAM_TARGET": "embedded", "GENOSTREAM_CHDB_PATH": str(self.store)}
+        env.update(self.extra_env)
         cmd = [sys.executable, "-m", "gateway", "--host", "127.0.0.1", "--port", str(self.port)]
         cmd += ["--threads", str(self.threads)]
         self.log.parent.mkdir(parents=True, exist_ok=True)

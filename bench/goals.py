@@ -121,6 +121,46 @@ GOALS = (
         "ms",
         "the cell type's genes are read from marts.marker_genes and ranked with scipy p-values",
     ),
+    Goal(
+        "correlation_where_p50",
+        "/gene-correlation with a `where` on two columns p50 ≤ 15 ms",
+        ("queries", "correlation_where", "p50_ms"),
+        15.0,
+        "ms",
+        "the selection's cells from marts.cells, the two genes' stored rows joined to them",
+    ),
+    Goal(
+        "dot_plot_compare_p50",
+        "dot plot of 10 genes, compare_by a 3-valued column, p50 ≤ 150 ms",
+        ("queries", "dot_plot_compare", "p50_ms"),
+        150.0,
+        "ms",
+        "the genes' stored rows of every cell joined to their cell type and compare value",
+    ),
+    Goal(
+        "de_ttest_p50",
+        "differential expression, t-test, a cell type vs rest, all genes ≤ 2 s",
+        ("queries", "de_ttest", "p50_ms"),
+        2000.0,
+        "ms",
+        "every stored value read once by gene (marts.expression_by_gene), moments per group",
+    ),
+    Goal(
+        "de_ttest_where_p50",
+        "differential expression, t-test, a `where` on both sides, all genes ≤ 3 s",
+        ("queries", "de_ttest_where", "p50_ms"),
+        3000.0,
+        "ms",
+        "as the t-test, with both groups' cells looked up in sets built from marts.cells",
+    ),
+    Goal(
+        "de_wilcoxon_p50",
+        "differential expression, Wilcoxon, a cell type vs rest, all genes ≤ 20 s",
+        ("queries", "de_wilcoxon", "p50_ms"),
+        20000.0,
+        "ms",
+        "each gene's stored values sorted and ranked in ClickHouse; the zeros one tie block",
+    ),
 )
 
 

@@ -16,6 +16,7 @@ class Preset:
     seed: int
     queries: int = 200  # HTTP requests per question (≥ 200 at small and seed)
     coexpression: int = 200  # genome-wide, so fewer where it is slow
+    differential: int = 5  # each comparison of two groups tests every gene (seconds at the reference size)
     throughput_s: float = 15.0
     throughput_clients: int = 16
     # Per question, how many requests each peer answers (in-memory peers can be slow at the reference size).
@@ -31,6 +32,7 @@ PRESETS: dict[str, Preset] = {
         seed=3,
         queries=20,
         coexpression=5,
+        differential=2,
         throughput_s=1.0,
         throughput_clients=4,
         peer_samples={"correlation": 10, "variability": 5, "seed_ingest_triplets": 5_000},

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-QUESTIONS = ("correlation", "variability", "coexpression", "markers", "expression_matrix")
+from bench.workload import HTTP_QUESTIONS
+
+QUESTIONS = HTTP_QUESTIONS  # the report lists them in this order
 PEERS = ("scanpy", "duckdb", "tiledbsoma", "seed_sql")
 
 

@@ -16,18 +16,19 @@ from typing import Any
 
 from bench import gateway_client, goals, report
 from bench.errors import BenchError
-from bench.exact import ExactOracle, check_coexpression, check_correlation, check_variability
+from bench.exact import ExactOracle, agreement, check_coexpression, check_correlation, check_variability
 from bench.machine import load_average, machine_info
 from bench.measure import run_child
 from bench.peers.protocol import PeerContext
 from bench.presets import Preset
 from bench.study import StudyFiles, read_study
-from bench.workload import make_workload
+from bench.workload import HTTP_QUESTIONS, make_workload
 
 REPO = Path(__file__).resolve().parents[1]
 DATASET = "bench"
-HTTP_QUESTIONS = ("correlation", "variability", "coexpression", "markers", "expression_matrix")
+
 IN_MEMORY_PEERS = ("duckdb", "scanpy", "tiledbsoma")
+AGREEMENT = ("de_wilcoxon",)  # checked against the gateway's answers (see check_agreement)
 CHECKS = {
     "correlation": check_correlation,
     "variability": check_variability,
@@ -204,6 +205,17 @@ class Run:
         section["max_rel_err"] = max(errors) if errors else None
         return section
 
+    def check_agreement(self, section: dict[str, Any], raw: dict[str, Any], answers: dict[str, Any]) -> None:
+        """Questions without an oracle at this size (Wilcoxon of every gene): the peer's answers against the
+        gateway's, gene by gene."""
+        for question in AGREEMENT:
+            peer = raw.get(question)
+            if isinstance(peer, dict) and "answers" in peer and question in answers:
+                section[question] = {
+                    **peer["latency"],
+                    **agreement(peer["answers"], answers[question]).as_dict(),
+                }
+
     # ----- the whole run -----------------------------------------------------------------------------------
 
     def execute(self) -> dict[str, Any]:
@@ -229,7 +241,11 @@ class Run:
             )
             oracle = ExactOracle(study.lognorm(), study.genes, study.cell_types)
             workload = make_workload(
-                study, dataset=DATASET, n=self.preset.queries, n_coexpression=self.preset.coexpression
+                study,
+                dataset=DATASET,
+                n=self.preset.queries,
+                n_coexpression=self.preset.coexpression,
+                n_differential=self.preset.differential,
             )
             (self.work / "workload.json").write_text(json.dumps(workload))
         self.results["study"] = {
@@ -257,6 +273,7 @@ class Run:
                 continue
             raw = self.peer(name, f"bench.peers.{name}_peer", parquet=name == "duckdb")
             peers[name] = self.peer_section(name, raw, oracle, workload)
+            self.check_agreement(peers[name], raw, answers)
         self.results["peers"] = peers
         self.results["first_answer"] = self.first_answer()
         self.standard_notes(workload)

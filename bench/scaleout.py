@@ -98,6 +98,7 @@ def _merge_seconds(
 
 def queries(shards: int, repeats: int) -> dict[str, Any]:
     from bench.peers.genostream_sql import VARIABILITY_SQL
+    from gateway.analyses.cells import CellSelection
     from gateway.analyses.coexpression import coexpressed
     from gateway.analyses.correlation import correlate
     from gateway.catalog import Catalog
@@ -120,7 +121,7 @@ def queries(shards: int, repeats: int) -> dict[str, Any]:
                 parameters={"d": DATASET, "c": cell_type},
             ).result_rows
         ]
-        where = {"dataset": DATASET, "cell_types": [cell_type]}
+        where = {"dataset": DATASET, "selection": CellSelection((cell_type,))}
         coexpression = [
             s
             for gene in genes[:3]
@@ -140,7 +141,7 @@ def queries(shards: int, repeats: int) -> dict[str, Any]:
                     by=None,
                     gene_a=a,
                     gene_b=b,
-                    cell_types=[cell_type],
+                    selection=CellSelection((cell_type,)),
                 ),
                 repeats * 3,
             )

@@ -4,18 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
-from types import FrameType
 
-from gateway.app import create_app
-from gateway.errors import ApiError
-from gateway.http.server import make_server
-from gateway.state import get_gateway
+from gateway.serving import start
 from genostream.errors import GenostreamError
-
-log = logging.getLogger("gateway")
-SWITCH_INTERVAL_S = 0.001
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -26,10 +18,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _stop(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
-
-
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.threads < 1 or not 0 <= args.port <= 65535:
@@ -38,41 +26,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     try:
-        app = create_app()
-        state = get_gateway(app)
-        # Open the store now: a store held by another process must stop us here, not at the first request.
-        state.pool.main()
-        marts = state.marts.start()
+        service = start(host=args.host, port=args.port, threads=args.threads)
     except GenostreamError as exc:
-        message = exc.message if isinstance(exc, ApiError) else str(exc)
-        print(f"gateway: {message}", file=sys.stderr)
+        print(f"gateway: {exc}", file=sys.stderr)
         return 1
-    try:
-        server = make_server(app, state.config, host=args.host, port=args.port, threads=args.threads)
-    except OSError as exc:
-        state.close()
-        print(f"gateway: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
-        return 1
-    if not marts.ok:
-        log.warning("serving 503 on data endpoints until the marts are whole: %s", marts.problem)
-    # Hand the GIL over every 1 ms (Python's default is 5 ms): waitress's I/O loop and the /health lane then
-    # wait at most a few ms behind busy workers, not tens.
-    sys.setswitchinterval(SWITCH_INTERVAL_S)
-    signal.signal(signal.SIGTERM, _stop)
-    log.info(
-        "serving on http://%s:%s with %d threads (store: %s)",
-        args.host,
-        server.effective_port,  # type: ignore[union-attr]  # types-waitress lacks effective_port
-        args.threads,
-        state.config.engine.location,
-    )
-    try:
-        server.run()
-    except KeyboardInterrupt:
-        log.info("stopping")
-    finally:
-        server.close()
-        state.close()
+    service.run()
     return 0
 
 

@@ -1,4 +1,5 @@
-"""API errors: each becomes a JSON body `{"error": "<one sentence>", ...}` with its HTTP status."""
+"""The gateway's errors: API errors, each a JSON body `{"error": "<one sentence>", ...}` with its HTTP status,
+and ListenError, the one the server's start refuses with (one line, non-zero exit)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,10 @@ from werkzeug.exceptions import HTTPException
 from genostream.errors import GenostreamError, StoreLockedError, StoreUnavailableError
 
 log = logging.getLogger(__name__)
+
+
+class ListenError(GenostreamError):
+    """The gateway cannot listen on the address asked for (in use, not an address of this host)."""
 
 
 class ApiError(GenostreamError):
@@ -56,6 +61,10 @@ class UnsupportedMediaType(ApiError):
 
 class Unavailable(ApiError):
     status = 503
+
+
+class Busy(Unavailable):
+    """Every turn for analysts' SQL is taken (503; the ClickHouse port says TOO_MANY_SIMULTANEOUS_QUERIES)."""
 
 
 class QueryTimeout(ApiError):

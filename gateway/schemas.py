@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import json
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, RootModel
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, RootModel
 
 
 def _encodable(text: str) -> str:
@@ -33,6 +34,36 @@ class Request(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class NumericRange(Request):
+    """An inclusive range of a numeric metadata column; either bound may be omitted."""
+
+    min: float | None = Field(None, allow_inf_nan=False)
+    max: float | None = Field(None, allow_inf_nan=False)
+
+
+def _json_object(value: Any) -> Any:
+    """A GET endpoint's `where` arrives as JSON text; a POST body's is already an object."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except (ValueError, RecursionError):
+            raise ValueError("must be a JSON object (column → list of values or {min, max})") from None
+    return value
+
+
+WhereObject = Annotated[dict[Name, list[Name] | NumericRange], Field(max_length=100)]
+Where = Annotated[
+    WhereObject | None,
+    BeforeValidator(_json_object),
+    Field(
+        description="cells whose metadata match: column → accepted values (a group column) or "
+        '{"min": a, "max": b} (a numeric column, inclusive). Columns AND together, values OR. '
+        "`cell_type` and `sample` name the designated columns; GET endpoints take it JSON-encoded. See "
+        "/datasets/{dataset}/metadata",
+    ),
+]
+
+
 class Response(BaseModel):
     model_config = ConfigDict(ser_json_inf_nan="null")
 
@@ -46,13 +77,19 @@ class GeneCorrelationRequest(Request):
     cell_types: CellTypes = []
     dataset: DatasetName = None
     method: Literal["pearson", "spearman"] = "pearson"
-    by: Literal["cell_type", "sample"] | None = Field(None, description="add a per-group breakdown")
+    where: Where = None
+    by: Name | None = Field(
+        None,
+        description="add a per-group breakdown by any group column (`cell_type`, `sample` or the study's "
+        "own); with exactly two groups also Fisher's z test that their correlations differ",
+    )
 
 
 class GeneVariabilityRequest(Request):
     cell_type: Name
     limit: int = Field(10, ge=1, le=1000)
     dataset: DatasetName = None
+    where: Where = None
     min_mean: float | None = Field(None, allow_inf_nan=False, description="keep genes with mean ≥ this")
     min_pct_expressing: float | None = Field(
         None, ge=0, le=1, description="keep genes expressed in at least this fraction of the cells (0–1)"
@@ -62,6 +99,7 @@ class GeneVariabilityRequest(Request):
 class ExpressionMatrixRequest(Request):
     gene_names: list[Name] = Field(min_length=1, description="at most 500 genes")
     cell_types: CellTypes = []
+    where: Where = None
     dataset: DatasetName = None
     layer: Literal["lognorm", "value"] = Field("value", description="`value` as loaded, or `lognorm`")
     dense: bool = Field(False, description="also list the zeros (every cell × gene)")
@@ -93,6 +131,7 @@ class GenesQuery(Request):
 class CoexpressionQuery(Request):
     dataset: DatasetName = None
     cell_types: CellTypes = []
+    where: Where = None
     limit: int = Field(20, ge=1, le=1000)
 
 
@@ -105,12 +144,19 @@ class DotPlotQuery(Request):
         "highest mean first); `name`; `size` (most cells first)",
     )
     gene_order: Literal["given", "clustered"] = Field("given", description="`given` or `clustered`")
+    where: Where = None
+    compare_by: Name | None = Field(
+        None,
+        description="a group column: one row per gene × cell type × value of it, each with `compare_value` "
+        "(CELLxGENE Gene Expression's compare)",
+    )
 
 
 class GenePairRequest(Request):
     gene_a: Name = Field(description="gene symbol (or gene id), the x axis")
     gene_b: Name = Field(description="the y axis")
     cell_types: CellTypes = []
+    where: Where = None
     dataset: DatasetName = None
     max_points: int = Field(
         5000, ge=0, le=50_000, description="at most this many cells come back as points, more as bins"
@@ -121,6 +167,31 @@ class GenePairRequest(Request):
 class MarkersQuery(Request):
     dataset: DatasetName = None
     limit: int = Field(20, ge=1, le=100_000)
+    method: Literal["t-test", "wilcoxon"] = Field(
+        "t-test", description="Welch's t-test, or the tie-corrected Wilcoxon rank-sum test (zeros one tie)"
+    )
+    where: Where = None
+
+
+class CellGroup(Request):
+    cell_types: CellTypes = []
+    where: Where = None
+
+
+class DifferentialExpressionRequest(Request):
+    dataset: DatasetName = None
+    group_a: CellGroup
+    group_b: CellGroup | None = Field(None, description="omitted: every other cell of the dataset")
+    method: Literal["wilcoxon", "t-test"] = "wilcoxon"
+    tie_correct: bool = Field(True, description="Wilcoxon: correct the variance for ties (zeros are one tie)")
+    genes: Annotated[list[Name], Field(min_length=1, max_length=100_000)] | None = Field(
+        None, description="test only these genes (default: every gene)"
+    )
+    limit: int = Field(100, ge=1, le=100_000, description="how many genes come back, highest score first")
+
+
+class MetadataQuery(Request):
+    max_values: int = Field(100, ge=1, le=100_000, description="values listed per group column")
 
 
 # ----- responses ----------------------------------------------------------------------------------------
@@ -176,6 +247,26 @@ class GenesResponse(Response):
     genes: list[GeneItem]
 
 
+class MetadataValue(Response):
+    value: str
+    cells: int
+
+
+class MetadataColumnItem(Response):
+    name: str
+    kind: Literal["group", "numeric"]
+    cells: int = Field(description="cells with a value in this column")
+    values: list[MetadataValue] | None = Field(description="group columns: the most frequent values first")
+    n_more_values: int | None = Field(description="group columns: values not listed (over `max_values`)")
+    min: float | None
+    max: float | None
+
+
+class MetadataResponse(Response):
+    dataset: str
+    columns: list[MetadataColumnItem]
+
+
 class DotPlotRow(Response):
     cell_type: str
     n_cells: int
@@ -187,10 +278,12 @@ class DotPlotRow(Response):
 
 class DotPlotCell(DotPlotRow):
     gene: str
+    compare_value: str | None = Field(None, description="the `compare_by` column's value of these cells")
 
 
 class DotPlotResponse(Response):
     dataset: str
+    compare_by: str | None = None
     genes: list[str] = Field(description="resolved symbols in display order (rows)")
     cell_types: list[str] = Field(description="cell types in display order (columns)")
     rows: list[DotPlotCell]
@@ -249,6 +342,15 @@ class CorrelationGroup(CorrelationStats):
     group: str
 
 
+class CorrelationDifference(Response):
+    test: Literal["fisher_z"] = Field(
+        "fisher_z", description="Fisher's z test of two independent correlations (atanh, SE √(1/(n−3)))"
+    )
+    groups: list[str]
+    z: float | None
+    p_value: float | None = Field(description="two-sided")
+
+
 class GeneCorrelationResponse(CorrelationStats):
     gene_a: str
     gene_b: str
@@ -257,6 +359,9 @@ class GeneCorrelationResponse(CorrelationStats):
     method: str
     by: str | None = None
     groups: list[CorrelationGroup] | None = None
+    difference: CorrelationDifference | None = Field(
+        None, description="with `by` and exactly two groups: whether their correlations differ"
+    )
 
 
 class GeneVariabilityItem(Response):
@@ -289,6 +394,7 @@ class CoexpressionResponse(Response):
 
 class MarkerItem(Response):
     gene: str
+    score: float | None = Field(description="what the genes are ranked by: t (t-test) or the Wilcoxon z")
     log2_fold_change: float | None
     t_statistic: float | None
     p_value: float | None
@@ -303,6 +409,26 @@ class MarkersResponse(Response):
     cell_type: str
     dataset: str
     results: list[MarkerItem]
+
+
+class DifferentialExpressionItem(Response):
+    gene: str
+    score: float | None = Field(description="Wilcoxon: tie-corrected z of group A; t-test: Welch's t")
+    log2_fold_change: float
+    p_value: float | None = Field(description="two-sided; null where the test is undefined (no variance)")
+    p_value_adj: float = Field(description="Benjamini–Hochberg over every gene tested (undefined p as 1)")
+    mean_a: float
+    mean_b: float
+    pct_a: float = Field(description="fraction of group A's cells expressing the gene (0–1)")
+    pct_b: float
+
+
+class DifferentialExpressionResponse(Response):
+    dataset: str
+    method: str
+    n_a: int
+    n_b: int
+    results: list[DifferentialExpressionItem]
 
 
 class SqlResponse(Response):

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dotenv import find_dotenv, load_dotenv
+from platformdirs import user_data_path
 
 from genostream.errors import ConfigurationError
 
-DEFAULT_CHDB_PATH = ".genostream/chdb"
 TARGETS = ("embedded", "server", "cluster")
 DEFAULT_CLUSTER = "genostream"
+
+
+def default_chdb_path() -> str:
+    """The embedded store of an installed tool when GENOSTREAM_CHDB_PATH is unset: the user's data directory
+    (~/.local/share/genostream/chdb on Linux), the same whatever directory a command runs from. The
+    repository's Makefile sets its own (.genostream/chdb)."""
+    return str(user_data_path("genostream") / "chdb")
 
 
 def _env_bool(value: str | None) -> bool:
@@ -25,7 +32,7 @@ class EngineSettings:
     of its servers (`cluster` names it in the servers' remote_servers)."""
 
     target: str = "embedded"
-    chdb_path: str = DEFAULT_CHDB_PATH
+    chdb_path: str = field(default_factory=default_chdb_path)
     host: str = "localhost"
     port: int = 8123
     user: str = "default"
@@ -67,7 +74,7 @@ class EngineSettings:
             raise ConfigurationError(f"CLICKHOUSE_PORT must be a number, not {port_text!r}") from None
         return cls(
             target=target,
-            chdb_path=environ.get("GENOSTREAM_CHDB_PATH") or DEFAULT_CHDB_PATH,
+            chdb_path=environ.get("GENOSTREAM_CHDB_PATH") or default_chdb_path(),
             host=environ.get("CLICKHOUSE_HOST") or "localhost",
             port=port,
             user=environ.get("CLICKHOUSE_USER") or "default",

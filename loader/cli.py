@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from genostream.engine import engine_errors
@@ -18,8 +19,13 @@ EXIT_INTERRUPTED = 130
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m loader", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    add_commands(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"))
+    return parser
 
+
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    """Add load, list, drop, detect and synth to `commands` (also the `genostream` command's subcommands);
+    COMMANDS runs each."""
     load = commands.add_parser(
         "load",
         help="load a study (SCP or 10x directory, AnnData .h5ad, Cell Ranger .h5) as a dataset",
@@ -67,7 +73,6 @@ def _parser() -> argparse.ArgumentParser:
     synth.add_argument("--nnz", type=int, help="approximate number of non-zero entries")
     synth.add_argument("--seed", type=int, help="random seed")
     synth.add_argument("--gzip", action="store_true", help="write .gz files")
-    return parser
 
 
 def _load(args: argparse.Namespace) -> None:
@@ -147,9 +152,14 @@ COMMANDS = {"load": _load, "list": _list, "drop": _drop, "detect": _detect, "syn
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    return run(COMMANDS[args.command], args)
+
+
+def run(command: Callable[[argparse.Namespace], None], args: argparse.Namespace) -> int:
+    """Run one command: its expected failures become one line on stderr and a non-zero exit status."""
     try:
         with engine_errors():
-            COMMANDS[args.command](args)
+            command(args)
     except EngineError as exc:
         print(f"error: the engine refused: {exc}", file=sys.stderr)
         return EXIT_ERROR

@@ -1,10 +1,14 @@
 """Synthetic studies in Single Cell Portal layout, realistic enough for the demo and the benchmarks.
 
-Cells belong to 11 cell types (with real marker genes) and 6 patients; counts are gamma-Poisson (negative
-binomial) around a mean built from a gene's base level, its cell type, its patient, the cell's library size
-and shared gene-module factors — so markers separate types and module genes really are correlated (EPCAM and
-KRT18 in `Epithelial`). Generation is vectorised gene block by gene block, so memory stays bounded; the body
-is written by pyarrow's CSV writer. The metadata lists some extra cells that are not in the matrix.
+Cells belong to 11 cell types (with real marker genes) and 10 donors, each donor in one of three
+treatment conditions; counts are gamma-Poisson (negative binomial) around a mean built from a gene's base
+level, its cell type, its donor, its donor's condition (a few response genes move), the cell's library size
+and shared gene-module factors — so markers separate types, conditions differ in a handful of genes and
+module genes really are correlated (EPCAM and KRT18 in `Epithelial`). The metadata carries what real studies
+do (CELLxGENE's `donor_id`, a `condition`, `sex` and QC numbers such as `pct_mito`), so filters and
+compare-by have something to work on. Generation is vectorised gene block by gene block, so memory stays
+bounded; the body is written by pyarrow's CSV writer. The metadata lists some extra cells that are not in
+the matrix.
 """
 
 from __future__ import annotations
@@ -26,7 +30,11 @@ import pyarrow.csv as pacsv
 from loader.errors import LoaderError
 
 PREFIX = "synth"
-PATIENTS = ("P01", "P02", "P03", "P04", "P05", "P06")
+DONORS = tuple(f"D{i:02d}" for i in range(1, 11))
+# A donor's treatment phase (donor i is in CONDITIONS[i % 3]); each moves its own few response genes.
+CONDITIONS = ("treatment-naive", "neoadjuvant chemo", "recurrent")
+N_RESPONSE_GENES = 12
+RESPONSE_LOG_FOLD = 1.0
 CELL_TYPES: dict[str, tuple[float, tuple[str, ...]]] = {
     "Epithelial": (
         0.30,
@@ -131,24 +139,24 @@ class _Model:
 
     symbols: list[str]
     cell_type: np.ndarray  # per cell, index into CELL_TYPES
-    patient: np.ndarray  # per cell
+    donor: np.ndarray  # per cell
     log_library: np.ndarray  # per cell
     module_factor: np.ndarray  # modules × cells, log scale
     base: np.ndarray  # per gene, log scale
     type_effect: np.ndarray  # types × genes, log scale
-    patient_effect: np.ndarray  # patients × genes
+    donor_effect: np.ndarray  # donors × genes, the donor's condition included
     module_of: np.ndarray  # per gene, -1 when none
     dispersion: np.ndarray  # per gene
     offset: float = 0.0
 
     def log_mean(self, genes: slice, cells: np.ndarray | slice = slice(None)) -> np.ndarray:
         """log μ for a block of genes × cells (float64)."""
-        t, p = self.cell_type[cells], self.patient[cells]
+        t, d = self.cell_type[cells], self.donor[cells]
         value = (
             self.offset
             + self.base[genes, None]
             + self.type_effect[:, genes].T[:, t]
-            + self.patient_effect[:, genes].T[:, p]
+            + self.donor_effect[:, genes].T[:, d]
             + self.log_library[None, cells]
         )
         modules = self.module_of[genes]
@@ -156,6 +164,11 @@ class _Model:
         if member.any():
             value[member] += self.module_factor[modules[member]][:, cells]
         return value
+
+
+def condition_of(donor: int) -> int:
+    """The condition (index into CONDITIONS) of a donor (index into DONORS)."""
+    return donor % len(CONDITIONS)
 
 
 def _choose_genes(spec: SynthSpec, rng: np.random.Generator) -> list[str]:
@@ -174,7 +187,7 @@ def _build_model(spec: SynthSpec, rng: np.random.Generator) -> _Model:
     weights = np.array([w for w, _ in CELL_TYPES.values()])
     cell_type = rng.choice(n_types, size=n_cells, p=weights / weights.sum())
     cell_type[:n_types] = np.arange(n_types)  # every type present, however few cells
-    patient = rng.integers(0, len(PATIENTS), size=n_cells)
+    donor = rng.integers(0, len(DONORS), size=n_cells)
     log_library = rng.normal(0.0, 0.4, size=n_cells)
 
     base = rng.normal(-1.0, 1.3, size=n_genes)
@@ -196,16 +209,21 @@ def _build_model(spec: SynthSpec, rng: np.random.Generator) -> _Model:
         module_of[background[m * MODULE_SIZE : (m + 1) * MODULE_SIZE]] = n_types + m
     module_of[[index[g] for g in CYCLING]] = n_types + n_modules
     module_factor = rng.normal(0.0, MODULE_SD, size=(n_types + n_modules + 1, n_cells))
-    patient_effect = rng.normal(0.0, 0.15, size=(len(PATIENTS), n_genes))
+    donor_effect = rng.normal(0.0, 0.15, size=(len(DONORS), n_genes))
+    response = rng.choice(
+        np.flatnonzero(module_of < 0), size=(len(CONDITIONS), N_RESPONSE_GENES), replace=False
+    )
+    for d in range(len(DONORS)):
+        donor_effect[d, response[condition_of(d)]] += RESPONSE_LOG_FOLD
     return _Model(
         symbols,
         cell_type,
-        patient,
+        donor,
         log_library,
         module_factor,
         base,
         type_effect,
-        patient_effect,
+        donor_effect,
         module_of,
         dispersion,
     )
@@ -305,20 +323,20 @@ def _metadata_lines(
     n_extra = len(barcodes) - n_cells
     extra_types = rng.integers(0, len(names), size=n_extra)
     cell_types = np.concatenate([model.cell_type, extra_types])
-    patients = np.concatenate([model.patient, rng.integers(0, len(PATIENTS), size=n_extra)])
+    donors = np.concatenate([model.donor, rng.integers(0, len(DONORS), size=n_extra)])
     n_genes = np.concatenate([detected, rng.integers(200, 3000, size=n_extra)])
     n_counts = np.concatenate([totals, rng.integers(500, 20000, size=n_extra)])
     mito = np.round(rng.beta(2, 40, size=len(barcodes)) * 100, 3)
-    sexes = {p: ("female" if i % 2 == 0 else "male") for i, p in enumerate(PATIENTS)}
+    sexes = ("female", "male")
     lines = [
-        "NAME\tCluster\tSubject\tsex\tn_genes\tn_counts\tpercent_mito",
-        "TYPE\tgroup\tgroup\tgroup\tnumeric\tnumeric\tnumeric",
+        "NAME\tCluster\tdonor_id\tcondition\tsex\tn_genes\tn_counts\tpct_mito",
+        "TYPE\tgroup\tgroup\tgroup\tgroup\tnumeric\tnumeric\tnumeric",
     ]
     for i in rng.permutation(len(barcodes)):
-        patient = PATIENTS[patients[i]]
+        d = int(donors[i])
         lines.append(
-            f"{barcodes[i]}\t{names[cell_types[i]]}\t{patient}\t{sexes[patient]}\t"
-            f"{n_genes[i]}\t{n_counts[i]}\t{mito[i]}"
+            f"{barcodes[i]}\t{names[cell_types[i]]}\t{DONORS[d]}\t{CONDITIONS[condition_of(d)]}\t"
+            f"{sexes[d % 2]}\t{n_genes[i]}\t{n_counts[i]}\t{mito[i]}"
         )
     return lines
 

@@ -18,6 +18,7 @@ VARIABILITY_SQL = """
 
 
 def run(context: PeerContext) -> dict[str, Any]:
+    from gateway.analyses.cells import CellSelection
     from gateway.analyses.correlation import correlate
     from gateway.catalog import Catalog
     from gateway.clients import ClientPool
@@ -28,7 +29,10 @@ def run(context: PeerContext) -> dict[str, Any]:
     catalog = Catalog(pool, config.catalog_ttl_s)
 
     def correlation(request: dict[str, Any]) -> float | None:
-        stats, _ = correlate(pool, catalog.dataset(context.dataset), method="pearson", by=None, **request)
+        selection = CellSelection(tuple(request["cell_types"]))
+        genes = {"gene_a": request["gene_a"], "gene_b": request["gene_b"]}
+        dataset = catalog.dataset(context.dataset)
+        stats, _, _ = correlate(pool, dataset, method="pearson", by=None, selection=selection, **genes)
         return stats.pearson_correlation
 
     def variability(request: dict[str, Any]) -> list[list[Any]]:

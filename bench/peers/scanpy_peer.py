@@ -61,12 +61,22 @@ def run(context: PeerContext) -> dict[str, Any]:
             cv = np.where(mean > 0, np.sqrt(var) / mean, np.nan)
         return top_by_cv(list(adata.var_names), cv, request["limit"])
 
+    def de_wilcoxon(request: dict[str, Any]) -> list[list[Any]]:
+        """A cell type vs the rest, scanpy's tie-corrected Wilcoxon (what the gateway's score is)."""
+        [cell_type] = request["group_a"]["cell_types"]
+        sc.tl.rank_genes_groups(
+            adata, "cell_type", groups=[cell_type], reference="rest", method="wilcoxon", tie_correct=True
+        )
+        ranked = sc.get.rank_genes_groups_df(adata, group=cell_type).head(request["limit"])
+        return [[str(g), float(z)] for g, z in zip(ranked["names"], ranked["scores"], strict=True)]
+
     return {
         "load_s": round(load.seconds, 3),
         "n_obs": int(adata.n_obs),
         "n_vars": int(adata.n_vars),
         "correlation": timed_answers(context.requests("correlation"), correlation),
         "variability": timed_answers(context.requests("variability"), variability),
+        "de_wilcoxon": timed_answers(context.requests("de_wilcoxon"), de_wilcoxon),
     }
 
 

@@ -10,31 +10,44 @@ from typing import Any
 
 import numpy as np
 
-from gateway.analyses.cells import cell_filter
+from gateway.analyses.cells import CellSelection
 from gateway.analyses.stats import RELATIVE_VARIANCE_FLOOR, centred_ss, pearson_p_values
 from gateway.clients import ClientPool
 
 
-def _sql(cell_types: list[str]) -> str:
-    cells = cell_filter(cell_types)
+def _moments_source(selection: CellSelection) -> str:
+    """Per gene (and cell type) over the selection: sum, sum_sq, n_expressing — from marts.gene_stats, or
+    with a `where` from the stored rows (the zeros add nothing to either sum)."""
+    if not selection.has_where:
+        cells, _ = selection.predicate("sel")
+        return (
+            "SELECT gene, sum, sum_sq, n_expressing FROM marts.gene_stats "
+            f"WHERE dataset = {{dataset:String}} AND {cells}"
+        )
+    rows, _ = selection.row_filter("sel")
+    return f"""SELECT gene, sum(lognorm) AS sum, sum(lognorm * lognorm) AS sum_sq, count() AS n_expressing
+        FROM marts.expression WHERE dataset = {{dataset:String}} AND {rows} GROUP BY gene"""
+
+
+def _sql(selection: CellSelection) -> str:
+    rows, _ = selection.row_filter("sel")
     return f"""
 WITH
 target AS (
     SELECT cell, lognorm AS x
     FROM marts.expression
-    WHERE dataset = {{dataset:String}} AND gene = {{gene:String}} AND lognorm != 0 AND {cells}
+    WHERE dataset = {{dataset:String}} AND gene = {{gene:String}} AND lognorm != 0 AND {rows}
 ),
 cross_sums AS (
     SELECT e.gene AS gene, sum(target.x * e.lognorm) AS sxy, count() AS n_both
     FROM marts.expression AS e
     INNER JOIN target ON e.cell = target.cell
-    WHERE e.dataset = {{dataset:String}} AND {cell_filter(cell_types, "e.cell_type")}
+    WHERE e.dataset = {{dataset:String}} AND {selection.row_filter("sel", "e")[0]}
     GROUP BY e.gene
 ),
 moments AS (
     SELECT gene, sum(sum) AS sy, sum(sum_sq) AS syy, sum(n_expressing) AS n_expressing
-    FROM marts.gene_stats
-    WHERE dataset = {{dataset:String}} AND {cells}
+    FROM ({_moments_source(selection)})
     GROUP BY gene
 ),
 scored AS (
@@ -53,21 +66,23 @@ LIMIT {{limit:UInt32}}
 """
 
 
-def target_moments(pool: ClientPool, dataset: str, gene: str, cell_types: list[str]) -> tuple[float, float]:
-    """Σx and Σx² of `gene` over the selection, from marts.gene_stats."""
+def target_moments(
+    pool: ClientPool, dataset: str, gene: str, selection: CellSelection
+) -> tuple[float, float]:
+    """Σx and Σx² of `gene` over the selection."""
     rows = pool.fetch(
-        "SELECT sum(sum) AS sx, sum(sum_sq) AS sxx FROM marts.gene_stats "
-        f"WHERE dataset = {{dataset:String}} AND gene = {{gene:String}} AND {cell_filter(cell_types)}",
-        {"dataset": dataset, "gene": gene, "cell_types": cell_types},
+        f"SELECT sum(sum) AS sx, sum(sum_sq) AS sxx FROM ({_moments_source(selection)}) "
+        "WHERE gene = {gene:String}",
+        {"dataset": dataset, "gene": gene, **selection.row_filter("sel")[1]},
     )
     return (rows[0]["sx"] or 0.0, rows[0]["sxx"] or 0.0) if rows else (0.0, 0.0)
 
 
 def coexpressed(
-    pool: ClientPool, *, dataset: str, gene: str, cell_types: list[str], n: int, limit: int
+    pool: ClientPool, *, dataset: str, gene: str, selection: CellSelection, n: int, limit: int
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Top `limit` genes by Pearson r with `gene` (itself and constant genes excluded), and a note."""
-    sx, sxx = target_moments(pool, dataset, gene, cell_types)
+    sx, sxx = target_moments(pool, dataset, gene, selection)
     vx = centred_ss(n, sx, sxx)
     if n < 3 or vx == 0.0:
         reason = f"{gene} is constant (zero variance)" if n >= 3 else f"only {n} cell(s) are selected"
@@ -75,13 +90,13 @@ def coexpressed(
     params = {
         "dataset": dataset,
         "gene": gene,
-        "cell_types": cell_types,
+        **selection.row_filter("sel")[1],
         "n": float(n),
         "sx": sx,
         "vx": vx,
         "limit": limit,
     }
-    rows = pool.fetch(_sql(cell_types), params)
+    rows = pool.fetch(_sql(selection), params)
     p_values = pearson_p_values(np.array([row["r"] for row in rows], dtype=float), n)
     results = [
         {

@@ -11,13 +11,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.analyses.cells import cell_filter
-from gateway.analyses.stats import PairSums, RankParts, centred_ss, pearson_p_value, spearman_p_value
+from gateway.analyses.cells import CellSelection, cell_filter
+from gateway.analyses.stats import (
+    PairSums,
+    RankParts,
+    centred_ss,
+    fisher_z_difference,
+    pearson_p_value,
+    spearman_p_value,
+)
 from gateway.catalog import DatasetCatalog
 from gateway.clients import SMALL_READ, ClientPool
-from gateway.schemas import CorrelationGroup, CorrelationStats
+from gateway.schemas import CorrelationDifference, CorrelationGroup, CorrelationStats
 
-# The grouping column for a breakdown; keys are validated by the request model, values are SQL.
+# The designated grouping columns both marts carry (keys validated by the caller, values are SQL); any other
+# group column is read from marts.cells' group_attributes.
 GROUP_COLUMNS = {None: "''", "cell_type": "cell_type", "sample": "sample"}
 
 
@@ -52,18 +60,54 @@ FROM per_cell
 
 
 def _spearman_sql(group_column: str, cells: str) -> str:
-    return f"""
-WITH
-sizes AS (
-    SELECT {group_column} AS grp, count() AS n
+    """Spearman per group of a column both marts carry (cell_type, sample), over cells of a `cells` term."""
+    sizes = f"""SELECT {group_column} AS grp, count() AS n
     FROM marts.cells
     WHERE dataset = {{dataset:String}} AND {cells}
-    GROUP BY grp
+    GROUP BY grp"""
+    stored = f"""SELECT {group_column} AS grp, cell, gene_idx AS gene, lognorm AS v
+    FROM marts.expression_by_gene
+    WHERE {TWO_GENES} AND lognorm != 0 AND {cells}"""
+    return _ranked_sql(sizes, stored)
+
+
+def _chosen_cte(group: str, cells: str) -> str:
+    """`chosen (cell, grp)`: the selected cells of marts.cells with their group (any metadata column)."""
+    return f"""chosen AS (
+    SELECT cell, {group} AS grp FROM marts.cells WHERE dataset = {{dataset:String}} AND {cells}
+)"""
+
+
+def _spearman_chosen_sql(group: str, cells: str) -> str:
+    """Spearman per group of any metadata column, over any selection (a `where`): cells from `chosen`."""
+    stored = """SELECT chosen.grp AS grp, e.cell AS cell, e.gene_idx AS gene, e.lognorm AS v
+    FROM marts.expression_by_gene AS e INNER JOIN chosen ON e.cell = chosen.cell
+    WHERE e.dataset = {dataset:String} AND e.gene_idx IN ({gene_a_idx:UInt32}, {gene_b_idx:UInt32})"""
+    return _ranked_sql("SELECT grp, count() AS n FROM chosen GROUP BY grp", stored, _chosen_cte(group, cells))
+
+
+def _pearson_chosen_sql(group: str, cells: str) -> str:
+    """Pearson sums per group of any metadata column, over any selection (a `where`)."""
+    return f"""
+WITH {_chosen_cte(group, cells)},
+{per_cell_cte("cell IN (SELECT cell FROM chosen)")}
+SELECT chosen.grp AS grp, sum(x) AS sx, sum(x * x) AS sxx, sum(y) AS sy, sum(y * y) AS syy,
+       sum(x * y) AS sxy, countIf(x != 0) AS nx, countIf(y != 0) AS ny, countIf(x != 0 AND y != 0) AS nb
+FROM per_cell INNER JOIN chosen ON per_cell.cell = chosen.cell
+GROUP BY grp
+"""
+
+
+def _ranked_sql(sizes: str, stored: str, chosen: str = "") -> str:
+    """Spearman's sparse rank parts per group: `sizes (grp, n)` and the `stored (grp, cell, gene, v)` rows."""
+    return f"""
+WITH
+{chosen + "," if chosen else ""}
+sizes AS (
+    {sizes}
 ),
 stored AS (
-    SELECT {group_column} AS grp, cell, gene_idx AS gene, lognorm AS v
-    FROM marts.expression_by_gene
-    WHERE {TWO_GENES} AND lognorm != 0 AND {cells}
+    {stored}
 ),
 ranked AS (
     SELECT grp, cell, gene, v,
@@ -178,27 +222,65 @@ def pair_parameters(
     }
 
 
+def _group_sql(by: str | None) -> tuple[str, dict[str, Any]]:
+    """The SQL of a breakdown's group over marts.cells (any group column; '' for cells without a value)."""
+    if by in GROUP_COLUMNS:
+        return GROUP_COLUMNS[by], {}
+    return "group_attributes[{by_key:String}]", {"by_key": by}
+
+
+def _rows(
+    pool: ClientPool,
+    catalog: DatasetCatalog,
+    params: dict[str, Any],
+    selection: CellSelection,
+    method: str,
+    by: str | None,
+) -> list[tuple[str, PairSums, tuple[int, int, int]]]:
+    """Every group of `by` (one group '' without) with its sums, over the selection."""
+    fast = not selection.has_where and by in GROUP_COLUMNS
+    if fast:
+        cells = cell_filter(list(selection.cell_types))
+        if method == "pearson":
+            rows = pool.fetch(
+                _pearson_sql(GROUP_COLUMNS[by] if by else None, cells), params, settings=SMALL_READ
+            )
+            return _pearson_rows(rows, catalog.sizes(list(selection.cell_types), by))
+        return _spearman_rows(
+            pool.fetch(_spearman_sql(GROUP_COLUMNS[by], cells), params, settings=SMALL_READ)
+        )
+    cells, cell_params = selection.predicate("sel")
+    group, group_params = _group_sql(by)
+    params = {**params, **cell_params, **group_params}
+    if method == "pearson":
+        sizes = pool.fetch(
+            f"SELECT {group} AS grp, count() AS n FROM marts.cells "
+            f"WHERE dataset = {{dataset:String}} AND {cells} GROUP BY grp ORDER BY grp",
+            params,
+        )
+        rows = pool.fetch(_pearson_chosen_sql(group, cells), params, settings=SMALL_READ)
+        return _pearson_rows(rows, {row["grp"]: row["n"] for row in sizes})
+    return _spearman_rows(pool.fetch(_spearman_chosen_sql(group, cells), params, settings=SMALL_READ))
+
+
 def correlate(
     pool: ClientPool,
     catalog: DatasetCatalog,
     *,
     gene_a: str,
     gene_b: str,
-    cell_types: list[str],
+    selection: CellSelection,
     method: str,
     by: str | None,
-) -> tuple[CorrelationStats, list[CorrelationGroup] | None]:
-    """The correlation over the whole selection, and per group of `by` when asked (genes and cell types as
-    resolved by `catalog`; the groups' sizes — the zeros — come from it too)."""
-    params = pair_parameters(catalog, gene_a, gene_b, cell_types)
-    sizes = catalog.sizes(cell_types, by)
+) -> tuple[CorrelationStats, list[CorrelationGroup] | None, CorrelationDifference | None]:
+    """The correlation over the whole selection, per group of `by` (any group column) when asked, and with
+    exactly two groups Fisher's z test that their correlations differ (genes, cell types and `by` as
+    resolved by the caller; without a `where` the groups' sizes — the zeros — come from the catalog)."""
+    params = pair_parameters(catalog, gene_a, gene_b, list(selection.cell_types))
     genes = (gene_a, gene_b)
-    cells = cell_filter(cell_types)
+    groups = _rows(pool, catalog, params, selection, method, by)
     if method == "pearson":
         # Sums are additive: the per-group query also gives the whole selection.
-        pearson = _pearson_sql(GROUP_COLUMNS[by] if by else None, cells)
-        rows = pool.fetch(pearson, params, settings=SMALL_READ)
-        groups = _pearson_rows(rows, sizes)
         total = PairSums(
             *(sum(getattr(g[1], f) for g in groups) for f in ("n", "sx", "sxx", "sy", "syy", "sxy"))
         )
@@ -206,15 +288,20 @@ def correlate(
         overall = _finish(total, (n_x, n_y, n_both), method, genes)
     else:
         # Ranks are not: the whole selection and each group are ranked separately.
-        [(_, total, counts)] = _spearman_rows(
-            pool.fetch(_spearman_sql(GROUP_COLUMNS[None], cells), params, settings=SMALL_READ)
-        ) or [("", PairSums(0, 0, 0, 0, 0, 0), (0, 0, 0))]
+        whole = _rows(pool, catalog, params, selection, method, None) if by else groups
+        [(_, total, counts)] = whole or [("", PairSums(0, 0, 0, 0, 0, 0), (0, 0, 0))]
         overall = _finish(total, counts, method, genes)
-        groups = []
-        if by:
-            by_group = _spearman_sql(GROUP_COLUMNS[by], cells)
-            groups = _spearman_rows(pool.fetch(by_group, params, settings=SMALL_READ))
-    breakdown = None
-    if by:
-        breakdown = [CorrelationGroup(group=name, **_finish(s, c, method, genes)) for name, s, c in groups]
-    return CorrelationStats(**overall), breakdown
+    if not by:
+        return CorrelationStats(**overall), None, None
+    breakdown = [CorrelationGroup(group=name, **_finish(s, c, method, genes)) for name, s, c in groups]
+    difference = None
+    if len(breakdown) == 2:
+        first, second = breakdown
+        z, p = fisher_z_difference(
+            (first.pearson_correlation, first.observation_count),
+            (second.pearson_correlation, second.observation_count),
+        )
+        difference = CorrelationDifference(
+            test="fisher_z", groups=[first.group, second.group], z=z, p_value=p
+        )
+    return CorrelationStats(**overall), breakdown, difference

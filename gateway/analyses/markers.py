@@ -2,7 +2,9 @@
 
 The Welch statistics are in marts.marker_genes; the p-values (the t distribution, which ClickHouse lacks) and
 Benjamini–Hochberg over all genes of the cell type are computed here with scipy, then kept with the dataset's
-catalog entry, which a reload of the dataset replaces — so a request only slices the ranked list.
+catalog entry, which a reload of the dataset replaces — so a request only slices the ranked list. The Wilcoxon
+test, and either test restricted by a `where`, are POST /differential-expression's comparison of the cell type
+with its rest, computed on request (the Wilcoxon one vs rest is then kept like the t-test's).
 """
 
 from __future__ import annotations
@@ -12,10 +14,14 @@ from typing import Any
 
 import numpy as np
 
-from gateway.analyses.stats import benjamini_hochberg, welch_p_values
+from gateway.analyses.cells import CellSelection, Term
+from gateway.analyses.differential import compare
+from gateway.analyses.stats import benjamini_hochberg, score_order, welch_p_values
+from gateway.catalog import DatasetCatalog
 from gateway.clients import ClientPool
 
 COLUMNS = (
+    "score",
     "log2_fold_change",
     "t_statistic",
     "p_value",
@@ -51,12 +57,36 @@ def rank_markers(pool: ClientPool, dataset: str, cell_type: str) -> RankedMarker
         "FROM marts.marker_genes WHERE dataset = {dataset:String} AND cell_type = {cell_type:String}",
         {"dataset": dataset, "cell_type": cell_type},
     )
-    values = {name: _column(rows, name) for name in COLUMNS if name not in ("p_value", "p_value_adj")}
+    values = {
+        name: _column(rows, name) for name in COLUMNS if name not in ("score", "p_value", "p_value_adj")
+    }
     t = values["t_statistic"]
     values["p_value"] = welch_p_values(t, _column(rows, "df"))
     values["p_value_adj"] = benjamini_hochberg(values["p_value"])
+    values["score"] = t
     genes = np.array([r["gene"] for r in rows], dtype=object)
-    undefined = np.isnan(t)
-    # lexsort: the last key is the primary one — undefined t last, then highest t, then gene name.
-    order = np.lexsort((genes, np.where(undefined, 0.0, -t), undefined))
+    order = score_order(genes, t)
     return RankedMarkers(genes=genes[order].tolist(), values={k: v[order] for k, v in values.items()})
+
+
+def compared_markers(
+    pool: ClientPool, catalog: DatasetCatalog, cell_type: str, terms: tuple[Term, ...], *, method: str
+) -> RankedMarkers:
+    """The cell type against every other cell, both restricted by `terms` (a request's `where`), computed on
+    request over the stored values (the Wilcoxon test, and any `where`)."""
+    group = CellSelection((cell_type,), terms)
+    # Without a where the rest is every other cell: compare's own complement, which reads no second set.
+    rest = CellSelection(terms=terms, excluded_cell_types=(cell_type,)) if terms else None
+    result = compare(pool, catalog, group, rest, method=method)
+    values = {
+        "score": result.values["score"],
+        "log2_fold_change": result.values["log2_fold_change"],
+        "t_statistic": result.values["score"] if method == "t-test" else np.full(len(result.genes), np.nan),
+        "p_value": result.values["p_value"],
+        "p_value_adj": result.values["p_value_adj"],
+        "mean_in": result.values["mean_a"],
+        "mean_out": result.values["mean_b"],
+        "pct_in": result.values["pct_a"],
+        "pct_out": result.values["pct_b"],
+    }
+    return RankedMarkers(genes=result.genes, values=values)

@@ -10,19 +10,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.analyses.cells import cell_filter
+from gateway.analyses.cells import CellSelection, count_cells
 from gateway.analyses.correlation import pair_parameters, per_cell_cte
 from gateway.catalog import DatasetCatalog
 from gateway.clients import SMALL_READ, ClientPool
 
 
-def _points_sql(cells: str) -> str:
+def _points_sql(cells: str, rows: str) -> str:
     return f"""
 WITH
 chosen AS (
     SELECT cell, barcode, cell_type FROM marts.cells WHERE dataset = {{dataset:String}} AND {cells}
 ),
-{per_cell_cte(cells)}
+{per_cell_cte(rows)}
 SELECT chosen.barcode AS barcode, chosen.cell_type AS cell_type,
        coalesce(per_cell.x, 0) AS x, coalesce(per_cell.y, 0) AS y
 FROM chosen LEFT JOIN per_cell ON chosen.cell = per_cell.cell
@@ -66,15 +66,16 @@ def pair_values(
     *,
     gene_a: str,
     gene_b: str,
-    cell_types: list[str],
+    selection: CellSelection,
     max_points: int,
     bins: int,
 ) -> dict[str, Any]:
     """Points (n_cells ≤ max_points) or a `bins` × `bins` histogram, with the zero/non-zero counts."""
-    params = pair_parameters(catalog, gene_a, gene_b, cell_types)
-    n_cells = catalog.n_cells_of(cell_types)
-    cells = cell_filter(cell_types)
-    [extent] = pool.fetch(_extent_sql(cells), params, settings=SMALL_READ)
+    cells, cell_params = selection.predicate("sel")
+    rows, _ = selection.row_filter("sel")
+    params = {**pair_parameters(catalog, gene_a, gene_b, list(selection.cell_types)), **cell_params}
+    n_cells = count_cells(pool, catalog, selection)
+    [extent] = pool.fetch(_extent_sql(rows), params, settings=SMALL_READ)
     counts = {
         "observation_count": n_cells,
         "n_expressing_a": extent["n_a"],
@@ -83,13 +84,13 @@ def pair_values(
         "n_zero_both": n_cells - (extent["n_a"] + extent["n_b"] - extent["n_both"]),
     }
     if n_cells <= max_points:
-        rows = pool.fetch(_points_sql(cells), params, settings=SMALL_READ)
-        points = {key: [row[key] for row in rows] for key in ("barcode", "cell_type", "x", "y")}
+        found = pool.fetch(_points_sql(cells, rows), params, settings=SMALL_READ)
+        points = {key: [row[key] for row in found] for key in ("barcode", "cell_type", "x", "y")}
         return {"mode": "points", **counts, "points": points, "bins": None}
     x_step = _step(extent["x_min"] or 0.0, extent["x_max"] or 0.0, bins)
     y_step = _step(extent["y_min"] or 0.0, extent["y_max"] or 0.0, bins)
-    rows = pool.fetch(_bins_sql(cells), {**params, "x_step": x_step, "y_step": y_step}, settings=SMALL_READ)
-    histogram = {(row["bin_x"], row["bin_y"]): row["n"] for row in rows}
+    binned = pool.fetch(_bins_sql(rows), {**params, "x_step": x_step, "y_step": y_step}, settings=SMALL_READ)
+    histogram = {(row["bin_x"], row["bin_y"]): row["n"] for row in binned}
     if counts["n_zero_both"]:
         histogram[(0, 0)] = histogram.get((0, 0), 0) + counts["n_zero_both"]
     ordered = sorted(histogram.items())

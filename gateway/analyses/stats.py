@@ -140,3 +140,102 @@ def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
     if ok.any():
         adjusted[ok] = stats.false_discovery_control(p[ok], method="bh")
     return adjusted
+
+
+# ----- two groups of cells (scanpy's rank_genes_groups conventions) ---------------------------------------
+
+
+def with_zeros(
+    n: int, k: np.ndarray, mean_stored: np.ndarray, m2_stored: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(mean, variance with n − 1) over n cells of which k are stored, from the stored values' mean and sum of
+    squared deviations: Chan et al.'s update with n − k zeros (as marts.gene_stats), nothing cancels."""
+    mean = k * mean_stored / n
+    m2 = m2_stored + k * (n - k) / n * mean_stored * mean_stored
+    return mean, m2 / (n - 1)
+
+
+def log2_fold_change(mean_a: np.ndarray, mean_b: np.ndarray) -> np.ndarray:
+    """scanpy's log2 fold change of lognorm means: log2((expm1(a) + 1e-9) / (expm1(b) + 1e-9))."""
+    return np.log2((np.expm1(mean_a) + 1e-9) / (np.expm1(mean_b) + 1e-9))
+
+
+def welch_t(
+    n_a: int, mean_a: np.ndarray, var_a: np.ndarray, n_b: int, mean_b: np.ndarray, var_b: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Welch's t and its degrees of freedom (scipy.stats.ttest_ind(equal_var=False)); NaN where both groups
+    are constant (the test is undefined)."""
+    se2_a, se2_b = var_a / n_a, var_b / n_b
+    se2 = se2_a + se2_b
+    defined = se2 > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(defined, (mean_a - mean_b) / np.sqrt(se2), np.nan)
+        df = np.where(defined, se2**2 / (se2_a**2 / (n_a - 1) + se2_b**2 / (n_b - 1)), np.nan)
+    return t, df
+
+
+def rank_sum_z(
+    n_a: int,
+    n_b: int,
+    *,
+    stored: np.ndarray,
+    stored_a: np.ndarray,
+    negative: np.ndarray,
+    positive_a: np.ndarray,
+    rank_sum_a: np.ndarray,
+    tie_sum: np.ndarray,
+    tie_correct: bool = True,
+) -> np.ndarray:
+    """The Wilcoxon rank-sum z of group A (scanpy's score; scipy.stats.mannwhitneyu's z without continuity
+    correction) over all n_a + n_b cells, from the stored values' ranks: the zeros are one tie block ranked
+    after the `negative` stored values, so every positive stored value ranks that many places higher.
+
+    `rank_sum_a`: Σ of A's average ranks among the stored values; `tie_sum`: Σ(t³ − t) over their ties.
+    NaN where every cell has the same value (no variance)."""
+    n = float(n_a + n_b)
+    zeros = n - stored
+    zero_rank = negative + (zeros + 1.0) / 2.0
+    rank_sum = rank_sum_a + positive_a * zeros + (n_a - stored_a) * zero_rank
+    ties = tie_sum + zeros**3 - zeros if tie_correct else np.zeros_like(zeros)
+    variance = n_a * n_b / 12.0 * ((n + 1.0) - ties / (n * (n - 1.0)))
+    defined = variance > 0
+    return np.where(
+        defined, (rank_sum - n_a * (n + 1.0) / 2.0) / np.sqrt(np.where(defined, variance, 1.0)), np.nan
+    )
+
+
+def normal_p_values(z: np.ndarray) -> np.ndarray:
+    """Two-sided p-values of standard normal statistics, 2·sf(|z|) (NaN stays NaN)."""
+    return np.minimum(1.0, 2.0 * special.ndtr(-np.abs(np.asarray(z, dtype=float))))
+
+
+def benjamini_hochberg_scanpy(p: np.ndarray) -> np.ndarray:
+    """BH over every gene tested, an undefined p counting as 1 (scanpy's rank_genes_groups rule)."""
+    from scipy import stats  # see benjamini_hochberg
+
+    p = np.asarray(p, dtype=float)
+    if not p.size:
+        return p
+    return stats.false_discovery_control(np.where(np.isfinite(p), p, 1.0), method="bh")
+
+
+def score_order(names: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """Indices that rank genes by score: highest first, undefined (NaN) last, the name breaking ties."""
+    undefined = np.isnan(score)
+    # lexsort: the last key is the primary one.
+    return np.lexsort((names, np.where(undefined, 0.0, -score), undefined))
+
+
+def fisher_z_difference(
+    first: tuple[float | None, int], second: tuple[float | None, int]
+) -> tuple[float | None, float | None]:
+    """(z, two-sided p) of Fisher's test that two independent correlations (r, n) differ:
+    z = (atanh r₁ − atanh r₂) / √(1/(n₁ − 3) + 1/(n₂ − 3)); None when either r is undefined or n ≤ 3."""
+    (r1, n1), (r2, n2) = first, second
+    if r1 is None or r2 is None or n1 <= 3 or n2 <= 3:
+        return None, None
+    clip = 1.0 - 1e-15  # atanh(±1) is infinite
+    z = (math.atanh(max(-clip, min(clip, r1))) - math.atanh(max(-clip, min(clip, r2)))) / math.sqrt(
+        1.0 / (n1 - 3) + 1.0 / (n2 - 3)
+    )
+    return z, float(2.0 * special.ndtr(-abs(z)))

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint
 
+from gateway.analyses.cells import count_cells, select_cells, study_metadata
 from gateway.analyses.correlation import correlate
 from gateway.analyses.scatter import pair_values
-from gateway.analyses.variability import rank_variability
+from gateway.analyses.variability import rank_selected_variability, rank_variability
+from gateway.errors import BadRequest
 from gateway.http.endpoint import endpoint
 from gateway.schemas import (
     GeneCorrelationRequest,
@@ -38,24 +40,27 @@ def gene_correlation(body: GeneCorrelationRequest):
     gw, catalog = get_dataset(body.dataset)
     gene_a = catalog.gene(body.gene_a, field_name="gene_a")
     gene_b = catalog.gene(body.gene_b, field_name="gene_b")
-    cell_types = catalog.cell_type_list(body.cell_types)
-    overall, groups = correlate(
+    selection = select_cells(gw.pool, catalog, body.cell_types, body.where)
+    if body.by is not None:
+        study_metadata(gw.pool, catalog).group_column(body.by, field_name="by")
+    overall, groups, difference = correlate(
         gw.pool,
         catalog,
         gene_a=gene_a,
         gene_b=gene_b,
-        cell_types=cell_types,
+        selection=selection,
         method=body.method,
         by=body.by,
     )
     return GeneCorrelationResponse(
         gene_a=gene_a,
         gene_b=gene_b,
-        cell_types=cell_types,
+        cell_types=list(selection.cell_types),
         dataset=catalog.name,
         method=body.method,
         by=body.by,
         groups=groups,
+        difference=difference,
         **overall.model_dump(),
     )
 
@@ -74,9 +79,18 @@ def gene_correlation(body: GeneCorrelationRequest):
 def gene_variability(body: GeneVariabilityRequest):
     gw, catalog = get_dataset(body.dataset)
     cell_type = catalog.cell_type(body.cell_type)
-    ranked = catalog.memo(
-        ("variability", cell_type), lambda: rank_variability(gw.pool, catalog.name, cell_type)
-    )
+    if body.where:
+        selection = select_cells(gw.pool, catalog, [cell_type], body.where)
+        n = count_cells(gw.pool, catalog, selection)
+        if n < 2:
+            raise BadRequest(
+                f"where: {n} cell(s) of {cell_type!r} are selected; at least 2 are needed", field="where"
+            )
+        ranked = rank_selected_variability(gw.pool, catalog.name, selection, n)
+    else:
+        ranked = catalog.memo(
+            ("variability", cell_type), lambda: rank_variability(gw.pool, catalog.name, cell_type)
+        )
     rows = ranked.top(body.limit, body.min_mean, body.min_pct_expressing)
     return GeneVariabilityResponse([GeneVariabilityItem(**row) for row in rows])
 
@@ -98,16 +112,20 @@ def gene_pair(body: GenePairRequest):
     gw, catalog = get_dataset(body.dataset)
     gene_a = catalog.gene(body.gene_a, field_name="gene_a")
     gene_b = catalog.gene(body.gene_b, field_name="gene_b")
-    cell_types = catalog.cell_type_list(body.cell_types)
+    selection = select_cells(gw.pool, catalog, body.cell_types, body.where)
     values = pair_values(
         gw.pool,
         catalog,
         gene_a=gene_a,
         gene_b=gene_b,
-        cell_types=cell_types,
+        selection=selection,
         max_points=body.max_points,
         bins=body.bins,
     )
     return GenePairResponse(
-        gene_a=gene_a, gene_b=gene_b, dataset=catalog.name, cell_types=cell_types, **values
+        gene_a=gene_a,
+        gene_b=gene_b,
+        dataset=catalog.name,
+        cell_types=list(selection.cell_types),
+        **values,
     )

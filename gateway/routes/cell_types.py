@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from gateway.analyses.markers import rank_markers
+from gateway.analyses.cells import select_cells
+from gateway.analyses.markers import compared_markers, rank_markers
 from gateway.http.endpoint import endpoint
 from gateway.schemas import MarkerItem, MarkersQuery, MarkersResponse
 from gateway.state import get_dataset
@@ -17,8 +18,11 @@ bp = Blueprint("cell_types", __name__)
     "/cell-types/<path:cell_type>/markers",
     "GET",
     summary="Marker genes of a cell type vs the rest",
-    description="Welch t-test of the cell type against all other cells (zeros included), ranked by "
-    "t_statistic descending; two-sided p-values from the t distribution, Benjamini–Hochberg over all genes.",
+    description="The cell type against all other cells (zeros included), ranked by `score` descending: "
+    "Welch's t-test (`t_statistic`, precomputed in marts.marker_genes) or `method=wilcoxon`, the "
+    "tie-corrected rank-sum z (the zeros one tie block; computed on request, then kept for the load). "
+    "Two-sided p-values, Benjamini–Hochberg over all genes (as POST /differential-expression). A `where` "
+    "restricts the cell type and its rest alike (computed on request).",
     tag="cell types",
     query=MarkersQuery,
     response=MarkersResponse,
@@ -27,6 +31,15 @@ bp = Blueprint("cell_types", __name__)
 def markers(cell_type: str, query: MarkersQuery):
     gw, catalog = get_dataset(query.dataset)
     name = catalog.cell_type(cell_type)
-    ranked = catalog.memo(("markers", name), lambda: rank_markers(gw.pool, catalog.name, name))
+    terms = select_cells(gw.pool, catalog, (), query.where).terms
+    if terms:
+        ranked = compared_markers(gw.pool, catalog, name, terms, method=query.method)
+    elif query.method == "wilcoxon":
+        ranked = catalog.memo(
+            ("markers-wilcoxon", name),
+            lambda: compared_markers(gw.pool, catalog, name, (), method="wilcoxon"),
+        )
+    else:
+        ranked = catalog.memo(("markers", name), lambda: rank_markers(gw.pool, catalog.name, name))
     results = [MarkerItem(**item) for item in ranked.top(query.limit)]
     return MarkersResponse(cell_type=name, dataset=catalog.name, results=results)

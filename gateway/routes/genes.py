@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint
 
+from gateway.analyses.cells import count_cells, select_cells, study_metadata
 from gateway.analyses.coexpression import coexpressed
-from gateway.analyses.dotplot import axis_orders, dot_rows
+from gateway.analyses.dotplot import axis_orders, collapsed, dot_rows, selected_dot_rows
 from gateway.analyses.genes import genes_by_prefix
 from gateway.http.endpoint import endpoint
 from gateway.schemas import (
@@ -79,12 +80,20 @@ def gene_cell_types(gene: str, query: DatasetQuery):
 def dot_plot(query: DotPlotQuery):
     gw, catalog = get_dataset(query.dataset)
     genes = list(dict.fromkeys(catalog.gene(g, field_name="genes") for g in query.genes))
-    rows = dot_rows(gw.pool, catalog.name, genes)
+    if query.compare_by is not None:
+        study_metadata(gw.pool, catalog).group_column(query.compare_by, field_name="compare_by")
+    if query.where or query.compare_by is not None:
+        selection = select_cells(gw.pool, catalog, (), query.where)
+        rows = selected_dot_rows(gw.pool, catalog.name, genes, selection, query.compare_by)
+        ordering = collapsed(rows)
+    else:
+        rows = ordering = dot_rows(gw.pool, catalog.name, genes)
     ordered_genes, cell_types = axis_orders(
-        rows, genes, cell_order=query.cell_order, gene_order=query.gene_order
+        ordering, genes, cell_order=query.cell_order, gene_order=query.gene_order
     )
     return DotPlotResponse(
         dataset=catalog.name,
+        compare_by=query.compare_by,
         genes=ordered_genes,
         cell_types=cell_types,
         rows=[DotPlotCell(**row) for row in rows],
@@ -106,15 +115,15 @@ def dot_plot(query: DotPlotQuery):
 def gene_coexpression(gene: str, query: CoexpressionQuery):
     gw, catalog = get_dataset(query.dataset)
     symbol = catalog.gene(gene)
-    cell_types = catalog.cell_type_list(query.cell_types)
-    n = catalog.n_cells_of(cell_types)
+    selection = select_cells(gw.pool, catalog, query.cell_types, query.where)
+    n = count_cells(gw.pool, catalog, selection)
     results, note = coexpressed(
-        gw.pool, dataset=catalog.name, gene=symbol, cell_types=cell_types, n=n, limit=query.limit
+        gw.pool, dataset=catalog.name, gene=symbol, selection=selection, n=n, limit=query.limit
     )
     return CoexpressionResponse(
         gene=symbol,
         dataset=catalog.name,
-        cell_types=cell_types,
+        cell_types=list(selection.cell_types),
         observation_count=n,
         results=[CoexpressionItem(**r) for r in results],
         note=note,

@@ -11,8 +11,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from gateway import create_app
-from gateway.__main__ import SWITCH_INTERVAL_S
 from gateway.http.server import make_server
+from gateway.serving import SWITCH_INTERVAL_S
 from gateway.state import get_gateway
 
 

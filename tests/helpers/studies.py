@@ -14,6 +14,9 @@ import scipy.sparse
 from tests.helpers.oracle import DenseStudy, read_dense
 from tests.helpers.paths import PBMC_DIR, TENX_DIR
 
+# Metadata names with spaces, `+`, `/` and parentheses, as real studies have them.
+ARM_COLUMN = "arm (treated/control)"
+ARMS = ("drug A+B", "placebo (saline)", "drug A / low dose")
 COUNTS_FILES = {
     "matrix": "counts.matrix.mtx",
     "genes": "counts.genes.tsv",
@@ -27,7 +30,9 @@ def write_counts_study(directory: Path, *, seed: int = 7) -> Path:
 
     Cell types of 30, 24, 16 and 1 cell(s), 8 cells without a metadata row (`unannotated`), one cell with no
     counts at all, metadata rows for barcodes absent from the matrix, a gene zero in a whole cell type, a gene
-    zero everywhere, a gene in every cell and a duplicated symbol (made unique by the loader).
+    zero everywhere, a gene in every cell and a duplicated symbol (made unique by the loader). Besides the
+    cell type and the donor (`Subject`), a group column and values with spaces, `+`, `/` and parentheses
+    (ARM_COLUMN) and a numeric `pct_mito` that one cell lacks.
     """
     rng = np.random.default_rng(seed)
     sizes = {"T cell": 30, "B cell": 24, "NK cell": 16, "Megakaryocyte": 1}
@@ -48,11 +53,15 @@ def write_counts_study(directory: Path, *, seed: int = 7) -> Path:
     genes = "".join(f"ENSG{i:05d}\t{s}\n" for i, s in enumerate(symbols))
     (directory / COUNTS_FILES["genes"]).write_text(genes)
     (directory / COUNTS_FILES["barcodes"]).write_text("".join(f"{b}\n" for b in barcodes))
-    rows = ["NAME\tCluster\tSubject\tn_counts", "TYPE\tgroup\tgroup\tnumeric"]
+    header = ["NAME", "Cluster", "Subject", "n_counts", ARM_COLUMN, "pct_mito"]
+    rows = ["\t".join(header), "TYPE\tgroup\tgroup\tnumeric\tgroup\tnumeric"]
+    pct_mito = np.round(rng.uniform(0.0, 10.0, size=n_cells), 2)
     for j, (barcode, cell_type) in enumerate(zip(barcodes, cell_types, strict=True)):
         if cell_type:
-            rows.append(f"{barcode}\t{cell_type}\tdonor{j % 3}\t{counts[:, j].sum()}")
-    rows += [f"GHOST{k}-1\tT cell\tdonor0\t0" for k in range(3)]
+            mito = "NA" if j == 0 else pct_mito[j]  # one cell without a value
+            arm = ARMS[j % len(ARMS)]
+            rows.append(f"{barcode}\t{cell_type}\tdonor{j % 3}\t{counts[:, j].sum()}\t{arm}\t{mito}")
+    rows += [f"GHOST{k}-1\tT cell\tdonor0\t0\tdrug A+B\t1.0" for k in range(3)]
     (directory / COUNTS_FILES["metadata"]).write_text("\n".join(rows) + "\n")
     return directory
 
@@ -64,6 +73,17 @@ def write_demo_like_study(directory: Path) -> Path:
 
     write_study(directory, SynthSpec.from_options(preset="demo", genes=300, nnz=250_000))
     return directory
+
+
+def read_demo_like(directory: Path) -> DenseStudy:
+    """The study `write_demo_like_study` wrote, as numpy sees it (donor_id is its sample column)."""
+    return read_dense(
+        directory / "gene_sorted-synth.matrix.mtx",
+        directory / "synth.genes.tsv",
+        directory / "synth.barcodes.tsv",
+        directory / "synth.meta.txt",
+        sample_column="donor_id",
+    )
 
 
 def read_pbmc() -> DenseStudy:

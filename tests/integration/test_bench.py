@@ -17,10 +17,10 @@ from bench.gateway_client import build_call, parse_answer
 from bench.measure import percentiles_ms, run_child
 from bench.runner import CHECKS, HTTP_QUESTIONS
 from bench.study import StudyFiles, make_unique, read_study
-from bench.workload import make_workload
+from bench.workload import GROUP_QUESTIONS, make_workload
 from tests.helpers.paths import PBMC_DIR, REPO
 
-pytestmark = pytest.mark.studies("pbmc")
+pytestmark = pytest.mark.studies("pbmc", "demo")
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +36,13 @@ def pbmc_oracle(pbmc_study):
 @pytest.fixture(scope="module")
 def pbmc_workload(pbmc_study):
     return make_workload(pbmc_study, dataset="pbmc", n=12, n_coexpression=3)
+
+
+@pytest.fixture(scope="module")
+def demo_workload(demo_study_dir):
+    """The questions of any group of cells name the synthetic studies' metadata (the demo is one)."""
+    study = read_study(StudyFiles.find(demo_study_dir), cell_type_column="Cluster", value_kind="counts")
+    return make_workload(study, dataset="demo", n=3, n_coexpression=1, n_differential=2)
 
 
 def test_percentiles_match_numpy():
@@ -143,11 +150,14 @@ def test_seed_sql_is_measurably_inexact(built_store, pbmc_oracle, pbmc_workload,
 
 
 @pytest.mark.parametrize("question", HTTP_QUESTIONS)
-def test_the_gateway_answers_the_benchmark_requests_exactly(question, api, pbmc_oracle, pbmc_workload):
+def test_the_gateway_answers_the_benchmark_requests_exactly(
+    question, api, pbmc_oracle, pbmc_workload, demo_workload
+):
     """The requests the benchmark sends are accepted, and the answers it parses are the exact ones."""
     answers = []
-    for request in pbmc_workload[question]:
-        call = build_call(question, request, "pbmc")
+    dataset, workload = ("demo", demo_workload) if question in GROUP_QUESTIONS else ("pbmc", pbmc_workload)
+    for request in workload[question]:
+        call = build_call(question, request, dataset)
         response = api.open(call.path, method=call.method, json=call.body, query_string=call.params)
         assert response.status_code == 200, response.get_data(as_text=True)
         answers.append(parse_answer(question, response.get_json()))

@@ -13,6 +13,8 @@ import pytest
 from tests.helpers.dbt import run_dbt
 from tests.helpers.loader_inputs import ScpStudy
 
+pytestmark = pytest.mark.studies("pbmc")  # the probe study is this module's own
+
 DATASET = "csv_formula_probe"
 GENES = ["=1+2", "@SUM(A1)", "-x", "+T", "CD4+"]
 CELL_TYPES = {"=cmd|' /C calc'!A0": "'=cmd|' /C calc'!A0", "@x": "'@x", "B cell": "B cell"}

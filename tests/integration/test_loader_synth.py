@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from loader import LoaderError, load_dataset
-from loader.synth import CELL_TYPES, PRESETS, SynthSpec, gene_symbols, write_study
+from loader.synth import CELL_TYPES, CONDITIONS, DONORS, PRESETS, SynthSpec, gene_symbols, write_study
 from tests.helpers.oracle import read_dense
 
 SPEC = SynthSpec(cells=600, genes=300, nnz=50_000, seed=5)
@@ -27,6 +27,7 @@ def dense(out: Path):
         out / "synth.genes.tsv",
         out / "synth.barcodes.tsv",
         out / "synth.meta.txt",
+        sample_column="donor_id",
     )
 
 
@@ -39,10 +40,28 @@ def test_sizes_and_metadata(small_study: Path) -> None:
     assert set(study.genes) <= set(gene_symbols())
     assert set(study.cell_types) == set(CELL_TYPES)
     lines = (small_study / "synth.meta.txt").read_text().splitlines()
-    assert lines[1] == "TYPE\tgroup\tgroup\tgroup\tnumeric\tnumeric\tnumeric"
-    names = {line.split("\t")[0] for line in lines[2:]}
+    assert lines[0] == "NAME\tCluster\tdonor_id\tcondition\tsex\tn_genes\tn_counts\tpct_mito"
+    assert lines[1] == "TYPE\tgroup\tgroup\tgroup\tgroup\tnumeric\tnumeric\tnumeric"
+    rows = [line.split("\t") for line in lines[2:]]
+    names = {row[0] for row in rows}
     assert set(study.barcodes) < names and len(names) == SPEC.cells + SPEC.cells // 10
-    assert len(set(study.samples)) > 1
+    assert set(study.samples) == set(DONORS) and 8 <= len(DONORS) <= 12
+    assert {row[3] for row in rows} == set(CONDITIONS) and 2 <= len(CONDITIONS) <= 3
+    assert len({(row[2], row[3]) for row in rows}) == len(DONORS)  # a donor has one condition
+    pct_mito = np.array([float(row[7]) for row in rows])
+    assert pct_mito.min() >= 0 and pct_mito.max() < 100 and len(np.unique(pct_mito)) > 100
+
+
+def test_conditions_move_their_response_genes(small_study: Path) -> None:
+    study = dense(small_study)
+    lognorm = study.lognorm()
+    rows = [line.split("\t") for line in (small_study / "synth.meta.txt").read_text().splitlines()[2:]]
+    condition = dict((row[0], row[3]) for row in rows)
+    labels = np.array([condition[b] for b in study.barcodes])
+    naive = labels == CONDITIONS[0]
+    difference = lognorm[:, naive].mean(axis=1) - lognorm[:, ~naive].mean(axis=1)
+    assert difference.max() > 0.3  # some genes differ between conditions, most do not
+    assert np.median(np.abs(difference)) < 0.1
 
 
 def test_markers_and_coexpression(small_study: Path) -> None:

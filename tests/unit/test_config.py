@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
-from genostream.config import DEFAULT_CHDB_PATH, EngineSettings
+from genostream.config import EngineSettings
 
 
-def test_defaults_are_embedded() -> None:
+def test_defaults_are_embedded_in_the_users_data_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)
     settings = EngineSettings.from_env({})
     assert settings.embedded
-    assert settings.chdb_path == DEFAULT_CHDB_PATH
+    assert settings.chdb_path == str(tmp_path / "data" / "genostream" / "chdb")
+    assert EngineSettings().chdb_path == settings.chdb_path
+    assert os.path.isabs(settings.chdb_path)  # the same store whatever directory a command runs from
 
 
 def test_server_settings_from_environment() -> None:

@@ -118,6 +118,7 @@ def test_loader_cli_prints_one_line_for_our_errors_but_not_for_a_bug(monkeypatch
 
 def test_gateway_cli_prints_one_line_for_bad_settings_but_not_for_a_bug(monkeypatch, capsys) -> None:
     from gateway import __main__ as gateway_cli
+    from gateway import serving
 
     monkeypatch.setenv("GENOSTREAM_TARGET", "cloud")
     assert gateway_cli.main([]) == 1
@@ -127,7 +128,7 @@ def test_gateway_cli_prints_one_line_for_bad_settings_but_not_for_a_bug(monkeypa
     def bug(*_args: object, **_kwargs: object) -> None:
         raise ValueError("a programming error")
 
-    monkeypatch.setattr(gateway_cli, "create_app", bug)
+    monkeypatch.setattr(serving, "create_app", bug)
     with pytest.raises(ValueError, match="a programming error"):
         gateway_cli.main([])
 

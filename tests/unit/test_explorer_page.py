@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from pathlib import Path
 
 import pytest
 
 from gateway.analyses.dotplot import axis_orders
+from gateway.http.formats import FORMULA_TRIGGERS
 from tests.helpers.paths import REPO
 
 STATIC = REPO / "gateway" / "static"
@@ -98,3 +100,10 @@ def test_axis_orders() -> None:
         _rows({k: [v[2]] for k, v in means.items()}, ["C"]), ["C"], cell_order="clustered", gene_order="given"
     )
     assert one[1] == ["t4", "t2", "t3", "t1"]
+
+
+def test_downloads_and_api_csv_share_the_formula_triggers() -> None:
+    # One rule in two languages: the explorer's CSV (tests/unit/js/csv.test.js) and the gateway's.
+    text = (STATIC / "explorer" / "csv.js").read_text()
+    match = re.search(r"export const FORMULA_TRIGGERS = (\[[^\]]*\]);", text)
+    assert match and json.loads(match.group(1)) == list(FORMULA_TRIGGERS)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from tests.helpers.paths import REPO
 
-PACKAGES = ("genostream", "loader", "gateway", "bench")
+PACKAGES = ("genostream", "loader", "gateway", "genostream_cli", "bench")
 
 
 def module_names(root: Path, packages: tuple[str, ...]) -> dict[str, Path]:
@@ -72,6 +72,27 @@ def test_no_import_cycle() -> None:
     assert "gateway.state" in graph["gateway.routes.health"]
     cycle = find_cycle(graph)
     assert cycle is None, "import cycle: " + " -> ".join(reversed(cycle or []))
+
+
+def package_graph(graph: dict[str, set[str]]) -> dict[str, set[str]]:
+    """The module graph collapsed onto top-level packages: which package imports which other."""
+    packages: dict[str, set[str]] = {}
+    for module, targets in graph.items():
+        top = module.split(".")[0]
+        packages.setdefault(top, set()).update(t.split(".")[0] for t in targets if t.split(".")[0] != top)
+    return packages
+
+
+def test_packages_import_only_downward() -> None:
+    packages = package_graph(import_graph(REPO, PACKAGES))
+    assert find_cycle(packages) is None
+    assert packages["genostream"] == set()  # the lowest layer: engine configuration
+    assert packages["loader"] == {"genostream"}
+    assert packages["gateway"] == {"genostream"}
+    assert packages["genostream_cli"] == {"genostream", "loader", "gateway"}
+    assert not any(
+        "genostream_cli" in targets for targets in packages.values()
+    )  # the top: nothing imports it
 
 
 # The gateway's rooms, and the rooms each may not import (directly): the routes sit on top; the analyses
