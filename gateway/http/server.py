@@ -12,6 +12,8 @@
     `bulk_threads` workers each — clients that read their answers slowly, or never, wait for each other
     there, and stalled exports do not hold up /sql or the other way round;
   - main: every other (short) question, on `threads` workers.
+  Another socket on the same loop (the ClickHouse port, `add_listener`) names the lane all its requests take:
+  the port's are analysts' SQL, so they share the sql lane and never hold the short questions' workers.
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ class LaneDispatcher(ThreadedTaskDispatcher):
     def __init__(self, threads: int, bulk_threads: int, express_threads: int = 1) -> None:
         super().__init__()
         self.lanes: dict[str, ThreadedTaskDispatcher] = {}
+        # Sockets whose every request takes one lane (see add_listener), by listener.
+        self.listener_lanes: dict[Any, str] = {}
         for lane, count in [("express", express_threads), *((n, bulk_threads) for n in BULK_LANES.values())]:
             self.lanes[lane] = ThreadedTaskDispatcher()
             self.lanes[lane].set_thread_count(count)
@@ -51,8 +55,11 @@ class LaneDispatcher(ThreadedTaskDispatcher):
         requests = getattr(task, "requests", None)
         first = requests[0] if requests else None
         key = (str(getattr(first, "command", "")), str(getattr(first, "path", "")))
+        listener_lane = self.listener_lanes.get(getattr(task, "server", None))
         if first is not None and (first.error is not None or key in EXPRESS_PATHS):
             self.lanes["express"].add_task(task)
+        elif listener_lane is not None:
+            self.lanes[listener_lane].add_task(task)
         elif key in BULK_LANES:
             self.lanes[BULK_LANES[key]].add_task(task)
         else:
@@ -72,13 +79,20 @@ def _listeners(server: BaseWSGIServer | MultiSocketServer) -> list[BaseWSGIServe
 
 
 def _limits(config: GatewayConfig) -> dict[str, Any]:
-    """waitress's settings for every socket of the gateway: the connection limits above, poll()."""
+    """waitress's settings for every socket of the gateway: the connection limits above, poll(), and the
+    output high-water mark past which a writer waits (bounded by the channel)."""
     return {
         "connection_limit": config.connection_limit,
         "channel_timeout": config.channel_timeout_s,
         "cleanup_interval": CLEANUP_INTERVAL_S,
         "asyncore_use_poll": True,
+        "outbuf_high_watermark": OUTBUF_HIGH_WATERMARK,
     }
+
+
+def _bound_channels(server: BaseWSGIServer | MultiSocketServer) -> None:
+    for listener in _listeners(server):
+        listener.channel_class = BoundedChannel
 
 
 def make_server(
@@ -92,13 +106,11 @@ def make_server(
         host=host,
         port=port,
         threads=threads,
-        **_limits(config),
         # waitress documents `_dispatcher` as a test hook; it is the one way to give requests lanes.
         _dispatcher=LaneDispatcher(threads, config.bulk_threads),
-        **{"outbuf_high_watermark": OUTBUF_HIGH_WATERMARK, **adjustments},
+        **{**_limits(config), **adjustments},
     )
-    for listener in _listeners(server):
-        listener.channel_class = BoundedChannel
+    _bound_channels(server)
     return server
 
 
@@ -110,15 +122,22 @@ def add_listener(
     *,
     host: str,
     port: int,
+    lane: str = "sql",
 ) -> BaseWSGIServer | MultiSocketServer:
     """Another socket serving `app` on `server`'s I/O loop (`socket_map`, the map `server` was made with) and
-    worker threads, with the same connection limits: one process (the embedded store admits no other), and
-    `server.run()` serves both."""
-    return create_server(
+    worker threads, with the same connection limits and bounded channels, every request on `lane`: one process
+    (the embedded store admits no other), and `server.run()` serves both."""
+    dispatcher = server.task_dispatcher
+    assert isinstance(dispatcher, LaneDispatcher)  # make_server's
+    other = create_server(
         app,
         map=socket_map,
-        _dispatcher=server.task_dispatcher,
+        _dispatcher=dispatcher,
         host=host,
         port=port,
         **_limits(config),
     )
+    _bound_channels(other)
+    for listener in _listeners(other):
+        dispatcher.listener_lanes[listener] = lane
+    return other

@@ -7,9 +7,12 @@ the same client answers the next query correctly.
 
 from __future__ import annotations
 
+import base64
 import gzip
 import json
+import socket
 import threading
+import time
 import zlib
 from collections.abc import Iterator
 
@@ -328,3 +331,41 @@ def test_wrong_or_missing_credentials(port_url, auth, user) -> None:
     host, port = port_url.removeprefix("http://").split(":")
     with pytest.raises(DatabaseError, match="AUTHENTICATION_FAILED"):
         clickhouse_connect.get_client(host=host, port=int(port), username="analyst", password="wrong")
+
+
+def _query_without_reading(port_url: str, query: str) -> socket.socket:
+    """POST `query` to the port through a 4 KiB receive buffer, and read nothing of the answer."""
+    host, port = port_url.removeprefix("http://").split(":")
+    credentials = base64.b64encode(f"analyst:{PASSWORD}".encode())
+    body = query.encode()
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect((host, int(port)))
+    sock.sendall(
+        b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic %s\r\nContent-Length: %d\r\n\r\n"
+        % (credentials, len(body))
+        + body
+    )
+    return sock
+
+
+def test_port_clients_that_never_read_hold_only_the_sql_lane(urls) -> None:
+    # Before: the port's requests ran on the short questions' workers with waitress's unbounded writers, so
+    # six clients that never read their (20 MB) answers held all four of them and /datasets timed out.
+    # Last in this module: the stalled writers keep the sql lane until the sockets close.
+    api_url, port_url = urls
+    stalled = [
+        _query_without_reading(port_url, "SELECT repeat('x', 1000) FROM numbers(20000) FORMAT TSV")
+        for _ in range(6)
+    ]
+    try:
+        time.sleep(3)  # the answers are computed and their writers stall
+        for _ in range(5):
+            asked = time.monotonic()
+            answer = requests.get(api_url + "/datasets", timeout=10)
+            assert answer.status_code == 200
+            assert time.monotonic() - asked < 2.5
+            time.sleep(0.2)
+    finally:
+        for sock in stalled:
+            sock.close()
