@@ -32,6 +32,7 @@ FEATURE_TYPE_COLUMN = "feature_types"  # scanpy's read_10x_* name
 METADATA_BLOCK = 100_000
 PROBE_VALUES = 1 << 16
 SPARSE_ENCODINGS = {"csr_matrix": "csr", "csc_matrix": "csc"}
+COLUMN_PARTS = ("codes", "values", "mask")  # one per row: categorical codes, nullable values and mask
 
 
 def _read_frame(handle: h5py.File, key: str, path: Path) -> pd.DataFrame:
@@ -48,6 +49,59 @@ def _read_frame(handle: h5py.File, key: str, path: Path) -> pd.DataFrame:
     if not isinstance(frame, pd.DataFrame):
         raise InputError(path, None, f"{key} is not a dataframe")
     return frame
+
+
+def _frame_rows(handle: h5py.File, key: str) -> int | None:
+    """The rows of the obs/var dataframe at `key` from its metadata alone (its index's length); None without
+    an index dataset (anndata's reader then says what is wrong)."""
+    group = handle.get(key)
+    index = group.get(str(group.attrs.get("_index", "_index"))) if isinstance(group, h5py.Group) else None
+    return index.shape[0] if isinstance(index, h5py.Dataset) and index.ndim == 1 else None
+
+
+def _check_columns(handle: h5py.File, key: str, n_rows: int | None, path: Path) -> None:
+    """Every column of the dataframe at `key` has `n_rows` values, from the metadata, before it is read."""
+    if n_rows is None:
+        return
+    for node in handle[key].values():
+        parts = [node] if isinstance(node, h5py.Dataset) else [node[p] for p in COLUMN_PARTS if p in node]
+        for part in parts:
+            length = part.shape[0] if part.ndim else 0
+            if length != n_rows:
+                where = part.name.lstrip("/")
+                raise InputError(path, None, f"{where} has {length} values but {key} has {n_rows} rows")
+
+
+def _refuse_mismatch(
+    path: Path, element: str, shape: tuple[int, int], n_obs: int | None, n_var: int | None, var_key: str
+) -> None:
+    """The matrix's declared shape against the dataframes' rows (None: not known yet)."""
+    if n_obs is not None and shape[0] != n_obs:
+        raise InputError(path, None, f"{element} has {shape[0]} rows (cells) but obs has {n_obs}")
+    if n_var is not None and shape[1] != n_var:
+        raise InputError(path, None, f"{element} has {shape[1]} columns (genes) but {var_key} has {n_var}")
+
+
+def _read_frames(handle: h5py.File, path: Path, available: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """obs and var, once their lengths agree with the shape X (or the first layer) declares — X and the
+    layers share both — so a dataframe far longer than its matrix is refused before it is read."""
+    n_obs, n_var = _frame_rows(handle, "obs"), _frame_rows(handle, "var")
+    first = next((m for m in available if m != "raw/X"), None)
+    if first is not None:
+        _, shape = _declared(handle[first], first, path)
+        _refuse_mismatch(path, first, shape, n_obs, n_var, "var")
+    _check_columns(handle, "obs", n_obs, path)
+    _check_columns(handle, "var", n_var, path)
+    return _read_frame(handle, "obs", path), _read_frame(handle, "var", path)
+
+
+def _read_raw_var(handle: h5py.File, path: Path) -> pd.DataFrame:
+    """raw/var, once its length agrees with raw/X's declared columns."""
+    _, shape = _declared(handle["raw/X"], "raw/X", path)
+    n_var = _frame_rows(handle, "raw/var")
+    _refuse_mismatch(path, "raw/X", shape, None, n_var, "raw/var")
+    _check_columns(handle, "raw/var", n_var, path)
+    return _read_frame(handle, "raw/var", path)
 
 
 def matrices(handle: h5py.File) -> list[str]:
@@ -80,8 +134,7 @@ def _stored(handle: h5py.File, element: str, path: Path, cells: list[str], genes
     the sizes of its parts are checked against them."""
     node = handle[element]
     encoding, shape = _declared(node, element, path)
-    if shape[0] != len(cells):
-        raise InputError(path, None, f"{element} has {shape[0]} rows (cells) but obs has {len(cells)}")
+    _refuse_mismatch(path, element, shape, len(cells), None, "var")
     return StoredMatrix(path, element, node, encoding, shape, 0, cells, genes)
 
 
@@ -175,22 +228,22 @@ class H5adSource(Hdf5Source):
 
     def _open(self, layer: str | None, cell_type_column: str | None, sample_column: str | None) -> None:
         path, handle = self.path, self.handle
-        self.obs = _read_frame(handle, "obs", path)
-        var = _read_frame(handle, "var", path)
+        available = matrices(handle)
+        self.obs, var = _read_frames(handle, path, available)
         self.barcodes = [str(n) for n in self.obs.index]
         self._check_cells()
-        available = matrices(handle)
         self.element = self._choose(layer, available, var)
         if self.element == "raw/X":
-            raw_var = _read_frame(handle, "raw/var", path)
+            raw_var = _read_raw_var(handle, path)
             has_symbols = any(c in raw_var.columns for c in SYMBOL_COLUMNS)
             var = var if not has_symbols and raw_var.index.equals(var.index) else raw_var
+        var_key = "raw/var" if self.element == "raw/X" else "var"
         self.genes = _genes(var)
-        self._check_genes("raw/var" if self.element == "raw/X" else "var")
+        self._check_genes(var_key)
         self.matrix = _stored(handle, self.element, path, self.barcodes, self.genes.unique)
         self.matrix.hint = self._hint(available)
         self.matrix.check_layout()
-        self._check_shape(var)
+        _refuse_mismatch(path, self.element, self.matrix.shape, None, len(var), var_key)
         choice = ColumnChoice([str(c) for c in self.obs.columns], path, None, "obs: ")
         self.cell_type_column = choice.cell_type(cell_type_column) or ""
         self.sample_column = choice.sample(sample_column) or ""
@@ -247,14 +300,6 @@ class H5adSource(Hdf5Source):
         refuse_bad_names(self.path, var_key, "gene id", [i for i in genes.gene_ids if i])
         refuse_bad_names(self.path, var_key, "gene symbol", genes.symbols)
         refuse_bad_names(self.path, var_key, "feature type", genes.feature_types)
-
-    def _check_shape(self, var: pd.DataFrame) -> None:
-        n_genes = self.matrix.n_genes
-        var_key = "raw/var" if self.element == "raw/X" else "var"
-        if n_genes != len(var):
-            raise InputError(
-                self.path, None, f"{self.element} has {n_genes} columns (genes) but {var_key} has {len(var)}"
-            )
 
     def roles(self) -> list[tuple[str, Path]]:
         return [("matrix", self.path)]

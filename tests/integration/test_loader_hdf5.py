@@ -219,18 +219,23 @@ def _rename(element: str, position: int, rename: Callable[[str], str]) -> Callab
     return change
 
 
-def _as_floats(element: str) -> Callable[[Path], None]:
-    """An index array (indptr, indices) stored as float64: the same numbers, not integers."""
+def _replace(element: str, replace: Callable[[np.ndarray], np.ndarray]) -> Callable[[Path], None]:
+    """A dataset stored again as `replace(its values)`."""
 
     def change(path: Path) -> None:
         def edit(handle: h5py.File) -> None:
             values = handle[element][()]
             del handle[element]
-            handle[element] = values.astype(np.float64)
+            handle[element] = replace(values)
 
         _rewrite(path, edit)
 
     return change
+
+
+def _as_floats(element: str) -> Callable[[Path], None]:
+    """An index array (indptr, indices) stored as float64: the same numbers, not integers."""
+    return _replace(element, lambda values: values.astype(np.float64))
 
 
 def _text_file(path: Path) -> None:
@@ -313,6 +318,11 @@ BAD_FILES = [
         "obs_label_space",
         _rename("obs/Cluster/categories", 0, lambda name: " " + name),
         r"obs/Cluster: 'Cluster' value ' .+' has leading or trailing whitespace",
+    ),
+    BadFile(
+        "obs_column_longer",
+        _replace("obs/n_genes", lambda values: np.arange(len(values) + 1)),
+        r"obs/n_genes has 701 values but obs has 700 rows$",
     ),
     BadFile("float_indptr", _as_floats("X/indptr"), r"X: indptr of type float64: indices must be integers$"),
     BadFile(

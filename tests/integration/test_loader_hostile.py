@@ -189,6 +189,22 @@ def _huge_indptr(tmp: Path) -> Path:
     return h5ad
 
 
+def _huge_obs(tmp: Path) -> Path:
+    """obs/_index of 60M never-written (empty) names beside an X of 700 rows: a small file, GBs once read."""
+    h5ad = pbmc_h5ad(tmp / "study.h5ad")
+    with h5py.File(h5ad, "a") as handle:
+        del handle["obs/_index"]
+        handle.create_dataset(
+            "obs/_index",
+            shape=(60_000_000,),
+            dtype=h5py.string_dtype(),
+            chunks=(1 << 20,),
+            compression="gzip",
+        )
+    assert h5ad.stat().st_size < 4 * MB
+    return h5ad
+
+
 @dataclass(frozen=True)
 class Costly:
     id: str
@@ -222,6 +238,11 @@ COSTLY = [
         "indptr_longer_than_declared",
         _huge_indptr,
         r".*study\.h5ad: X: indptr has 200000001 values, expected 701 for shape \(700, 765\)$",
+    ),
+    Costly(
+        "obs_longer_than_declared",
+        _huge_obs,
+        r".*study\.h5ad: X has 700 rows \(cells\) but obs has 60000000$",
     ),
 ]
 
