@@ -10,6 +10,8 @@ DBT_ARGS := --project-dir dbt_project --profiles-dir .
 DEMO_DIR := data/demo
 EXTERNAL_DIR := data/external
 STAMP := $(VENV)/.installed
+# The explorer's JavaScript checks (package.json: TypeScript as a type checker, pinned in package-lock.json).
+NODE_STAMP := node_modules/.installed
 SUPPORTED_PYTHONS := 3.11 3.12 3.13
 PLUGIN_FILES := $(shell find adapters/dbt-chdb -name '*.py' -o -name '*.yml' -o -name 'pyproject.toml' | grep -v '/build/')
 
@@ -17,9 +19,9 @@ PLUGIN_FILES := $(shell find adapters/dbt-chdb -name '*.py' -o -name '*.yml' -o 
 -include .env
 export
 
-.PHONY: install run test test-adapter test-all lint format check-constraints load demo dbt-build dbt-docs serve bench soak clean
+.PHONY: install run test test-unit test-integration test-browser test-cluster test-adapter test-all lint format check-constraints load demo dbt-build dbt-docs serve bench soak clean
 
-install: $(STAMP)
+install: $(STAMP) $(NODE_STAMP)
 
 $(STAMP): pyproject.toml constraints.txt $(PLUGIN_FILES)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +30,11 @@ $(STAMP): pyproject.toml constraints.txt $(PLUGIN_FILES)
 	$(BIN)/python -m pip install --quiet --no-deps --force-reinstall ./adapters/dbt-chdb
 	@rm -rf adapters/dbt-chdb/build adapters/dbt-chdb/*.egg-info
 	@touch $(STAMP)
+
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "make install: npm (Node.js >= 20) is needed for the explorer's checks" >&2; exit 1; }
+	npm ci --no-audit --no-fund --silent
+	@touch $(NODE_STAMP)
 
 ## run: install, make a demo study (unless one is in data/external/), load it, dbt build, serve on PORT.
 run: install
@@ -41,9 +48,23 @@ run: install
 	$(DBT) build $(DBT_ARGS); \
 	exec $(BIN)/python -m gateway --host 0.0.0.0 --port $(PORT) --threads $(THREADS)
 
-## test: lint, then the whole default suite (what CI runs).
+## test: lint, then the whole default suite (what CI runs): every tier but slow tests.
 test: lint
 	$(BIN)/python -m pytest -q -m "not slow"
+
+## test-unit / test-integration / test-browser / test-cluster: one tier (its directory and marker, see
+## tests/conftest.py), slow tests left out.
+test-unit: install
+	$(BIN)/python -m pytest -q -m "unit and not slow" tests/unit
+
+test-integration: install
+	$(BIN)/python -m pytest -q -m "integration and not slow" tests/integration
+
+test-browser: install
+	$(BIN)/python -m pytest -q -m "browser and not slow" tests/integration/browser
+
+test-cluster: install
+	$(BIN)/python -m pytest -q -m "cluster and not slow" tests/cluster
 
 ## test-adapter: dbt's adapter test framework (dbt-tests-adapter) against `type: chdb` (adapters/dbt-chdb/tests).
 test-adapter: install
@@ -52,12 +73,14 @@ test-adapter: install
 test-all: install
 	$(BIN)/python -m pytest -q
 
-## lint: ruff (check + format), mypy over genostream/ loader/ gateway/, sqlfluff over dbt_project/.
+## lint: ruff (check + format), mypy over genostream/ loader/ gateway/, sqlfluff over dbt_project/, and
+## TypeScript's checker over the explorer's JavaScript (jsconfig.json).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/sqlfluff lint dbt_project
+	node_modules/.bin/tsc -p jsconfig.json
 
 format: install
 	$(BIN)/ruff check --fix .

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 import requests
 
-from bench.browser import Browser, missing
+from tests.helpers.chromium import Browser, missing
 
 
 def view_urls(base: str, dataset: str, gene_a: str, gene_b: str, cell_type: str) -> dict[str, str]:

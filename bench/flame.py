@@ -24,8 +24,8 @@ from bench import gateway_client
 from bench.errors import BenchError
 from bench.runner import DATASET
 
-# The frame every API request runs in (gateway/api.py's endpoint wrapper).
-HANDLER = "endpoint.<locals>.decorate.<locals>.handle (api.py)"
+# The frame every API request runs in (gateway/http/endpoint.py's endpoint wrapper).
+HANDLER = "endpoint.<locals>.decorate.<locals>.handle (endpoint.py)"
 FRAME = re.compile(r"^(?P<name>\S+) \((?P<file>[^:)]+)(?::\d+)?\)$")
 
 

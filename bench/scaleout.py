@@ -98,11 +98,11 @@ def _merge_seconds(
 
 def queries(shards: int, repeats: int) -> dict[str, Any]:
     from bench.peers.genostream_sql import VARIABILITY_SQL
+    from gateway.analyses.coexpression import coexpressed
+    from gateway.analyses.correlation import correlate
     from gateway.catalog import Catalog
     from gateway.clients import ClientPool
-    from gateway.coexpression import coexpressed
     from gateway.config import GatewayConfig
-    from gateway.correlation import correlate
 
     pool = ClientPool(GatewayConfig.from_env({"catalog_ttl_s": 0.0}))
     catalog = Catalog(pool, 0.0)

@@ -10,7 +10,7 @@ from types import FrameType
 
 from gateway.app import create_app
 from gateway.errors import ApiError
-from gateway.server import make_server
+from gateway.http.server import make_server
 from gateway.state import get_gateway
 from genostream.errors import GenostreamError
 

@@ -7,9 +7,9 @@ from typing import Any
 
 from flask import Flask
 
-from gateway.accesslog import AccessLog
 from gateway.config import GatewayConfig
 from gateway.errors import register_error_handlers
+from gateway.http.accesslog import AccessLog
 from gateway.integrity import init_app as check_marts_before_requests
 from gateway.routes import BLUEPRINTS
 from gateway.state import init_app

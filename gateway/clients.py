@@ -119,7 +119,7 @@ class ClientPool:
     ) -> list[dict[str, Any]]:
         """Run one of the gateway's own (parameter-bound) queries, with `settings` for this query only;
         rows as dicts."""
-        with engine_errors(timeout_s=self.config.query_timeout_s), self.using("main") as client:
+        with as_api_errors(timeout_s=self.config.query_timeout_s), self.using("main") as client:
             result = client.query(sql, parameters=parameters or {}, settings=settings)
         names = result.column_names
         return [dict(zip(names, row, strict=True)) for row in result.result_rows]
@@ -152,7 +152,9 @@ class ClientPool:
         self._local = threading.local()
 
 
-def translate(exc: ClickHouseError, *, user_sql: bool = False, timeout_s: float | None = None) -> ApiError:
+def api_error_for(
+    exc: ClickHouseError, *, user_sql: bool = False, timeout_s: float | None = None
+) -> ApiError:
     """Map an engine failure to the API error a client should see (by ClickHouse's error name)."""
     error = EngineError.from_clickhouse(exc)
     message = error.message
@@ -174,11 +176,12 @@ def translate(exc: ClickHouseError, *, user_sql: bool = False, timeout_s: float 
 
 
 @contextmanager
-def engine_errors(*, user_sql: bool = False, timeout_s: float | None = None) -> Iterator[None]:
-    """Turn clickhouse-connect exceptions raised inside the block into API errors."""
+def as_api_errors(*, user_sql: bool = False, timeout_s: float | None = None) -> Iterator[None]:
+    """Turn clickhouse-connect exceptions raised inside the block into API errors (the HTTP answer a client
+    sees). Not `genostream.engine.engine_errors`, which keeps them engine errors for the CLIs."""
     try:
         yield
     except ApiError:
         raise
     except ClickHouseError as exc:
-        raise translate(exc, user_sql=user_sql, timeout_s=timeout_s) from None
+        raise api_error_for(exc, user_sql=user_sql, timeout_s=timeout_s) from None

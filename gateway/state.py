@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from flask import Flask, current_app
 
-from gateway.catalog import Catalog
+from gateway.catalog import Catalog, DatasetCatalog
 from gateway.clients import ClientPool
 from gateway.config import GatewayConfig
 from gateway.integrity import MartsMonitor
@@ -49,3 +49,10 @@ def get_gateway(app: Flask | None = None) -> Gateway:
     """The state of `app` (default: the app handling the current request)."""
     state: Gateway = (app or current_app).extensions[EXTENSION]
     return state
+
+
+def get_dataset(requested: str | None) -> tuple[Gateway, DatasetCatalog]:
+    """The current app's state and the catalog of the dataset a request names — the one way every route
+    resolves it: the only loaded dataset when `requested` is omitted, 400/404 naming the choices otherwise."""
+    gw = get_gateway()
+    return gw, gw.catalog.dataset(requested)

@@ -18,10 +18,10 @@ VARIABILITY_SQL = """
 
 
 def run(context: PeerContext) -> dict[str, Any]:
+    from gateway.analyses.correlation import correlate
     from gateway.catalog import Catalog
     from gateway.clients import ClientPool
     from gateway.config import GatewayConfig
-    from gateway.correlation import correlate
 
     config = GatewayConfig.from_env()
     pool = ClientPool(config)

@@ -9,25 +9,24 @@
     widens the window for a server whose clock differs from dbt's. Same SQL on chDB and a server. -#}
 {% macro check_written_parts() %}
     {% if execute and flags.WHICH in ('build', 'run') %}
-        {% set schemas = ['raw'] %}
-        {% for node in graph.nodes.values() if node.resource_type in ('model', 'seed', 'snapshot') %}
-            {% if node.schema not in schemas %}{% do schemas.append(node.schema) %}{% endif %}
-        {% endfor %}
-        {% set since = run_started_at.strftime('%Y-%m-%d %H:%M:%S') %}
-        {% set margin = var('written_parts_margin_minutes', 10) | int %}
-        {% set changed = run_query(
-            "select distinct database, table, partition_id from system.parts"
-            ~ " where active and database in ('" ~ schemas | join("', '") ~ "')"
-            ~ " and modification_time >= toDateTime('" ~ since ~ "', 'UTC') - interval " ~ margin ~ " minute"
-            ~ " order by database, table, partition_id"
-        ) %}
+        {% set changed_partitions %}
+            select distinct database, table, partition_id
+            from system.parts
+            where
+                active
+                and database in ({{ project_schemas(sources=true) }})
+                and modification_time >= toDateTime('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}', 'UTC')
+                    - interval {{ var('written_parts_margin_minutes', 10) | int }} minute
+            order by database, table, partition_id
+        {% endset %}
         {#- Only the read matters: a part cut short raises CANNOT_READ_ALL_DATA. (Row counts are no check: loads
             may write, merge or drop these tables while the build runs.) -#}
-        {% for row in changed.rows %}
-            {% do run_query(
-                "select count() from `" ~ row[0] ~ "`.`" ~ row[1] ~ "` where _partition_id = '" ~ row[2]
-                ~ "' and not ignore(*)"
-            ) %}
+        {% for row in run_query(changed_partitions).rows %}
+            {% set read_back %}
+                select count() from `{{ row[0] }}`.`{{ row[1] }}`
+                where _partition_id = '{{ row[2] }}' and not ignore(*)
+            {% endset %}
+            {% do run_query(read_back) %}
         {% endfor %}
     {% endif %}
 {% endmacro %}

@@ -3,7 +3,9 @@
 {% macro drop_partition(partition_id) %}
     {% set table = this.incorporate(path={"identifier": this.identifier ~ adapter.get_clickhouse_local_suffix()})
         if on_cluster() else this %}
-    {% do run_query(
-        "alter table " ~ table ~ " " ~ on_cluster_clause(this) ~ " drop partition id '" ~ partition_id ~ "'"
-    ) %}
+    {% set drop %}
+        alter table {{ table }} {{ on_cluster_clause(this) }}
+        drop partition id '{{ partition_id }}'
+    {% endset %}
+    {% do run_query(drop) %}
 {% endmacro %}

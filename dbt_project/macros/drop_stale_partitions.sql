@@ -5,11 +5,12 @@
     SQL only: nothing to do there.) -#}
 {% macro drop_stale_partitions() %}
     {% if execute and model.resource_type == 'model' %}
-        {% set stale = run_query(
-            "select distinct _partition_id from " ~ this
-            ~ " where load_id not in (select load_id from " ~ ref('datasets') ~ ")"
-        ) %}
-        {% for row in stale.rows %}
+        {% set stale %}
+            select distinct _partition_id
+            from {{ this }}
+            where load_id not in (select datasets.load_id from {{ ref('datasets') }} as datasets)
+        {% endset %}
+        {% for row in run_query(stale).rows %}
             {% do drop_partition(row[0]) %}
         {% endfor %}
     {% endif %}

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from gateway.api import endpoint
-from gateway.correlation import correlate
-from gateway.models import (
+from gateway.analyses.correlation import correlate
+from gateway.analyses.scatter import pair_values
+from gateway.analyses.variability import rank_variability
+from gateway.http.endpoint import endpoint
+from gateway.schemas import (
     GeneCorrelationRequest,
     GeneCorrelationResponse,
     GenePairRequest,
@@ -15,9 +17,7 @@ from gateway.models import (
     GeneVariabilityRequest,
     GeneVariabilityResponse,
 )
-from gateway.scatter import pair_values
-from gateway.state import get_gateway
-from gateway.variability import rank_variability
+from gateway.state import get_dataset
 
 bp = Blueprint("analysis", __name__)
 
@@ -35,8 +35,7 @@ bp = Blueprint("analysis", __name__)
     response=GeneCorrelationResponse,
 )
 def gene_correlation(body: GeneCorrelationRequest):
-    gw = get_gateway()
-    catalog = gw.catalog.dataset(body.dataset)
+    gw, catalog = get_dataset(body.dataset)
     gene_a = catalog.gene(body.gene_a, field_name="gene_a")
     gene_b = catalog.gene(body.gene_b, field_name="gene_b")
     cell_types = catalog.cell_type_list(body.cell_types)
@@ -73,8 +72,7 @@ def gene_correlation(body: GeneCorrelationRequest):
     response=GeneVariabilityResponse,
 )
 def gene_variability(body: GeneVariabilityRequest):
-    gw = get_gateway()
-    catalog = gw.catalog.dataset(body.dataset)
+    gw, catalog = get_dataset(body.dataset)
     cell_type = catalog.cell_type(body.cell_type)
     ranked = catalog.memo(
         ("variability", cell_type), lambda: rank_variability(gw.pool, catalog.name, cell_type)
@@ -97,8 +95,7 @@ def gene_variability(body: GeneVariabilityRequest):
     response=GenePairResponse,
 )
 def gene_pair(body: GenePairRequest):
-    gw = get_gateway()
-    catalog = gw.catalog.dataset(body.dataset)
+    gw, catalog = get_dataset(body.dataset)
     gene_a = catalog.gene(body.gene_a, field_name="gene_a")
     gene_b = catalog.gene(body.gene_b, field_name="gene_b")
     cell_types = catalog.cell_type_list(body.cell_types)

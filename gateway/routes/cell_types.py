@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from gateway.api import endpoint
-from gateway.markers import rank_markers
-from gateway.models import MarkerItem, MarkersQuery, MarkersResponse
-from gateway.state import get_gateway
+from gateway.analyses.markers import rank_markers
+from gateway.http.endpoint import endpoint
+from gateway.schemas import MarkerItem, MarkersQuery, MarkersResponse
+from gateway.state import get_dataset
 
 bp = Blueprint("cell_types", __name__)
 
@@ -25,8 +25,7 @@ bp = Blueprint("cell_types", __name__)
     path_params={"cell_type": "cell type name, e.g. CD4+/CD25 T Reg (percent-encode '/', spaces)"},
 )
 def markers(cell_type: str, query: MarkersQuery):
-    gw = get_gateway()
-    catalog = gw.catalog.dataset(query.dataset)
+    gw, catalog = get_dataset(query.dataset)
     name = catalog.cell_type(cell_type)
     ranked = catalog.memo(("markers", name), lambda: rank_markers(gw.pool, catalog.name, name))
     results = [MarkerItem(**item) for item in ranked.top(query.limit)]

@@ -6,9 +6,9 @@ from dataclasses import asdict
 
 from flask import Blueprint
 
-from gateway.api import endpoint
-from gateway.models import CellTypeCount, CellTypesResponse, DatasetItem, DatasetsResponse
-from gateway.state import get_gateway
+from gateway.http.endpoint import endpoint
+from gateway.schemas import CellTypeCount, CellTypesResponse, DatasetItem, DatasetsResponse
+from gateway.state import get_dataset, get_gateway
 
 bp = Blueprint("datasets", __name__)
 
@@ -37,7 +37,7 @@ def list_datasets():
     path_params={"dataset": "dataset name"},
 )
 def dataset_cell_types(dataset: str):
-    catalog = get_gateway().catalog.dataset(dataset)
+    _, catalog = get_dataset(dataset)
     return CellTypesResponse(
         dataset=catalog.name,
         cell_types=[CellTypeCount(cell_type=name, n_cells=n) for name, n in catalog.cell_types.items()],

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request, send_from_directory
 
-from gateway.openapi import build_openapi
+from gateway.http.openapi import build_openapi
 
 bp = Blueprint("docs", __name__)
 

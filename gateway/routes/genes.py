@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from gateway.api import endpoint
-from gateway.coexpression import coexpressed
-from gateway.dotplot import axis_orders, dot_rows
-from gateway.models import (
+from gateway.analyses.coexpression import coexpressed
+from gateway.analyses.dotplot import axis_orders, dot_rows
+from gateway.analyses.genes import genes_by_prefix
+from gateway.http.endpoint import endpoint
+from gateway.schemas import (
     CoexpressionItem,
     CoexpressionQuery,
     CoexpressionResponse,
@@ -21,7 +22,7 @@ from gateway.models import (
     GenesQuery,
     GenesResponse,
 )
-from gateway.state import get_gateway
+from gateway.state import get_dataset
 
 bp = Blueprint("genes", __name__)
 GENE_PARAM = {"gene": "gene symbol or gene id; may contain '/', '+', spaces (percent-encode them)"}
@@ -37,14 +38,8 @@ GENE_PARAM = {"gene": "gene symbol or gene id; may contain '/', '+', spaces (per
     response=GenesResponse,
 )
 def list_genes(query: GenesQuery):
-    gw = get_gateway()
-    catalog = gw.catalog.dataset(query.dataset)
-    rows = gw.pool.fetch(
-        "SELECT gene, gene_id, n_cells_expressing FROM marts.genes "
-        "WHERE dataset = {dataset:String} AND startsWith(lowerUTF8(gene), lowerUTF8({prefix:String})) "
-        "ORDER BY gene LIMIT {limit:UInt32}",
-        {"dataset": catalog.name, "prefix": query.prefix, "limit": query.limit},
-    )
+    gw, catalog = get_dataset(query.dataset)
+    rows = genes_by_prefix(gw.pool, catalog.name, query.prefix, limit=query.limit)
     return GenesResponse(dataset=catalog.name, prefix=query.prefix, genes=[GeneItem(**row) for row in rows])
 
 
@@ -61,8 +56,7 @@ def list_genes(query: GenesQuery):
     path_params=GENE_PARAM,
 )
 def gene_cell_types(gene: str, query: DatasetQuery):
-    gw = get_gateway()
-    catalog = gw.catalog.dataset(query.dataset)
+    gw, catalog = get_dataset(query.dataset)
     symbol = catalog.gene(gene)
     rows = dot_rows(gw.pool, catalog.name, [symbol])
     return GeneCellTypesResponse(
@@ -83,8 +77,7 @@ def gene_cell_types(gene: str, query: DatasetQuery):
     response=DotPlotResponse,
 )
 def dot_plot(query: DotPlotQuery):
-    gw = get_gateway()
-    catalog = gw.catalog.dataset(query.dataset)
+    gw, catalog = get_dataset(query.dataset)
     genes = list(dict.fromkeys(catalog.gene(g, field_name="genes") for g in query.genes))
     rows = dot_rows(gw.pool, catalog.name, genes)
     ordered_genes, cell_types = axis_orders(
@@ -111,8 +104,7 @@ def dot_plot(query: DotPlotQuery):
     path_params=GENE_PARAM,
 )
 def gene_coexpression(gene: str, query: CoexpressionQuery):
-    gw = get_gateway()
-    catalog = gw.catalog.dataset(query.dataset)
+    gw, catalog = get_dataset(query.dataset)
     symbol = catalog.gene(gene)
     cell_types = catalog.cell_type_list(query.cell_types)
     n = catalog.n_cells_of(cell_types)

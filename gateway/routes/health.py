@@ -6,8 +6,8 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 import genostream
-from gateway.api import endpoint
-from gateway.models import HealthResponse
+from gateway.http.endpoint import endpoint
+from gateway.schemas import HealthResponse
 from gateway.state import get_gateway
 
 bp = Blueprint("health", __name__)

@@ -7,14 +7,14 @@ from contextlib import contextmanager
 
 from flask import Blueprint, request
 
-from gateway.api import endpoint
-from gateway.clients import engine_errors
+from gateway.clients import as_api_errors
 from gateway.errors import Unavailable
-from gateway.formats import MEDIA_TYPES, negotiate
-from gateway.models import SqlRequest, SqlResponse
-from gateway.spool import Spool
-from gateway.sqlguard import admit
-from gateway.sqlresult import encode
+from gateway.http.endpoint import endpoint
+from gateway.http.formats import MEDIA_TYPES, negotiate
+from gateway.http.spool import Spool
+from gateway.schemas import SqlRequest, SqlResponse
+from gateway.sqlguard.guard import admit
+from gateway.sqlguard.result import encode
 from gateway.state import Gateway, get_gateway
 
 bp = Blueprint("sql", __name__)
@@ -60,7 +60,7 @@ def run_sql(body: SqlRequest):
         # The whole answer is encoded (to the spool, not RAM) before anything is sent: a query stopped by a
         # limit half-way is still a clean 4xx, never a cut-short 200.
         timeout = gw.config.sql_timeout_s
-        with _turn(gw), engine_errors(user_sql=True, timeout_s=timeout), gw.pool.using("sql") as client:
+        with _turn(gw), as_api_errors(user_sql=True, timeout_s=timeout), gw.pool.using("sql") as client:
             admitted = admit(client, body.query)
             with client.query_column_block_stream(admitted.sql) as stream:
                 names = list(stream.source.column_names)

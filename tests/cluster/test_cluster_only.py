@@ -7,14 +7,11 @@ from __future__ import annotations
 import os
 
 import numpy as np
-import pytest
 
 from genostream.cluster import READ_SETTINGS, SHARDING_KEYS
 from tests.helpers.cluster import CLUSTER_NAME, MART_SHARDING
 from tests.helpers.dbt import run_dbt
 from tests.helpers.paths import TENX_DIR
-
-pytestmark = pytest.mark.cluster
 
 PROBE = "cluster_probe"
 

@@ -3,8 +3,6 @@ run unchanged against a real cluster through this directory's fixtures. Opt-in: 
 
 from __future__ import annotations
 
-import pytest
-
 from tests.integration.test_explorer_api import *  # noqa: F403
 from tests.integration.test_gateway_api import *  # noqa: F403
 from tests.integration.test_gateway_sql import *  # noqa: F403
@@ -13,5 +11,3 @@ from tests.integration.test_marts_oracle import *  # noqa: F403
 
 # about the embedded store's single-process lock, not about the data
 del test_store_locked_by_another_process_is_503  # noqa: F821
-
-pytestmark = pytest.mark.cluster

@@ -1,4 +1,6 @@
-"""Reference answers computed with numpy/scipy on the dense matrix, straight from the source files."""
+"""The test studies as numpy sees them: a dense genes × cells matrix read straight from the source files, with
+each cell's labels; the tests compute their reference answers from it. Normalisation follows the benchmark's
+oracle (bench.study.lognorm_counts), so the tests and the benchmark share one rule."""
 
 from __future__ import annotations
 
@@ -8,6 +10,9 @@ from pathlib import Path
 
 import numpy as np
 import scipy.io
+import scipy.sparse as sp
+
+from bench.study import UNANNOTATED, lognorm_counts
 
 
 @dataclass
@@ -17,7 +22,7 @@ class DenseStudy:
     genes: list[str]
     barcodes: list[str]
     matrix: np.ndarray  # genes × cells, float64, zeros included
-    cell_types: np.ndarray  # per cell (column), 'unannotated' when the metadata has no row
+    cell_types: np.ndarray  # per cell (column), UNANNOTATED when the metadata has no row
     samples: np.ndarray
 
     def gene_row(self, gene: str) -> np.ndarray:
@@ -30,10 +35,7 @@ class DenseStudy:
 
     def lognorm(self) -> np.ndarray:
         """scanpy normalize_total(target_sum=1e4) + log1p, for count data."""
-        totals = self.matrix.sum(axis=0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            scaled = np.where(totals > 0, self.matrix / totals * 1e4, 0.0)
-        return np.log1p(scaled)
+        return lognorm_counts(sp.csr_matrix(self.matrix)).toarray()
 
 
 def _lines(path: Path) -> list[list[str]]:
@@ -54,7 +56,7 @@ def read_dense(
     gene_rows = _lines(genes)
     symbols = [row[1] if len(row) > 1 else row[0] for row in gene_rows]
     cells = [row[0] for row in _lines(barcodes)]
-    cell_types = np.array(["unannotated"] * len(cells), dtype=object)
+    cell_types = np.array([UNANNOTATED] * len(cells), dtype=object)
     samples = np.array([""] * len(cells), dtype=object)
     if metadata is not None:
         rows = _lines(metadata)

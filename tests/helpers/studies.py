@@ -3,10 +3,11 @@ the integration store holds."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 import numpy as np
+import pytest
 import scipy.io
 import scipy.sparse
 
@@ -129,3 +130,22 @@ def query_columns(client, sql: str, dataset: str) -> dict[str, np.ndarray]:
         name: np.array(values, dtype=object)
         for name, values in zip(result.column_names, result.result_columns, strict=True)
     }
+
+
+def studies_needed(items: list[pytest.Item], datasets: Collection[str]) -> list[str]:
+    """Of the store's `datasets`, those the collected store tests need, in the order given: what a
+    `studies(...)` marker names (on the test or its module), every dataset for a store test (one using
+    `built_store`) without one. Cluster tests load their own."""
+    needed: set[str] = set()
+    for item in items:
+        if "built_store" not in item.fixturenames or item.get_closest_marker("cluster"):
+            continue
+        marker = item.get_closest_marker("studies")
+        names = marker.args if marker else tuple(datasets)
+        unknown = sorted(set(names) - set(datasets))
+        if unknown:
+            raise pytest.UsageError(
+                f"{item.nodeid}: the studies marker names no such dataset: {', '.join(unknown)}"
+            )
+        needed.update(names)
+    return [name for name in datasets if name in needed]

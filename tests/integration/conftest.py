@@ -1,9 +1,10 @@
 """Fixtures for the store-backed tests: one embedded store per test session, loaded once with the test studies
-(helpers the tests import are in tests/helpers/)."""
+the session's tests need (helpers the tests import are in tests/helpers/)."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ from tests.helpers.studies import (
     PBMC_WITHOUT_METADATA,
     STUDY_READERS,
     read_pbmc,
+    studies_needed,
     write_counts_study,
     write_demo_like_study,
 )
@@ -65,27 +67,36 @@ def hdf5_studies_dir(tmp_path_factory: pytest.TempPathFactory, counts_study_dir:
     return directory
 
 
+# Each dataset of the session store and where it is loaded from: (path, files) for `load_dataset`; generated
+# inputs come from the session fixtures above, so they are written only when a test needs them.
+STUDY_INPUTS: dict[str, Callable[[pytest.FixtureRequest], tuple[Path | None, dict[str, Path]]]] = {
+    "pbmc": lambda _: (PBMC_DIR, {}),
+    "tenx": lambda _: (TENX_DIR, {}),
+    "counts": lambda request: (request.getfixturevalue("counts_study_dir"), {}),
+    "demo": lambda request: (request.getfixturevalue("demo_study_dir"), {}),
+    "pbmc_h5ad": lambda request: (request.getfixturevalue("hdf5_studies_dir") / "pbmc.h5ad", {}),
+    "pbmc_h5ad_dense": lambda request: (request.getfixturevalue("hdf5_studies_dir") / "pbmc_dense.h5ad", {}),
+    "pbmc_10x_h5": lambda request: (request.getfixturevalue("hdf5_studies_dir") / "pbmc.h5", {}),
+    "pbmc_nometa": lambda _: (None, PBMC_WITHOUT_METADATA),
+    "tenx_h5": lambda _: (TENX_H5, {}),
+    "cellxgene": lambda request: (request.getfixturevalue("hdf5_studies_dir") / "cellxgene.h5ad", {}),
+}
+
+
 @pytest.fixture(scope="session")
-def built_store(
-    store_path: Path, engine_client, counts_study_dir: Path, demo_study_dir: Path, hdf5_studies_dir: Path
-) -> Path:
-    """The session store with the test studies loaded and built: `pbmc` (real-valued), `tenx` (10x counts,
-    no metadata), `counts` (synthetic SCP counts with edge cases) and `demo` (like `make run`'s demo); the
-    same studies from HDF5 files — `pbmc_h5ad` (CSR), `pbmc_h5ad_dense`, `pbmc_10x_h5` (beside `pbmc_nometa`:
-    the SCP files without their metadata), `tenx_h5` (Cell Ranger's own .h5 of `tenx`) and `cellxgene`
-    (`counts` shaped as CELLxGENE ships it), each loaded with no options."""
+def built_store(request: pytest.FixtureRequest, store_path: Path, engine_client) -> Path:
+    """The session store with the test studies loaded and built once: `pbmc` (real-valued), `tenx` (10x
+    counts, no metadata), `counts` (synthetic SCP counts with edge cases) and `demo` (like `make run`'s demo);
+    the same studies from HDF5 files — `pbmc_h5ad` (CSR), `pbmc_h5ad_dense`, `pbmc_10x_h5` (beside
+    `pbmc_nometa`: the SCP files without their metadata), `tenx_h5` (Cell Ranger's own .h5 of `tenx`) and
+    `cellxgene` (`counts` shaped as CELLxGENE ships it), each loaded with no options. Only the datasets the
+    collected tests need are loaded: a module marked `pytest.mark.studies("pbmc")` run alone loads pbmc alone;
+    the whole suite loads every one (`studies_needed`)."""
     from loader import load_dataset
 
-    load_dataset(engine_client, PBMC_DIR, dataset="pbmc")
-    load_dataset(engine_client, TENX_DIR, dataset="tenx")
-    load_dataset(engine_client, counts_study_dir, dataset="counts")
-    load_dataset(engine_client, demo_study_dir, dataset="demo")
-    load_dataset(engine_client, hdf5_studies_dir / "pbmc.h5ad", dataset="pbmc_h5ad")
-    load_dataset(engine_client, hdf5_studies_dir / "pbmc_dense.h5ad", dataset="pbmc_h5ad_dense")
-    load_dataset(engine_client, hdf5_studies_dir / "pbmc.h5", dataset="pbmc_10x_h5")
-    load_dataset(engine_client, None, dataset="pbmc_nometa", **PBMC_WITHOUT_METADATA)
-    load_dataset(engine_client, TENX_H5, dataset="tenx_h5")
-    load_dataset(engine_client, hdf5_studies_dir / "cellxgene.h5ad", dataset="cellxgene")
+    for dataset in studies_needed(request.session.items, STUDY_INPUTS):
+        path, files = STUDY_INPUTS[dataset](request)
+        load_dataset(engine_client, path, dataset=dataset, **files)
     run_dbt("build")
     return store_path
 

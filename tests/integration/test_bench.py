@@ -20,6 +20,8 @@ from bench.study import StudyFiles, make_unique, read_study
 from bench.workload import make_workload
 from tests.helpers.paths import PBMC_DIR, REPO
 
+pytestmark = pytest.mark.studies("pbmc")
+
 
 @pytest.fixture(scope="module")
 def pbmc_study():

@@ -14,6 +14,8 @@ from bench.shard_share import write_shares
 from loader import detect_study
 from tests.helpers.paths import PBMC_DIR, REPO
 
+pytestmark = pytest.mark.studies("pbmc")
+
 
 def _cells_on_first_shard(client, shards: int) -> list[int]:
     """0-based cells of pbmc that the marts' key (not the raw key the share is cut by) puts on shard 1."""

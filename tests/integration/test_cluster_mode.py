@@ -15,6 +15,8 @@ import yaml
 from genostream.cluster import QUERY_SETTINGS, SHARDING_KEYS
 from tests.helpers.paths import REPO
 
+pytestmark = pytest.mark.studies("pbmc")
+
 TREG = "CD4+/CD25 T Reg"
 MONO = ["CD14+ Monocyte", "Dendritic"]
 REQUESTS: list[tuple[str, str, dict[str, Any] | None]] = [

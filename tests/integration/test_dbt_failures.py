@@ -111,7 +111,8 @@ def built(tmp_path_factory: pytest.TempPathFactory, big_study: Path) -> tuple[Pa
 
 
 LEFTOVERS_SQL = (
-    "SELECT name FROM system.tables WHERE database IN ('marts', 'staging') AND position(name, '__dbt_') > 0"
+    "SELECT name FROM system.tables WHERE database IN ('marts', 'intermediate', 'staging')"
+    " AND position(name, '__dbt_') > 0"
 )
 
 

@@ -12,6 +12,8 @@ import pytest
 from tests.helpers.dbt import run_dbt
 from tests.helpers.paths import REPO
 
+pytestmark = pytest.mark.studies("pbmc", "tenx", "counts")
+
 PROBE = "stale_probe"
 LOAD_COLUMNS = [
     "load_id",
@@ -179,3 +181,27 @@ def test_expression_never_merges_the_builds_full_parts(built_store, engine_clien
         "SELECT engine_full FROM system.tables WHERE database = 'marts' AND name = 'expression'"
     ).result_rows
     assert "max_bytes_to_merge_at_max_space_in_pool = 268435456" in engine
+
+
+def _dictionaries(client, database: str) -> set[str]:
+    sql = "SELECT name FROM system.dictionaries WHERE database = {db:String}"
+    return {row[0] for row in client.query(sql, parameters={"db": database}).result_rows}
+
+
+def test_build_only_dictionaries_live_outside_marts(built_store, engine_client) -> None:
+    # marts is the analysts' interface (granted to them, admitted by /sql); the expression insert's lookups
+    # are build internals in a database of their own.
+    assert _dictionaries(engine_client, "marts") == set()
+    assert _dictionaries(engine_client, "intermediate") == {"cell_lookup", "gene_lookup"}
+
+
+def test_build_drops_the_lookups_an_earlier_layout_left_in_marts(built_store, engine_client) -> None:
+    # A store built before the lookups moved to `intermediate` still holds them in marts, readable there.
+    engine_client.command(
+        "CREATE DICTIONARY marts.cell_lookup (cell_key UInt64, barcode String) PRIMARY KEY cell_key"
+        " SOURCE(CLICKHOUSE(QUERY 'SELECT cell AS cell_key, barcode FROM marts.cells'))"
+        " LAYOUT(HASHED()) LIFETIME(0)"
+    )
+    run_dbt("run", "--select", "stg_raw__loads")
+    assert _dictionaries(engine_client, "marts") == set()
+    assert _dictionaries(engine_client, "intermediate") == {"cell_lookup", "gene_lookup"}

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.studies("pbmc")
+
 TREG = "CD4+/CD25 T Reg"
 GENES = ["CD74", "CD3D", "NKG7", "HLA-DRA"]
 

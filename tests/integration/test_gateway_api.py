@@ -13,6 +13,8 @@ import pyarrow.parquet as pq
 import pytest
 from scipy import stats
 
+pytestmark = pytest.mark.studies("pbmc", "tenx", "counts")
+
 TREG = "CD4+/CD25 T Reg"
 MONO = ["CD14+ Monocyte", "Dendritic"]
 PAIRS = [

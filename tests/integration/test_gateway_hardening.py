@@ -22,9 +22,11 @@ import pytest
 import requests
 
 from gateway import create_app
-from gateway.server import make_server
-from gateway.sqlfunctions import LIST_PATH, generate
+from gateway.http.server import make_server
+from gateway.sqlguard.allowlist import LIST_PATH, generate
 from gateway.state import get_gateway
+
+pytestmark = pytest.mark.studies("pbmc", "tenx")
 
 INJECTION = {"query": "SELECT 'SELECT 42 AS injected' AS s FROM numbers(150000)"}
 
@@ -202,7 +204,7 @@ def test_analysts_queries_answer_as_the_engine_does(api, marts_client, query) ->
 
 def test_allow_list_is_what_the_engine_generates(engine_client) -> None:
     assert LIST_PATH.read_text(encoding="utf-8") == generate(engine_client), (
-        "the engine's functions changed: run `python -m gateway.sqlfunctions` and review the diff"
+        "the engine's functions changed: run `python -m gateway.sqlguard.allowlist` and review the diff"
     )
 
 

@@ -22,6 +22,8 @@ from hypothesis import HealthCheck, given, settings
 
 from tests.helpers.paths import REPO
 
+pytestmark = pytest.mark.studies("pbmc")
+
 TREG = "CD4%2B%2FCD25%20T%20Reg"
 REQUESTS = [
     (

@@ -131,3 +131,66 @@ def test_limits_hold(sql_app) -> None:
     with get_gateway(sql_app).pool.using("sql") as handle:
         check = handle.query("SELECT getSetting('readonly'), getSetting('max_result_rows')").result_rows
     assert check == [(1, 1000)]
+
+
+# What the marts' storage, the host's time zone and the build's internals would tell: refused, with a reason.
+LEAKS = {
+    "virtual columns": [
+        "SELECT _part FROM cells LIMIT 1",
+        "SELECT _disk_name FROM marts.cells LIMIT 1",
+        "SELECT _partition_id, _part_uuid FROM expression LIMIT 1",
+        "SELECT c._block_number FROM cells AS c LIMIT 1",
+        "SELECT marts.cells._partition_value FROM marts.cells LIMIT 1",
+        "SELECT count() FROM cells WHERE _part != ''",
+        "SELECT x FROM (SELECT _part_offset AS x FROM genes) LIMIT 1",
+        "SELECT `_path`, `_file` FROM cells LIMIT 1",
+        "SELECT 1 AS _n FROM cells ORDER BY _n LIMIT 1",
+    ],
+    "is not allowed": [
+        "SELECT timeZoneOf(now())",
+        "SELECT timezoneOf(now())",
+        "SELECT timezone()",
+        "SELECT timeZone()",
+        "SELECT serverTimezone()",
+        "SELECT serverTimeZone()",
+        "SELECT timeZoneOffset(now())",
+        "SELECT toTimeZone(now(), 'UTC')",
+        "SELECT dictGet('intermediate.cell_lookup', 'barcode', toUInt64(1))",
+        "SELECT * FROM dictionary('intermediate.gene_lookup')",
+    ],
+    "outside the marts": [
+        "SELECT * FROM intermediate.cell_lookup",
+        "SELECT * FROM intermediate.gene_lookup",
+        "SELECT * FROM internal.cell_lookup",
+        "SELECT count() FROM cells WHERE barcode IN (SELECT barcode FROM intermediate.cell_lookup)",
+        "SELECT count() FROM genes WHERE gene IN intermediate.gene_lookup",
+    ],
+}
+
+
+@pytest.mark.parametrize(("reason", "query"), [(r, q) for r, queries in LEAKS.items() for q in queries])
+def test_storage_time_zone_and_build_internals_are_refused(api, reason: str, query: str) -> None:
+    response = api.post("/sql", json={"query": query})
+    assert response.status_code == 400, (query, response.get_json())
+    assert reason in response.get_json()["error"], response.get_json()
+
+
+def test_a_lookup_dictionary_left_in_marts_is_refused(api, engine_client) -> None:
+    # A store built before the lookups moved to their own database keeps them in marts: still unreadable.
+    engine_client.command(
+        "CREATE DICTIONARY marts.cell_lookup (cell_key UInt64, barcode String) PRIMARY KEY cell_key "
+        "SOURCE(CLICKHOUSE(DB 'marts' TABLE 'cells')) LAYOUT(HASHED()) LIFETIME(0)"
+    )
+    try:
+        for query in (
+            "SELECT * FROM marts.cell_lookup",
+            "SELECT * FROM cell_lookup",
+            "SELECT count() FROM cells WHERE barcode IN marts.cell_lookup",
+            "SELECT count() FROM cells AS c JOIN marts.cell_lookup AS l ON c.barcode = l.barcode",
+        ):
+            response = api.post("/sql", json={"query": query})
+            assert response.status_code == 400, (query, response.get_json())
+            assert "outside the marts" in response.get_json()["error"], response.get_json()
+        assert api.post("/sql", json={"query": "SELECT count() FROM marts.cells"}).status_code == 200
+    finally:
+        engine_client.command("DROP DICTIONARY IF EXISTS marts.cell_lookup")

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+pytestmark = pytest.mark.studies("pbmc")
+
 GENES = ("CD74", "HLA-DRB1", "NKG7")
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from clickhouse_connect.driver.exceptions import DatabaseError, StreamFailureError
 
-from gateway.clients import translate
+from gateway.clients import api_error_for
 from gateway.config import GatewayConfig
 from gateway.errors import BadRequest, InternalError, QueryTimeout, Unavailable
 from genostream.config import EngineSettings
@@ -80,12 +80,12 @@ def test_engine_errors_block_reraises_driver_errors_only() -> None:
     ],
 )
 def test_gateway_maps_engine_errors_by_name(exc, user_sql: bool, expected: type, status: int) -> None:
-    error = translate(exc, user_sql=user_sql, timeout_s=2)
+    error = api_error_for(exc, user_sql=user_sql, timeout_s=2)
     assert type(error) is expected and error.status == status
 
 
 def test_query_failed_body_carries_the_engine_code() -> None:
-    error = translate(DatabaseError("Code: 62. DB::Exception: Syntax error", code=62), user_sql=True)
+    error = api_error_for(DatabaseError("Code: 62. DB::Exception: Syntax error", code=62), user_sql=True)
     assert error.body() == {"error": "query failed: Syntax error", "code": 62}
 
 

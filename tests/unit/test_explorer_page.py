@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.dotplot import axis_orders
+from gateway.analyses.dotplot import axis_orders
 from tests.helpers.paths import REPO
 
 STATIC = REPO / "gateway" / "static"

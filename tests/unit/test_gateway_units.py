@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 
 import numpy as np
@@ -12,12 +13,7 @@ import pytest
 from scipy import stats
 from werkzeug.datastructures import MIMEAccept
 
-from gateway.catalog import resolve_dataset_name
-from gateway.config import GatewayConfig
-from gateway.errors import BadRequest, NotAcceptable, NotFound, close_matches
-from gateway.formats import negotiate, write_batches
-from gateway.sqlguard import check_tree, parse_ast_dump
-from gateway.stats import (
+from gateway.analyses.stats import (
     PairSums,
     RankParts,
     benjamini_hochberg,
@@ -26,6 +22,11 @@ from gateway.stats import (
     spearman_p_value,
     welch_p_values,
 )
+from gateway.catalog import resolve_dataset_name
+from gateway.config import GatewayConfig
+from gateway.errors import BadRequest, NotAcceptable, NotFound, close_matches
+from gateway.http.formats import negotiate, write_batches
+from gateway.sqlguard.guard import check_tree, parse_ast_dump
 
 
 def _sparse_vector(rng: np.random.Generator, n: int, density: float, *, negatives: bool) -> np.ndarray:
@@ -176,6 +177,22 @@ def test_every_format_round_trips() -> None:
     assert parquet.column("value").to_pylist()[2] == 3.5
 
 
+def test_csv_text_cells_are_formula_safe_and_other_formats_exact() -> None:
+    schema = pa.schema([("name", pa.string()), ("number_text", pa.string()), ("x", pa.float64())])
+    names = ["=1+2", "+a", "-b", "@c", "\td", "\re", "f=g", None, ""]
+    batch = pa.RecordBatch.from_arrays(
+        [pa.array(names), pa.array(["-1.5"] * len(names)), pa.array([-1.0] * len(names))], schema=schema
+    )
+    as_csv = b"".join(write_batches("csv", schema, [batch], text_columns=[0])).decode()
+    rows = list(csv.reader(io.StringIO(as_csv)))
+    assert [r[0] for r in rows[1:]] == ["'=1+2", "'+a", "'-b", "'@c", "'\td", "'\re", "f=g", "", ""]
+    assert {r[1] for r in rows[1:]} == {"-1.5"} and {r[2] for r in rows[1:]} == {"-1"}
+    every_text = b"".join(write_batches("csv", schema, [batch])).decode()
+    assert {r[1] for r in list(csv.reader(io.StringIO(every_text)))[1:]} == {"'-1.5"}
+    arrow = pa.ipc.open_stream(b"".join(write_batches("arrow", schema, [batch]))).read_all()
+    assert arrow.column("name").to_pylist() == names
+
+
 DUMP_OUTFILE = """SelectWithUnionQuery (children 3)
  ExpressionList (children 1)
   SelectQuery (children 1)
@@ -298,7 +315,7 @@ def test_memo_computes_once_per_key() -> None:
 
 
 def test_ranked_markers_put_highest_t_first_undefined_last_and_slice_exactly() -> None:
-    from gateway.markers import COLUMNS, RankedMarkers
+    from gateway.analyses.markers import COLUMNS, RankedMarkers
 
     genes = np.array(["c", "a", "b", "d"], dtype=object)
     t = np.array([1.0, np.nan, 1.0, 5.0])
@@ -313,7 +330,7 @@ def test_ranked_markers_put_highest_t_first_undefined_last_and_slice_exactly() -
 
 
 def test_ranked_variability_filters_then_limits_in_cv_order() -> None:
-    from gateway.variability import RankedVariability
+    from gateway.analyses.variability import RankedVariability
 
     ranked = RankedVariability(
         genes=["a", "b", "c", "d"],

@@ -74,6 +74,35 @@ def test_no_import_cycle() -> None:
     assert cycle is None, "import cycle: " + " -> ".join(reversed(cycle or []))
 
 
+# The gateway's rooms, and the rooms each may not import (directly): the routes sit on top; the analyses
+# and the HTTP plumbing do not know each other; the SQL guard answers no route.
+GATEWAY_LAYERS = {
+    "gateway.analyses": ("gateway.http", "gateway.routes", "gateway.sqlguard", "gateway.app"),
+    "gateway.http": ("gateway.analyses", "gateway.routes", "gateway.sqlguard", "gateway.app"),
+    "gateway.sqlguard": ("gateway.analyses", "gateway.routes", "gateway.app"),
+}
+
+
+def test_gateway_subpackages_import_only_downward() -> None:
+    graph = import_graph(REPO, ("gateway",))
+    assert {"gateway.analyses.cells", "gateway.http.endpoint", "gateway.sqlguard.guard"} <= graph.keys()
+    assert "gateway.analyses.cells" in graph["gateway.analyses.correlation"]
+    wrong = sorted(
+        f"{module} imports {target}"
+        for room, forbidden in GATEWAY_LAYERS.items()
+        for module, targets in graph.items()
+        if module.startswith(room + ".")
+        for target in targets
+        if target.startswith(forbidden)
+    )
+    assert not wrong, "; ".join(wrong)
+    routes = {m for m in graph if m.startswith("gateway.routes")}
+    outside = sorted(
+        m for m, targets in graph.items() if m not in routes and targets & (routes - {"gateway.routes"})
+    )
+    assert outside == [], f"only the app registers the routes: {outside}"
+
+
 def test_a_cycle_through_a_lazy_relative_import_is_found(tmp_path: Path) -> None:
     package = tmp_path / "pkg"
     (package / "routes").mkdir(parents=True)

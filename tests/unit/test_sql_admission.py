@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from gateway.errors import BadRequest
-from gateway.sqlfunctions import allowed, parse
-from gateway.sqlguard import check_tree, parse_ast_dump
-from gateway.sqlresult import arrow_type, json_value_text
+from gateway.sqlguard.allowlist import allowed, generate, parse
+from gateway.sqlguard.guard import check_tree, parse_ast_dump
+from gateway.sqlguard.result import arrow_type, json_value_text
 
 DUMP_IN = """SelectWithUnionQuery (children 1)
  ExpressionList (children 1)
@@ -33,6 +33,73 @@ def test_a_table_outside_the_marts_is_refused_wherever_it_is_named(name: str) ->
 @pytest.mark.parametrize("name", ["barcodes", "marts.cells", "c.barcode", "system.one", "t.1"])
 def test_names_inside_the_marts_pass(name: str) -> None:
     check_tree(_in(name), "SELECT", DATABASES)
+
+
+DUMP_FROM = """SelectWithUnionQuery (children 1)
+ ExpressionList (children 1)
+  SelectQuery (children 2)
+   ExpressionList (children 1)
+    Asterisk
+   TablesInSelectQuery (children 1)
+    TablesInSelectQueryElement (children 1)
+     TableExpression (children 1)
+      TableIdentifier {table}"""
+
+
+def _from(table: str):
+    return parse_ast_dump(DUMP_FROM.format(table=table).splitlines())
+
+
+@pytest.mark.parametrize(
+    "name", ["_part", "_disk_name", "cells._partition_id", "marts.cells._path", "_x.gene"]
+)
+def test_virtual_columns_are_refused(name: str) -> None:
+    with pytest.raises(BadRequest, match="virtual columns"):
+        check_tree(_in(name), "SELECT", DATABASES)
+
+
+@pytest.mark.parametrize(
+    "table", ["marts.cell_lookup", "cell_lookup", "intermediate.cell_lookup", "internal.x"]
+)
+def test_dictionaries_and_other_databases_are_refused_as_tables(table: str) -> None:
+    databases = DATABASES | {"intermediate"}
+    lookups = frozenset({"cell_lookup", "gene_lookup"})
+    with pytest.raises(BadRequest, match="outside the marts"):
+        check_tree(_from(table), "SELECT", databases, dictionaries=lookups)
+    if "." in table and table.partition(".")[0] in databases:
+        with pytest.raises(BadRequest, match="outside the marts"):
+            check_tree(_in(table), "SELECT", databases, dictionaries=lookups)
+    check_tree(_from("marts.cells"), "SELECT", databases, dictionaries=lookups)
+    check_tree(_from("cells"), "SELECT", databases, dictionaries=lookups)
+
+
+class _Functions:
+    """system.functions rows as `generate` reads them: name, category, aggregate, case-insensitive, alias."""
+
+    def __init__(self, rows: list[tuple]) -> None:
+        self.result_rows = rows
+
+    def query(self, _sql: str) -> _Functions:
+        return self
+
+
+def test_the_time_zone_family_is_excluded_by_the_derivation() -> None:
+    rows = [
+        ("toYear", "Dates and Times", 0, 0, ""),
+        ("timezoneOf", "Dates and Times", 0, 0, ""),
+        ("timeZoneOf", "Dates and Times", 0, 0, "timezoneOf"),
+        ("timeZoneOffset", "Dates and Times", 0, 0, ""),
+        ("serverTimeZone", "Other", 0, 0, "serverTimezone"),
+        ("serverTimezone", "Other", 0, 0, ""),
+        ("toTimeZone", "Dates and Times", 0, 0, ""),
+        ("nowish", "Dates and Times", 0, 0, "timeZoneOffset"),
+    ]
+    names = parse(generate(_Functions(rows)))  # type: ignore[arg-type]
+    assert names.admits("toYear")
+    for name in ("timezoneOf", "timeZoneOf", "timeZoneOffset", "serverTimeZone", "toTimeZone", "nowish"):
+        assert not names.admits(name), name
+    for name in ("timezone", "timeZone", "serverTimezone", "timeZoneOf", "timezoneOffset", "toTimezone"):
+        assert not allowed().admits(name), name
 
 
 @pytest.mark.parametrize("function", ["hostName", "getServerSetting", "file", "joinGet", "dictGet", "sleep"])

@@ -2,7 +2,8 @@
 // dataset, and each view renders itself from the URL's parameters.
 
 import { api, cancelAll, wireCancelButton, isAbort, ApiError } from "./api.js";
-import { el, fmt } from "./ui.js";
+import { fmt } from "./format.js";
+import { el } from "./ui.js";
 import study from "./views/study.js";
 import genes from "./views/genes.js";
 import pair from "./views/pair.js";
@@ -62,6 +63,11 @@ async function cellTypes(dataset) {
   return state.cellTypes.get(dataset);
 }
 
+/** The header's links to the views. */
+function viewLinks() {
+  return /** @type {NodeListOf<HTMLAnchorElement>} */ (document.querySelectorAll("#nav a[data-view]"));
+}
+
 function header(dataset) {
   const select = document.getElementById("dataset");
   select.replaceChildren(...state.datasets.map((d) => el("option", { value: d.dataset, selected: d.dataset === dataset }, d.dataset)));
@@ -70,7 +76,7 @@ function header(dataset) {
     ? `${fmt.int(info.n_cells)} cells · ${fmt.int(info.n_genes)} genes · ${info.value_kind}`
     : "";
   const view = params().get("view") || "study";
-  for (const a of document.querySelectorAll("#nav a[data-view]")) {
+  for (const a of viewLinks()) {
     const next = new URLSearchParams({ view: a.dataset.view });
     if (dataset) next.set("dataset", dataset);
     a.href = `?${next.toString()}`;
@@ -133,11 +139,11 @@ async function render() {
 }
 
 document.getElementById("dataset").addEventListener("change", (event) => {
-  const next = new URLSearchParams({ view: params().get("view") || "study", dataset: event.target.value });
+  const next = new URLSearchParams({ view: params().get("view") || "study", dataset: /** @type {HTMLSelectElement} */ (event.target).value });
   window.history.pushState(null, "", `?${next.toString()}`);
   render();
 });
-for (const a of document.querySelectorAll("#nav a[data-view]")) {
+for (const a of viewLinks()) {
   a.addEventListener("click", (event) => {
     if (event.ctrlKey || event.metaKey || event.shiftKey) return;
     event.preventDefault();

@@ -4,6 +4,7 @@
 import { api, ApiError, isAbort } from "./api.js";
 import { toCsv } from "./csv.js";
 import { exportChart } from "./charts.js";
+import { fmt } from "./format.js";
 
 /** el("div", {class: "x", onclick: f}, child, "text", ...) */
 export function el(tag, attributes = {}, ...children) {
@@ -22,25 +23,6 @@ export function el(tag, attributes = {}, ...children) {
   }
   return node;
 }
-
-export const fmt = {
-  num(value, digits = 4) {
-    if (value === null || value === undefined) return "—";
-    if (value !== 0 && (Math.abs(value) < 1e-3 || Math.abs(value) >= 1e5)) return value.toExponential(2);
-    return Number(value.toPrecision(digits)).toString();
-  },
-  p(value) {
-    if (value === null || value === undefined) return "—";
-    if (value === 0) return "< 1e-300";
-    return value < 1e-3 ? value.toExponential(2) : value.toPrecision(3);
-  },
-  pct(value) {
-    return value === null || value === undefined ? "—" : `${(100 * value).toFixed(1)} %`;
-  },
-  int(value) {
-    return value === null || value === undefined ? "—" : Number(value).toLocaleString("en-US");
-  },
-};
 
 /** Gene names from pasted text: commas, semicolons, spaces, tabs or new lines between them. */
 export function splitGenes(text) {

@@ -12,7 +12,7 @@ import threading
 
 import pytest
 
-from bench.browser import Browser, missing
+from tests.helpers.chromium import Browser, missing
 
 
 @pytest.fixture(scope="session")

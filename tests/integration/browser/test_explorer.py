@@ -12,7 +12,7 @@ from urllib.parse import quote, urlencode
 
 import pytest
 
-from bench.browser import missing
+from tests.helpers.chromium import missing
 
 # Without a browser: one skip line for the module, saying how to get one. Under CI the fixtures fail instead.
 if missing() and os.environ.get("CI", "").lower() != "true":

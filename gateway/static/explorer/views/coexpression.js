@@ -3,7 +3,9 @@
 
 import { api } from "../api.js";
 import { draw } from "../charts.js";
-import { el, fmt, geneInput, cellTypePicker, errorBox, sortableTable, downloads, slug } from "../ui.js";
+import { fmt } from "../format.js";
+import { coexpressionSpec } from "../specs.js";
+import { el, geneInput, cellTypePicker, errorBox, sortableTable, downloads, slug } from "../ui.js";
 
 export default {
   title: "Co-expression",
@@ -49,18 +51,7 @@ export default {
     const view = await draw(
       "coexpression",
       chart,
-      {
-        data: { values: rows },
-        name: "bars",
-        width: 420,
-        height: { step: 18 },
-        mark: { type: "bar", color: "#0072B2", cursor: "pointer" },
-        encoding: {
-          y: { field: "gene", type: "nominal", sort: { field: "rank" }, title: null },
-          x: { field: "r", type: "quantitative", title: `Pearson r with ${data.gene}`, scale: { domain: [Math.min(0, ...rows.map((r) => r.r)), 1] } },
-          tooltip: [{ field: "gene" }, { field: "r", format: ".4f" }, { field: "p", format: ".2e" }, { field: "n_expressing", title: "cells expressing" }],
-        },
-      },
+      coexpressionSpec(rows, { gene: data.gene }),
       { description: `Genes most correlated with ${data.gene}`, onClick: (d) => navigate("pair", { gene_a: data.gene, gene_b: d.gene, cell_types: data.cell_types }) },
     );
     container.append(

@@ -2,8 +2,10 @@
 // cells, zeros included) for one gene or a pasted list, from GET /dot-plot.
 
 import { api } from "../api.js";
-import { draw, SEQUENTIAL } from "../charts.js";
-import { el, fmt, geneInput, splitGenes, errorBox, sortableTable, downloads, slug } from "../ui.js";
+import { draw } from "../charts.js";
+import { fmt } from "../format.js";
+import { dotPlotRows, dotPlotSpec } from "../specs.js";
+import { el, geneInput, splitGenes, errorBox, sortableTable, downloads, slug } from "../ui.js";
 
 const ORDERS = { clustered: "clustered (similar profiles together)", name: "by name", size: "by number of cells" };
 
@@ -47,41 +49,13 @@ export default {
       }));
       return;
     }
-    const span = new Map();
-    for (const gene of data.genes) {
-      const means = data.rows.filter((r) => r.gene === gene).map((r) => r.mean);
-      span.set(gene, [Math.min(...means), Math.max(...means)]);
-    }
-    const rows = data.rows.map((r) => {
-      const [low, high] = span.get(r.gene);
-      return { ...r, scaled: high > low ? (r.mean - low) / (high - low) : 0 };
-    });
-    const colourField = colour === "scaled" ? "scaled" : "mean";
+    const rows = dotPlotRows(data.rows, data.genes);
     const chart = el("div", { class: "chart", id: "chart-dotplot" });
     container.append(chart);
     const view = await draw(
       "dotplot",
       chart,
-      {
-        data: { values: rows },
-        name: "dots",
-        width: { step: 34 },
-        height: { step: 30 },
-        mark: { type: "circle", stroke: "#555555", strokeWidth: 0.5, opacity: 1, cursor: "pointer" },
-        encoding: {
-          x: { field: "cell_type", type: "nominal", sort: data.cell_types, title: "cell type", axis: { labelAngle: -40, labelLimit: 160 } },
-          y: { field: "gene", type: "nominal", sort: data.genes, title: null },
-          size: { field: "pct_expressing", type: "quantitative", scale: { domain: [0, 1], range: [0, 520] }, legend: { title: "cells expressing", format: ".0%", values: [0.2, 0.4, 0.6, 0.8, 1] } },
-          color: { field: colourField, type: "quantitative", scale: SEQUENTIAL, legend: { title: colour === "scaled" ? "mean (scaled)" : "mean expression" } },
-          tooltip: [
-            { field: "gene" }, { field: "cell_type", title: "cell type" },
-            { field: "mean", format: ".4f", title: "mean (all cells)" },
-            { field: "pct_expressing", format: ".1%", title: "expressing" },
-            { field: "mean_expressing", format: ".4f", title: "mean (expressing)" },
-            { field: "n_cells", title: "cells" },
-          ],
-        },
-      },
+      dotPlotSpec(rows, { genes: data.genes, cellTypes: data.cell_types, colour }),
       {
         description: `Dot plot of ${data.genes.join(", ")} across cell types`,
         onClick: (d) => navigate("coexpression", { gene: d.gene, cell_types: [d.cell_type] }),

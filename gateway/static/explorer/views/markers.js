@@ -2,10 +2,10 @@
 // log2 fold change against −log10 adjusted p over all genes, and a sortable table; a gene opens its dot plot.
 
 import { api } from "../api.js";
-import { draw, HIGHLIGHT } from "../charts.js";
-import { el, fmt, cellTypeSelect, errorBox, sortableTable, downloads, slug } from "../ui.js";
-
-const MARGIN = 1.1; // adjusted p of 0 (below float64) is drawn 10 % above the highest other point
+import { draw } from "../charts.js";
+import { fmt } from "../format.js";
+import { markerRows, rendererFor, volcanoSpec } from "../specs.js";
+import { el, cellTypeSelect, errorBox, sortableTable, downloads, slug } from "../ui.js";
 
 export default {
   title: "Markers",
@@ -37,56 +37,20 @@ export default {
       container.append(errorBox(error, (suggestion) => navigate("markers", { cell_type: suggestion, min_log2fc: minFold, max_padj: maxP })));
       return;
     }
-    const finite = data.results.filter((r) => r.p_value_adj > 0).map((r) => -Math.log10(r.p_value_adj));
-    const ceiling = finite.length ? MARGIN * Math.max(...finite) : 300;
-    const rows = data.results.map((r, i) => {
-      const significant = r.p_value_adj !== null && r.p_value_adj <= maxP && r.log2_fold_change !== null && Math.abs(r.log2_fold_change) >= minFold;
-      return {
-        rank: i + 1,
-        ...r,
-        neg_log10_p_adj: r.p_value_adj === null ? null : r.p_value_adj > 0 ? -Math.log10(r.p_value_adj) : ceiling,
-        p_below_float: r.p_value_adj === 0,
-        call: significant ? (r.log2_fold_change > 0 ? "up" : "down") : "not significant",
-      };
-    });
-    const plotted = rows.filter((r) => r.neg_log10_p_adj !== null && r.log2_fold_change !== null);
+    const marked = markerRows(data.results, { maxP, minFold });
+    const { rows, plotted, belowFloat } = marked;
     const nUp = rows.filter((r) => r.call === "up").length;
     container.append(el("h3", {}, `${data.cell_type}: ${fmt.int(nUp)} genes up, ${fmt.int(rows.filter((r) => r.call === "down").length)} down of ${fmt.int(rows.length)}`));
     const chart = el("div", { class: "chart", id: "chart-volcano" });
     container.append(chart);
-    const labelled = plotted.filter((r) => r.call === "up").slice(0, 8);
     const view = await draw(
       "volcano",
       chart,
-      {
-        width: 520,
-        height: 400,
-        layer: [
-          {
-            data: { values: plotted },
-            name: "genes",
-            mark: { type: "point", filled: true, size: 26, opacity: 0.75, cursor: "pointer" },
-            encoding: {
-              x: { field: "log2_fold_change", type: "quantitative", title: `log2 fold change (${data.cell_type} vs rest)` },
-              y: { field: "neg_log10_p_adj", type: "quantitative", title: "−log10 adjusted p" },
-              shape: { field: "p_below_float", type: "nominal", title: "adj. p = 0", scale: { domain: [false, true], range: ["circle", "triangle-up"] }, legend: finite.length < plotted.length ? {} : null },
-              color: { field: "call", type: "nominal", title: null, scale: { domain: ["up", "down", "not significant"], range: [HIGHLIGHT.up, HIGHLIGHT.down, HIGHLIGHT.other] } },
-              tooltip: [{ field: "gene" }, { field: "log2_fold_change", format: ".3f", title: "log2FC" }, { field: "p_value_adj", format: ".2e", title: "adj. p" }, { field: "pct_in", format: ".1%", title: "expressing in" }, { field: "pct_out", format: ".1%", title: "expressing out" }],
-            },
-          },
-          {
-            data: { values: labelled },
-            mark: { type: "text", align: "left", dx: 5, dy: -4, fontSize: 10 },
-            encoding: { x: { field: "log2_fold_change", type: "quantitative" }, y: { field: "neg_log10_p_adj", type: "quantitative" }, text: { field: "gene" } },
-          },
-          { data: { values: [{ y: -Math.log10(maxP) }] }, mark: { type: "rule", strokeDash: [4, 3], color: "#999999" }, encoding: { y: { field: "y", type: "quantitative" } } },
-          { data: { values: [{ x: -minFold }, { x: minFold }] }, mark: { type: "rule", strokeDash: [4, 3], color: "#999999" }, encoding: { x: { field: "x", type: "quantitative" } } },
-        ],
-      },
-      { renderer: plotted.length > 3000 ? "canvas" : "svg", description: `Volcano plot of ${data.cell_type} markers`, onClick: (d) => d.gene && navigate("genes", { genes: [d.gene] }) },
+      volcanoSpec(marked, { cellType: data.cell_type, maxP, minFold }),
+      { renderer: rendererFor(plotted.length), description: `Volcano plot of ${data.cell_type} markers`, onClick: (d) => d.gene && navigate("genes", { genes: [d.gene] }) },
     );
     container.append(
-      el("p", { class: "muted" }, `Click a gene for its dot plot. Welch t-test against all other cells, Benjamini–Hochberg adjusted.${finite.length < plotted.length ? " Triangles: adjusted p is 0 in double precision (below 1e-308), drawn at the top." : ""}`),
+      el("p", { class: "muted" }, `Click a gene for its dot plot. Welch t-test against all other cells, Benjamini–Hochberg adjusted.${belowFloat ? " Triangles: adjusted p is 0 in double precision (below 1e-308), drawn at the top." : ""}`),
       downloads({ name: slug(dataset, data.cell_type, "markers"), rows, columns: ["rank", "gene", "log2_fold_change", "t_statistic", "p_value", "p_value_adj", "mean_in", "mean_out", "pct_in", "pct_out", "call"], chart: view }),
       sortableTable({
         columns: [

@@ -2,92 +2,12 @@
 // whose bin 0 holds exactly the zeros), with r, p and n from /gene-correlation and a per-group forest plot.
 
 import { api } from "../api.js";
-import { draw, OKABE_ITO, SEQUENTIAL } from "../charts.js";
-import { el, fmt, geneInput, cellTypePicker, errorBox, sortableTable, downloads, slug } from "../ui.js";
+import { draw } from "../charts.js";
+import { fmt } from "../format.js";
+import { densitySpec, forestSpec, interval, scatterSpec } from "../specs.js";
+import { el, geneInput, cellTypePicker, errorBox, sortableTable, downloads, slug } from "../ui.js";
 
-const Z95 = 1.959963984540054;
 const MAX_POINTS = 5000; // more cells than this are drawn as a 2-D histogram
-
-/** 95 % interval of r by Fisher's z (Spearman: Fieller's variance 1.06 / (n − 3)); display only. */
-function interval(r, n, method) {
-  if (r === null || n <= 3) return [null, null];
-  const se = Math.sqrt((method === "spearman" ? 1.06 : 1) / (n - 3));
-  const z = Math.atanh(Math.max(-0.999999999999, Math.min(0.999999999999, r)));
-  return [Math.tanh(z - Z95 * se), Math.tanh(z + Z95 * se)];
-}
-
-function scatterSpec(pair, a, b) {
-  const p = pair.points;
-  const values = p.x.map((x, i) => ({ barcode: p.barcode[i], cell_type: p.cell_type[i], x, y: p.y[i] }));
-  const types = [...new Set(p.cell_type)];
-  const colour = types.length <= OKABE_ITO.length
-    ? { field: "cell_type", type: "nominal", title: "cell type", scale: { domain: types, range: OKABE_ITO } }
-    : { value: OKABE_ITO[0] };
-  return {
-    rows: values.map((v) => ({ barcode: v.barcode, cell_type: v.cell_type, [a]: v.x, [b]: v.y })),
-    renderer: values.length > 3000 ? "canvas" : "svg",
-    spec: {
-      data: { values },
-      name: "cells",
-      width: 460,
-      height: 420,
-      mark: { type: "circle", size: 18, opacity: 0.55 },
-      encoding: {
-        x: { field: "x", type: "quantitative", title: `${a} (log-normalised)` },
-        y: { field: "y", type: "quantitative", title: `${b} (log-normalised)` },
-        color: colour,
-        tooltip: [{ field: "barcode" }, { field: "cell_type", title: "cell type" }, { field: "x", title: a, format: ".4f" }, { field: "y", title: b, format: ".4f" }],
-      },
-    },
-  };
-}
-
-function binSpec(pair, a, b) {
-  const bins = pair.bins;
-  const values = bins.n_cells.map((n, i) => {
-    const bx = bins.x_bin[i];
-    const by = bins.y_bin[i];
-    return {
-      x_bin: bx, y_bin: by, n_cells: n,
-      x0: (bx - 0.5) * bins.x_step, x1: (bx + 0.5) * bins.x_step,
-      y0: (by - 0.5) * bins.y_step, y1: (by + 0.5) * bins.y_step,
-      x_range: bx === 0 ? "0" : `${fmt.num((bx - 0.5) * bins.x_step, 3)} – ${fmt.num((bx + 0.5) * bins.x_step, 3)}`,
-      y_range: by === 0 ? "0" : `${fmt.num((by - 0.5) * bins.y_step, 3)} – ${fmt.num((by + 0.5) * bins.y_step, 3)}`,
-    };
-  });
-  return {
-    rows: values.map((v) => ({ [`${a}_from`]: v.x0, [`${a}_to`]: v.x1, [`${b}_from`]: v.y0, [`${b}_to`]: v.y1, n_cells: v.n_cells })),
-    renderer: "svg",
-    spec: {
-      data: { values },
-      name: "bins",
-      width: 460,
-      height: 420,
-      mark: { type: "rect" },
-      encoding: {
-        x: { field: "x0", type: "quantitative", title: `${a} (log-normalised; bin 0 = not detected)` },
-        x2: { field: "x1" },
-        y: { field: "y0", type: "quantitative", title: `${b} (log-normalised)` },
-        y2: { field: "y1" },
-        color: { field: "n_cells", type: "quantitative", title: "cells", scale: { ...SEQUENTIAL, type: "log" } },
-        tooltip: [{ field: "x_range", title: a }, { field: "y_range", title: b }, { field: "n_cells", title: "cells" }],
-      },
-    },
-  };
-}
-
-function forestSpec(groups, overall, by) {
-  return {
-    data: { values: groups.filter((g) => g.r !== null) },
-    width: 360,
-    height: { step: 24 },
-    layer: [
-      { mark: { type: "rule", strokeDash: [4, 3], color: "#999999" }, data: { values: [{ r: overall }] }, encoding: { x: { field: "r", type: "quantitative" } } },
-      { mark: { type: "rule", color: "#555555" }, encoding: { y: { field: "group", type: "nominal", sort: null, title: by === "sample" ? "sample" : "cell type" }, x: { field: "ci_low", type: "quantitative", scale: { domain: [-1, 1] }, title: "r (95 % interval)" }, x2: { field: "ci_high" } } },
-      { name: "groups", mark: { type: "point", filled: true, color: "#0072B2" }, encoding: { y: { field: "group", type: "nominal", sort: null }, x: { field: "r", type: "quantitative" }, size: { field: "n", type: "quantitative", title: "cells", scale: { range: [30, 300] } }, tooltip: [{ field: "group" }, { field: "r", format: ".4f" }, { field: "p", format: ".2e" }, { field: "n", title: "cells" }] } },
-    ],
-  };
-}
 
 export default {
   title: "Two genes",
@@ -176,7 +96,7 @@ export default {
     );
     container.append(el("h3", {}, `${ga} vs ${pair.gene_b} in ${where}`), stats);
     if (corr.note) container.append(el("p", { class: "note" }, corr.note));
-    const { spec, rows, renderer } = pair.mode === "points" ? scatterSpec(pair, ga, gb) : binSpec(pair, ga, gb);
+    const { spec, rows, renderer } = pair.mode === "points" ? scatterSpec(pair.points, { a: ga, b: gb }) : densitySpec(pair.bins, { a: ga, b: gb });
     const chart = el("div", { class: "chart", id: "chart-pair" });
     container.append(
       chart,
@@ -194,7 +114,7 @@ export default {
       });
       const forest = el("div", { class: "chart", id: "chart-forest" });
       container.append(el("h3", {}, `Per ${by === "sample" ? "sample" : "cell type"}`), forest);
-      const forestView = await draw("forest", forest, forestSpec(groups, corr.pearson_correlation, by), { description: "Correlation per group with 95 % intervals" });
+      const forestView = await draw("forest", forest, forestSpec(groups, { overall: corr.pearson_correlation, by }), { description: "Correlation per group with 95 % intervals" });
       container.append(
         el("p", { class: "muted" }, "Intervals: Fisher's z (Spearman: Fieller's variance), for reading only; r, p and n are the API's exact values."),
         downloads({ name: slug(dataset, ga, pair.gene_b, "by", by), rows: groups, columns: ["group", "r", "p", "n", "n_expressing_both", "ci_low", "ci_high", "note"], chart: forestView }),

@@ -1,7 +1,9 @@
 // Study: what is loaded — datasets, cells per cell type, genes, value kind, when loaded.
 
 import { draw } from "../charts.js";
-import { el, fmt, sortableTable, downloads, slug } from "../ui.js";
+import { fmt } from "../format.js";
+import { studySpec } from "../specs.js";
+import { el, sortableTable, downloads, slug } from "../ui.js";
 
 export default {
   title: "Study",
@@ -25,17 +27,7 @@ export default {
     const view = await draw(
       "study",
       chart,
-      {
-        data: { values: rows },
-        name: "bars",
-        width: 560,
-        height: { step: 22 },
-        mark: { type: "bar", color: "#0072B2", tooltip: true },
-        encoding: {
-          y: { field: "cell_type", type: "nominal", sort: "-x", title: null },
-          x: { field: "n_cells", type: "quantitative", title: "cells" },
-        },
-      },
+      studySpec(rows),
       { description: `Number of cells per cell type in ${dataset}`, onClick: (d) => navigate("markers", { cell_type: d.cell_type }) },
     );
     container.append(
@@ -56,7 +48,7 @@ export default {
         href: `?view=study&dataset=${encodeURIComponent(name)}`,
         onclick: (event) => {
           event.preventDefault();
-          const select = document.getElementById("dataset");
+          const select = /** @type {HTMLSelectElement} */ (document.getElementById("dataset"));
           select.value = name;
           select.dispatchEvent(new Event("change"));
         },

@@ -2,8 +2,10 @@
 // every cell, zeros included), filtered by mean and fraction expressing; a table and a mean-vs-CV plot.
 
 import { api } from "../api.js";
-import { draw, HIGHLIGHT } from "../charts.js";
-import { el, fmt, cellTypeSelect, errorBox, sortableTable, downloads, slug } from "../ui.js";
+import { draw } from "../charts.js";
+import { fmt } from "../format.js";
+import { variabilitySpec } from "../specs.js";
+import { el, cellTypeSelect, errorBox, sortableTable, downloads, slug } from "../ui.js";
 
 export default {
   title: "Variability",
@@ -48,28 +50,7 @@ export default {
     const view = await draw(
       "variability",
       chart,
-      {
-        width: 520,
-        height: 380,
-        layer: [
-          {
-            data: { values: rows },
-            name: "genes",
-            mark: { type: "circle", size: 40, opacity: 0.8, color: HIGHLIGHT.down, cursor: "pointer" },
-            encoding: {
-              x: { field: "mean_expression", type: "quantitative", scale: { type: "log", nice: false, padding: 12 }, title: "mean (log-normalised, log scale)" },
-              y: { field: "cv", type: "quantitative", scale: { zero: false, padding: 12 }, title: "coefficient of variation" },
-              size: { field: "pct_expressing", type: "quantitative", title: "expressing", legend: { format: ".0%" }, scale: { range: [15, 200] } },
-              tooltip: [{ field: "gene" }, { field: "mean_expression", format: ".4f", title: "mean" }, { field: "cv", format: ".3f" }, { field: "stddev", format: ".4f", title: "sd" }, { field: "pct_expressing", format: ".1%", title: "expressing" }],
-            },
-          },
-          {
-            data: { values: rows.slice(0, 5) },
-            mark: { type: "text", align: "left", dx: 7, fontSize: 10 },
-            encoding: { x: { field: "mean_expression", type: "quantitative" }, y: { field: "cv", type: "quantitative" }, text: { field: "gene" } },
-          },
-        ],
-      },
+      variabilitySpec(rows),
       { description: `Mean against coefficient of variation in ${cellType}`, onClick: (d) => d.gene && navigate("genes", { genes: [d.gene] }) },
     );
     container.append(

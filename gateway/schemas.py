@@ -1,0 +1,312 @@
+"""Declared request and response models: they validate requests and generate /openapi.json."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, RootModel
+
+
+def _encodable(text: str) -> str:
+    """Reject strings that cannot travel as UTF-8 (lone surrogates from JSON escapes)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text") from None
+    return text
+
+
+Name = Annotated[str, Field(min_length=1, max_length=1000), AfterValidator(_encodable)]
+DatasetName = Annotated[
+    Name | None,
+    Field(description="dataset name; may be omitted when exactly one dataset is loaded"),
+]
+CellTypes = Annotated[
+    list[Name],
+    Field(max_length=10_000, description="cell types to pool; empty or omitted means every cell"),
+]
+
+
+class Request(BaseModel):
+    """Requests refuse unknown fields: a misspelt field must not silently widen a query."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Response(BaseModel):
+    model_config = ConfigDict(ser_json_inf_nan="null")
+
+
+# ----- requests -----------------------------------------------------------------------------------------
+
+
+class GeneCorrelationRequest(Request):
+    gene_a: Name = Field(description="gene symbol (or gene id)")
+    gene_b: Name
+    cell_types: CellTypes = []
+    dataset: DatasetName = None
+    method: Literal["pearson", "spearman"] = "pearson"
+    by: Literal["cell_type", "sample"] | None = Field(None, description="add a per-group breakdown")
+
+
+class GeneVariabilityRequest(Request):
+    cell_type: Name
+    limit: int = Field(10, ge=1, le=1000)
+    dataset: DatasetName = None
+    min_mean: float | None = Field(None, allow_inf_nan=False, description="keep genes with mean ≥ this")
+    min_pct_expressing: float | None = Field(
+        None, ge=0, le=1, description="keep genes expressed in at least this fraction of the cells (0–1)"
+    )
+
+
+class ExpressionMatrixRequest(Request):
+    gene_names: list[Name] = Field(min_length=1, description="at most 500 genes")
+    cell_types: CellTypes = []
+    dataset: DatasetName = None
+    layer: Literal["lognorm", "value"] = Field("value", description="`value` as loaded, or `lognorm`")
+    dense: bool = Field(False, description="also list the zeros (every cell × gene)")
+
+
+class SqlRequest(Request):
+    query: Annotated[str, Field(min_length=1, max_length=100_000), AfterValidator(_encodable)] = Field(
+        description="one SELECT over the marts (unqualified tables are marts tables)"
+    )
+    format: Literal["json", "csv", "arrow"] | None = Field(
+        None,
+        description="default: from Accept, else json. In csv, a text cell starting with =, +, -, @, tab or "
+        "CR gets a leading ' so spreadsheets show it as text (numbers unchanged; json and arrow are exact)",
+    )
+
+
+class DatasetQuery(Request):
+    dataset: DatasetName = None
+
+
+class GenesQuery(Request):
+    prefix: Annotated[str, Field(max_length=1000), AfterValidator(_encodable)] = Field(
+        "", description="case-insensitive prefix of the gene symbol"
+    )
+    dataset: DatasetName = None
+    limit: int = Field(100, ge=1, le=100_000)
+
+
+class CoexpressionQuery(Request):
+    dataset: DatasetName = None
+    cell_types: CellTypes = []
+    limit: int = Field(20, ge=1, le=1000)
+
+
+class DotPlotQuery(Request):
+    genes: list[Name] = Field(min_length=1, max_length=200, description="gene symbols or ids, 1–200")
+    dataset: DatasetName = None
+    cell_order: Literal["clustered", "name", "size"] = Field(
+        "clustered",
+        description="`clustered`: cell types with similar profiles over the genes side by side (one gene: "
+        "highest mean first); `name`; `size` (most cells first)",
+    )
+    gene_order: Literal["given", "clustered"] = Field("given", description="`given` or `clustered`")
+
+
+class GenePairRequest(Request):
+    gene_a: Name = Field(description="gene symbol (or gene id), the x axis")
+    gene_b: Name = Field(description="the y axis")
+    cell_types: CellTypes = []
+    dataset: DatasetName = None
+    max_points: int = Field(
+        5000, ge=0, le=50_000, description="at most this many cells come back as points, more as bins"
+    )
+    bins: int = Field(60, ge=4, le=200, description="bins per axis of the 2-D histogram")
+
+
+class MarkersQuery(Request):
+    dataset: DatasetName = None
+    limit: int = Field(20, ge=1, le=100_000)
+
+
+# ----- responses ----------------------------------------------------------------------------------------
+
+
+class ErrorResponse(Response):
+    error: str = Field(description="one sentence")
+    field: str | None = None
+    value: str | None = Field(None, description="the unknown name, when a name was not found")
+    suggestions: list[str] | None = None
+
+
+class HealthResponse(Response):
+    status: Literal["ok"]
+    engine: str = Field(description="embedded (chDB), server or cluster")
+    version: str = Field(description="genostream version")
+    engine_version: str
+    datasets: list[str]
+
+
+class DatasetItem(Response):
+    dataset: str
+    value_kind: str
+    n_genes: int
+    n_cells: int
+    nnz: int
+    loaded_at: str
+
+
+class DatasetsResponse(Response):
+    datasets: list[DatasetItem]
+
+
+class CellTypeCount(Response):
+    cell_type: str
+    n_cells: int
+
+
+class CellTypesResponse(Response):
+    dataset: str
+    cell_types: list[CellTypeCount]
+
+
+class GeneItem(Response):
+    gene: str
+    gene_id: str
+    n_cells_expressing: int
+
+
+class GenesResponse(Response):
+    dataset: str
+    prefix: str
+    genes: list[GeneItem]
+
+
+class DotPlotRow(Response):
+    cell_type: str
+    n_cells: int
+    n_expressing: int
+    mean: float = Field(description="mean over every cell of the type, zeros included")
+    pct_expressing: float = Field(description="fraction of the cells expressing the gene (0–1)")
+    mean_expressing: float | None = Field(description="mean over the expressing cells only; null if none")
+
+
+class DotPlotCell(DotPlotRow):
+    gene: str
+
+
+class DotPlotResponse(Response):
+    dataset: str
+    genes: list[str] = Field(description="resolved symbols in display order (rows)")
+    cell_types: list[str] = Field(description="cell types in display order (columns)")
+    rows: list[DotPlotCell]
+
+
+class GenePairPoints(Response):
+    barcode: list[str]
+    cell_type: list[str]
+    x: list[float] = Field(description="gene_a lognorm per cell (0 where not detected)")
+    y: list[float] = Field(description="gene_b lognorm per cell")
+
+
+class GenePairBins(Response):
+    x_step: float = Field(description="bin width on x: bin i is centred on i × x_step")
+    y_step: float
+    x_bin: list[int] = Field(description="0 holds exactly the cells where gene_a is 0")
+    y_bin: list[int]
+    n_cells: list[int]
+
+
+class GenePairResponse(Response):
+    gene_a: str
+    gene_b: str
+    dataset: str
+    cell_types: list[str]
+    layer: Literal["lognorm"] = "lognorm"
+    mode: Literal["points", "bins"]
+    observation_count: int = Field(description="every cell of the chosen cell types")
+    n_expressing_a: int
+    n_expressing_b: int
+    n_expressing_both: int
+    n_zero_both: int = Field(description="cells where neither gene is detected")
+    points: GenePairPoints | None = Field(description="one entry per cell (mode `points`)")
+    bins: GenePairBins | None = Field(description="non-empty bins (mode `bins`)")
+
+
+class GeneCellTypesResponse(Response):
+    gene: str
+    dataset: str
+    cell_types: list[DotPlotRow]
+
+
+class CorrelationStats(Response):
+    pearson_correlation: float | None = Field(
+        description="the correlation of the chosen `method` (the seed's field name); null when undefined"
+    )
+    observation_count: int = Field(description="every cell of the chosen cell types, zeros included")
+    p_value: float | None
+    n_expressing_a: int
+    n_expressing_b: int
+    n_expressing_both: int
+    note: str | None = None
+
+
+class CorrelationGroup(CorrelationStats):
+    group: str
+
+
+class GeneCorrelationResponse(CorrelationStats):
+    gene_a: str
+    gene_b: str
+    cell_types: list[str]
+    dataset: str
+    method: str
+    by: str | None = None
+    groups: list[CorrelationGroup] | None = None
+
+
+class GeneVariabilityItem(Response):
+    gene: str
+    mean_expression: float
+    stddev: float | None
+    cv: float | None
+    pct_expressing: float
+
+
+class GeneVariabilityResponse(RootModel[list[GeneVariabilityItem]]):
+    pass
+
+
+class CoexpressionItem(Response):
+    gene: str
+    pearson_correlation: float
+    p_value: float | None
+    n_expressing: int
+
+
+class CoexpressionResponse(Response):
+    gene: str
+    dataset: str
+    cell_types: list[str]
+    observation_count: int
+    results: list[CoexpressionItem]
+    note: str | None = None
+
+
+class MarkerItem(Response):
+    gene: str
+    log2_fold_change: float | None
+    t_statistic: float | None
+    p_value: float | None
+    p_value_adj: float | None
+    mean_in: float
+    mean_out: float | None
+    pct_in: float
+    pct_out: float | None
+
+
+class MarkersResponse(Response):
+    cell_type: str
+    dataset: str
+    results: list[MarkerItem]
+
+
+class SqlResponse(Response):
+    columns: list[str]
+    types: list[str]
+    data: list[list[object]]
+    rows: int

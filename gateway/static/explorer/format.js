@@ -1,0 +1,21 @@
+// Numbers as the views print them (tables, headings, tooltips built in code): no DOM, so the chart specs
+// and the node tests can use them too.
+
+export const fmt = {
+  num(value, digits = 4) {
+    if (value === null || value === undefined) return "—";
+    if (value !== 0 && (Math.abs(value) < 1e-3 || Math.abs(value) >= 1e5)) return value.toExponential(2);
+    return Number(value.toPrecision(digits)).toString();
+  },
+  p(value) {
+    if (value === null || value === undefined) return "—";
+    if (value === 0) return "< 1e-300";
+    return value < 1e-3 ? value.toExponential(2) : value.toPrecision(3);
+  },
+  pct(value) {
+    return value === null || value === undefined ? "—" : `${(100 * value).toFixed(1)} %`;
+  },
+  int(value) {
+    return value === null || value === undefined ? "—" : Number(value).toLocaleString("en-US");
+  },
+};

@@ -1,0 +1,278 @@
+// Every view's chart as a pure function of its data and options: rows in, a Vega-Lite spec out (no DOM, no
+// fetch), so the views only fetch, call one of these and hand the result to charts.js's draw(), and node's
+// test runner checks the specs without a browser (tests/unit/js/).
+
+import { fmt } from "./format.js";
+
+/** Okabe & Ito's eight colours, distinguishable with every common colour-vision deficiency. */
+export const OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"];
+/** Viridis, reversed so that more reads darker on white; perceptually uniform and colour-blind safe. */
+export const SEQUENTIAL = { scheme: "viridis", reverse: true };
+export const HIGHLIGHT = { up: "#D55E00", down: "#0072B2", other: "#BBBBBB" };
+/** One look for every chart (vega-embed's `config`). */
+export const THEME = {
+  font: "system-ui, -apple-system, 'Segoe UI', sans-serif",
+  background: "#ffffff",
+  range: { category: OKABE_ITO },
+  axis: { labelFontSize: 11, titleFontSize: 12, gridColor: "#eeeeee" },
+  legend: { labelFontSize: 11, titleFontSize: 11 },
+  view: { stroke: null },
+};
+
+const Z95 = 1.959963984540054;
+/** An adjusted p of 0 (below float64) is drawn 10 % above the highest other point. */
+const VOLCANO_MARGIN = 1.1;
+/** More points than this are drawn on a canvas instead of as SVG elements. */
+const CANVAS_ABOVE = 3000;
+
+/** Study: cells per cell type, largest first. rows: [{cell_type, n_cells}]. */
+export function studySpec(rows) {
+  return {
+    data: { values: rows },
+    name: "bars",
+    width: 560,
+    height: { step: 22 },
+    mark: { type: "bar", color: "#0072B2", tooltip: true },
+    encoding: {
+      y: { field: "cell_type", type: "nominal", sort: "-x", title: null },
+      x: { field: "n_cells", type: "quantitative", title: "cells" },
+    },
+  };
+}
+
+/** The dot plot's rows with `scaled`: each gene's mean rescaled to 0–1 over the cell types (0 when flat). */
+export function dotPlotRows(rows, genes) {
+  const span = new Map();
+  for (const gene of genes) {
+    const means = rows.filter((r) => r.gene === gene).map((r) => r.mean);
+    span.set(gene, [Math.min(...means), Math.max(...means)]);
+  }
+  return rows.map((r) => {
+    const [low, high] = span.get(r.gene);
+    return { ...r, scaled: high > low ? (r.mean - low) / (high - low) : 0 };
+  });
+}
+
+/**
+ * Dot plot (scanpy's sc.pl.dotplot): one row per gene, one column per cell type, size = fraction of cells
+ * expressing, colour = mean over all cells ("mean") or that mean scaled per gene ("scaled").
+ * rows: dotPlotRows(); options: {genes, cellTypes} in drawing order, colour.
+ */
+export function dotPlotSpec(rows, { genes, cellTypes, colour = "mean" }) {
+  const scaled = colour === "scaled";
+  return {
+    data: { values: rows },
+    name: "dots",
+    width: { step: 34 },
+    height: { step: 30 },
+    mark: { type: "circle", stroke: "#555555", strokeWidth: 0.5, opacity: 1, cursor: "pointer" },
+    encoding: {
+      x: { field: "cell_type", type: "nominal", sort: cellTypes, title: "cell type", axis: { labelAngle: -40, labelLimit: 160 } },
+      y: { field: "gene", type: "nominal", sort: genes, title: null },
+      size: { field: "pct_expressing", type: "quantitative", scale: { domain: [0, 1], range: [0, 520] }, legend: { title: "cells expressing", format: ".0%", values: [0.2, 0.4, 0.6, 0.8, 1] } },
+      color: { field: scaled ? "scaled" : "mean", type: "quantitative", scale: SEQUENTIAL, legend: { title: scaled ? "mean (scaled)" : "mean expression" } },
+      tooltip: [
+        { field: "gene" }, { field: "cell_type", title: "cell type" },
+        { field: "mean", format: ".4f", title: "mean (all cells)" },
+        { field: "pct_expressing", format: ".1%", title: "expressing" },
+        { field: "mean_expressing", format: ".4f", title: "mean (expressing)" },
+        { field: "n_cells", title: "cells" },
+      ],
+    },
+  };
+}
+
+/** Co-expression: genes ranked by Pearson r with `gene`. rows: [{rank, gene, r, p, n_expressing}]. */
+export function coexpressionSpec(rows, { gene }) {
+  return {
+    data: { values: rows },
+    name: "bars",
+    width: 420,
+    height: { step: 18 },
+    mark: { type: "bar", color: "#0072B2", cursor: "pointer" },
+    encoding: {
+      y: { field: "gene", type: "nominal", sort: { field: "rank" }, title: null },
+      x: { field: "r", type: "quantitative", title: `Pearson r with ${gene}`, scale: { domain: [Math.min(0, ...rows.map((r) => r.r)), 1] } },
+      tooltip: [{ field: "gene" }, { field: "r", format: ".4f" }, { field: "p", format: ".2e" }, { field: "n_expressing", title: "cells expressing" }],
+    },
+  };
+}
+
+/**
+ * The markers' rows as the volcano and the table show them: rank, −log10 adjusted p (an adjusted p of 0 at
+ * the ceiling), and the call "up"/"down"/"not significant" by the two thresholds. Also the plotted rows,
+ * the up genes to label, and whether any plotted p sits at the ceiling.
+ */
+export function markerRows(results, { maxP, minFold }) {
+  const finite = results.filter((r) => r.p_value_adj > 0).map((r) => -Math.log10(r.p_value_adj));
+  const ceiling = finite.length ? VOLCANO_MARGIN * Math.max(...finite) : 300;
+  const rows = results.map((r, i) => {
+    const significant = r.p_value_adj !== null && r.p_value_adj <= maxP && r.log2_fold_change !== null && Math.abs(r.log2_fold_change) >= minFold;
+    return {
+      rank: i + 1,
+      ...r,
+      neg_log10_p_adj: r.p_value_adj === null ? null : r.p_value_adj > 0 ? -Math.log10(r.p_value_adj) : ceiling,
+      p_below_float: r.p_value_adj === 0,
+      call: significant ? (r.log2_fold_change > 0 ? "up" : "down") : "not significant",
+    };
+  });
+  const plotted = rows.filter((r) => r.neg_log10_p_adj !== null && r.log2_fold_change !== null);
+  return {
+    rows,
+    plotted,
+    labelled: plotted.filter((r) => r.call === "up").slice(0, 8),
+    belowFloat: finite.length < plotted.length,
+  };
+}
+
+/** Volcano: log2 fold change against −log10 adjusted p, with the threshold rules. marked: markerRows(). */
+export function volcanoSpec({ plotted, labelled, belowFloat }, { cellType, maxP, minFold }) {
+  return {
+    width: 520,
+    height: 400,
+    layer: [
+      {
+        data: { values: plotted },
+        name: "genes",
+        mark: { type: "point", filled: true, size: 26, opacity: 0.75, cursor: "pointer" },
+        encoding: {
+          x: { field: "log2_fold_change", type: "quantitative", title: `log2 fold change (${cellType} vs rest)` },
+          y: { field: "neg_log10_p_adj", type: "quantitative", title: "−log10 adjusted p" },
+          shape: { field: "p_below_float", type: "nominal", title: "adj. p = 0", scale: { domain: [false, true], range: ["circle", "triangle-up"] }, legend: belowFloat ? {} : null },
+          color: { field: "call", type: "nominal", title: null, scale: { domain: ["up", "down", "not significant"], range: [HIGHLIGHT.up, HIGHLIGHT.down, HIGHLIGHT.other] } },
+          tooltip: [{ field: "gene" }, { field: "log2_fold_change", format: ".3f", title: "log2FC" }, { field: "p_value_adj", format: ".2e", title: "adj. p" }, { field: "pct_in", format: ".1%", title: "expressing in" }, { field: "pct_out", format: ".1%", title: "expressing out" }],
+        },
+      },
+      {
+        data: { values: labelled },
+        mark: { type: "text", align: "left", dx: 5, dy: -4, fontSize: 10 },
+        encoding: { x: { field: "log2_fold_change", type: "quantitative" }, y: { field: "neg_log10_p_adj", type: "quantitative" }, text: { field: "gene" } },
+      },
+      { data: { values: [{ y: -Math.log10(maxP) }] }, mark: { type: "rule", strokeDash: [4, 3], color: "#999999" }, encoding: { y: { field: "y", type: "quantitative" } } },
+      { data: { values: [{ x: -minFold }, { x: minFold }] }, mark: { type: "rule", strokeDash: [4, 3], color: "#999999" }, encoding: { x: { field: "x", type: "quantitative" } } },
+    ],
+  };
+}
+
+/** The renderer for `n` points: SVG elements while few, a canvas beyond CANVAS_ABOVE. */
+export function rendererFor(n) {
+  return n > CANVAS_ABOVE ? "canvas" : "svg";
+}
+
+/** Variability: mean against CV of the most variable genes, the first five labelled. rows: ranked. */
+export function variabilitySpec(rows) {
+  return {
+    width: 520,
+    height: 380,
+    layer: [
+      {
+        data: { values: rows },
+        name: "genes",
+        mark: { type: "circle", size: 40, opacity: 0.8, color: HIGHLIGHT.down, cursor: "pointer" },
+        encoding: {
+          x: { field: "mean_expression", type: "quantitative", scale: { type: "log", nice: false, padding: 12 }, title: "mean (log-normalised, log scale)" },
+          y: { field: "cv", type: "quantitative", scale: { zero: false, padding: 12 }, title: "coefficient of variation" },
+          size: { field: "pct_expressing", type: "quantitative", title: "expressing", legend: { format: ".0%" }, scale: { range: [15, 200] } },
+          tooltip: [{ field: "gene" }, { field: "mean_expression", format: ".4f", title: "mean" }, { field: "cv", format: ".3f" }, { field: "stddev", format: ".4f", title: "sd" }, { field: "pct_expressing", format: ".1%", title: "expressing" }],
+        },
+      },
+      {
+        data: { values: rows.slice(0, 5) },
+        mark: { type: "text", align: "left", dx: 7, fontSize: 10 },
+        encoding: { x: { field: "mean_expression", type: "quantitative" }, y: { field: "cv", type: "quantitative" }, text: { field: "gene" } },
+      },
+    ],
+  };
+}
+
+/** 95 % interval of r by Fisher's z (Spearman: Fieller's variance 1.06 / (n − 3)); display only. */
+export function interval(r, n, method) {
+  if (r === null || n <= 3) return [null, null];
+  const se = Math.sqrt((method === "spearman" ? 1.06 : 1) / (n - 3));
+  const z = Math.atanh(Math.max(-0.999999999999, Math.min(0.999999999999, r)));
+  return [Math.tanh(z - Z95 * se), Math.tanh(z + Z95 * se)];
+}
+
+/**
+ * Two genes, every cell a point coloured by cell type (one colour when there are more types than colours).
+ * points: /gene-pair's columns {barcode, cell_type, x, y}; options: the genes' names {a, b}.
+ * Returns the spec, the rows to download (columns named after the genes) and the renderer.
+ */
+export function scatterSpec(points, { a, b }) {
+  const values = points.x.map((x, i) => ({ barcode: points.barcode[i], cell_type: points.cell_type[i], x, y: points.y[i] }));
+  const types = [...new Set(points.cell_type)];
+  const colour = types.length <= OKABE_ITO.length
+    ? { field: "cell_type", type: "nominal", title: "cell type", scale: { domain: types, range: OKABE_ITO } }
+    : { value: OKABE_ITO[0] };
+  return {
+    rows: values.map((v) => ({ barcode: v.barcode, cell_type: v.cell_type, [a]: v.x, [b]: v.y })),
+    renderer: rendererFor(values.length),
+    spec: {
+      data: { values },
+      name: "cells",
+      width: 460,
+      height: 420,
+      mark: { type: "circle", size: 18, opacity: 0.55 },
+      encoding: {
+        x: { field: "x", type: "quantitative", title: `${a} (log-normalised)` },
+        y: { field: "y", type: "quantitative", title: `${b} (log-normalised)` },
+        color: colour,
+        tooltip: [{ field: "barcode" }, { field: "cell_type", title: "cell type" }, { field: "x", title: a, format: ".4f" }, { field: "y", title: b, format: ".4f" }],
+      },
+    },
+  };
+}
+
+/**
+ * Two genes as a 2-D histogram whose bin 0 holds exactly the cells where a gene is not detected.
+ * bins: /gene-pair's {x_bin, y_bin, n_cells, x_step, y_step}; options: the genes' names {a, b}.
+ */
+export function densitySpec(bins, { a, b }) {
+  const values = bins.n_cells.map((n, i) => {
+    const bx = bins.x_bin[i];
+    const by = bins.y_bin[i];
+    return {
+      x_bin: bx, y_bin: by, n_cells: n,
+      x0: (bx - 0.5) * bins.x_step, x1: (bx + 0.5) * bins.x_step,
+      y0: (by - 0.5) * bins.y_step, y1: (by + 0.5) * bins.y_step,
+      x_range: bx === 0 ? "0" : `${fmt.num((bx - 0.5) * bins.x_step, 3)} – ${fmt.num((bx + 0.5) * bins.x_step, 3)}`,
+      y_range: by === 0 ? "0" : `${fmt.num((by - 0.5) * bins.y_step, 3)} – ${fmt.num((by + 0.5) * bins.y_step, 3)}`,
+    };
+  });
+  return {
+    rows: values.map((v) => ({ [`${a}_from`]: v.x0, [`${a}_to`]: v.x1, [`${b}_from`]: v.y0, [`${b}_to`]: v.y1, n_cells: v.n_cells })),
+    renderer: "svg",
+    spec: {
+      data: { values },
+      name: "bins",
+      width: 460,
+      height: 420,
+      mark: { type: "rect" },
+      encoding: {
+        x: { field: "x0", type: "quantitative", title: `${a} (log-normalised; bin 0 = not detected)` },
+        x2: { field: "x1" },
+        y: { field: "y0", type: "quantitative", title: `${b} (log-normalised)` },
+        y2: { field: "y1" },
+        color: { field: "n_cells", type: "quantitative", title: "cells", scale: { ...SEQUENTIAL, type: "log" } },
+        tooltip: [{ field: "x_range", title: a }, { field: "y_range", title: b }, { field: "n_cells", title: "cells" }],
+      },
+    },
+  };
+}
+
+/**
+ * Forest plot: r per group with its interval, the overall r as a dashed rule; groups whose r is undefined
+ * are left out. groups: [{group, r, n, ci_low, ci_high, p}]; options: {overall, by} ("sample" or cell type).
+ */
+export function forestSpec(groups, { overall, by }) {
+  return {
+    data: { values: groups.filter((g) => g.r !== null) },
+    width: 360,
+    height: { step: 24 },
+    layer: [
+      { mark: { type: "rule", strokeDash: [4, 3], color: "#999999" }, data: { values: [{ r: overall }] }, encoding: { x: { field: "r", type: "quantitative" } } },
+      { mark: { type: "rule", color: "#555555" }, encoding: { y: { field: "group", type: "nominal", sort: null, title: by === "sample" ? "sample" : "cell type" }, x: { field: "ci_low", type: "quantitative", scale: { domain: [-1, 1] }, title: "r (95 % interval)" }, x2: { field: "ci_high" } } },
+      { name: "groups", mark: { type: "point", filled: true, color: "#0072B2" }, encoding: { y: { field: "group", type: "nominal", sort: null }, x: { field: "r", type: "quantitative" }, size: { field: "n", type: "quantitative", title: "cells", scale: { range: [30, 300] } }, tooltip: [{ field: "group" }, { field: "r", format: ".4f" }, { field: "p", format: ".2e" }, { field: "n", title: "cells" }] } },
+    ],
+  };
+}
