@@ -177,32 +177,21 @@ def _long_metadata_row(tmp: Path) -> Path:
     return study
 
 
-def _huge_indptr(tmp: Path) -> Path:
-    """A 200M-long X/indptr of zeros that are never written: a small file, 1.6 GB once read."""
-    h5ad = pbmc_h5ad(tmp / "study.h5ad")
-    with h5py.File(h5ad, "a") as handle:
-        del handle["X/indptr"]
-        handle.create_dataset(
-            "X/indptr", shape=(200_000_001,), dtype=np.int64, chunks=(1 << 20,), compression="gzip"
-        )
-    assert h5ad.stat().st_size < 4 * MB
-    return h5ad
+def _never_written(element: str, length: int, dtype: np.dtype) -> Callable[[Path], Path]:
+    """An .h5ad whose `element` is `length` values that were never written (the fill value, zeros or empty
+    names): a file of a few MB, GBs once read."""
 
+    def write(tmp: Path) -> Path:
+        h5ad = pbmc_h5ad(tmp / "study.h5ad")
+        with h5py.File(h5ad, "a") as handle:
+            del handle[element]
+            handle.create_dataset(
+                element, shape=(length,), dtype=dtype, chunks=(1 << 20,), compression="gzip"
+            )
+        assert h5ad.stat().st_size < 4 * MB
+        return h5ad
 
-def _huge_obs(tmp: Path) -> Path:
-    """obs/_index of 60M never-written (empty) names beside an X of 700 rows: a small file, GBs once read."""
-    h5ad = pbmc_h5ad(tmp / "study.h5ad")
-    with h5py.File(h5ad, "a") as handle:
-        del handle["obs/_index"]
-        handle.create_dataset(
-            "obs/_index",
-            shape=(60_000_000,),
-            dtype=h5py.string_dtype(),
-            chunks=(1 << 20,),
-            compression="gzip",
-        )
-    assert h5ad.stat().st_size < 4 * MB
-    return h5ad
+    return write
 
 
 @dataclass(frozen=True)
@@ -236,12 +225,12 @@ COSTLY = [
     Costly("long_metadata_row", _long_metadata_row, r".*tiny\.meta\.txt: line longer than 1,048,576 bytes.*"),
     Costly(
         "indptr_longer_than_declared",
-        _huge_indptr,
+        _never_written("X/indptr", 200_000_001, np.dtype(np.int64)),
         r".*study\.h5ad: X: indptr has 200000001 values, expected 701 for shape \(700, 765\)$",
     ),
     Costly(
         "obs_longer_than_declared",
-        _huge_obs,
+        _never_written("obs/_index", 60_000_000, h5py.string_dtype()),
         r".*study\.h5ad: X has 700 rows \(cells\) but obs has 60000000$",
     ),
 ]
