@@ -36,7 +36,9 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
 	@touch $(NODE_STAMP)
 
-## run: install, make a demo study (unless one is in data/external/), load it, dbt build, serve on PORT.
+## run: install, make a demo study (unless one is in data/external/), load it, dbt build, serve on PORT, and
+## ClickHouse's HTTP interface (read-only, user analyst) on GENOSTREAM_GATEWAY_CLICKHOUSE_PORT (8123); the password is
+## GENOSTREAM_GATEWAY_ANALYST_PASSWORD, or a new random one, printed.
 run: install
 	@set -e; \
 	if $(BIN)/python -m loader detect $(EXTERNAL_DIR) >/dev/null 2>&1; then study=$(EXTERNAL_DIR); \
@@ -46,6 +48,12 @@ run: install
 	fi; \
 	$(BIN)/python -m loader load $$study; \
 	$(DBT) build $(DBT_ARGS); \
+	export GENOSTREAM_GATEWAY_CLICKHOUSE_PORT=$${GENOSTREAM_GATEWAY_CLICKHOUSE_PORT:-8123}; \
+	if [ -z "$${GENOSTREAM_GATEWAY_ANALYST_PASSWORD:-}" ]; then \
+	  export GENOSTREAM_GATEWAY_ANALYST_PASSWORD=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(12))'); \
+	fi; \
+	echo "ClickHouse HTTP interface (read-only): http://localhost:$$GENOSTREAM_GATEWAY_CLICKHOUSE_PORT" \
+	  "user analyst, password $$GENOSTREAM_GATEWAY_ANALYST_PASSWORD (set GENOSTREAM_GATEWAY_ANALYST_PASSWORD to choose it)"; \
 	exec $(BIN)/python -m gateway --host 0.0.0.0 --port $(PORT) --threads $(THREADS)
 
 ## test: lint, then the whole default suite (what CI runs): every tier but slow tests.

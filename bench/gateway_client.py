@@ -81,7 +81,10 @@ def parse_answer(kind: str, payload: Any) -> Any:
 class Gateway:
     """`python -m gateway` on 127.0.0.1:<free port> over `store`; a context manager that stops it."""
 
-    def __init__(self, store: Path, log: Path, *, threads: int = 8) -> None:
+    def __init__(
+        self, store: Path, log: Path, *, threads: int = 8, env: dict[str, str] | None = None
+    ) -> None:
+        self.extra_env = env or {}  # more settings of the gateway (GENOSTREAM_GATEWAY_*)
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.store, self.log, self.threads = store, log, threads
@@ -90,6 +93,7 @@ class Gateway:
 
     def __enter__(self) -> Gateway:
         env = {**os.environ, "GENOSTREAM_TARGET": "embedded", "GENOSTREAM_CHDB_PATH": str(self.store)}
+        env.update(self.extra_env)
         cmd = [sys.executable, "-m", "gateway", "--host", "127.0.0.1", "--port", str(self.port)]
         cmd += ["--threads", str(self.threads)]
         self.log.parent.mkdir(parents=True, exist_ok=True)

@@ -3,7 +3,8 @@
 A synthetic study is loaded and built into a fresh store, the gateway is started on it (its default limits,
 8 threads, loopback only), and for `--duration` seconds clients ask correlation, variability and
 co-expression questions, export matrices (some reading slowly), run /sql (exact counts and sums, over-limit
-queries, the once-leaking injection), hold idle half-sent connections, and probe /health. Every answer is
+queries, the once-leaking injection), query the ClickHouse port (clickhouse-connect's exact answers and
+refused requests, bench/soak_port.py), hold idle half-sent connections, and probe /health. Every answer is
 checked against numpy/scipy on the study; the run fails on any 5xx, any wrong answer or a /health slower than
 1 s. It reports the requests, the errors, the slowest /health and the gateway's peak RSS.
 """
@@ -31,9 +32,10 @@ import numpy as np
 import pyarrow.csv as pacsv
 import requests
 
+from bench import soak_port
 from bench.errors import BenchError
 from bench.exact import ExactOracle, check_coexpression, check_correlation, check_variability
-from bench.gateway_client import Gateway, build_call, parse_answer
+from bench.gateway_client import Gateway, build_call, free_port, parse_answer
 from bench.study import StudyFiles, read_study
 from bench.workload import make_workload
 
@@ -43,6 +45,7 @@ STUDY = {"cells": 8000, "genes": 4000, "nnz": 2_000_000, "seed": 13}
 MAX_REQUESTS = 200_000  # the run also stops at this many requests, whatever the duration
 IDLE_CONNECTIONS = 120
 HEALTH_LIMIT_S = 1.0
+SQL_CLIENTS = 4  # two on /sql, two on the ClickHouse port
 INJECTION = "SELECT 'SELECT 42 AS injected' AS s FROM numbers(150000)"
 HEALTH_PROBE = """
 import json, sys, time, urllib.request
@@ -300,7 +303,14 @@ def soak(out: Path, duration_s: float) -> dict[str, Any]:
     oracle = ExactOracle(study.lognorm(), study.genes, study.cell_types)
     workload = make_workload(study, dataset=DATASET, n=200, n_coexpression=20)
     os.environ.update({"GENOSTREAM_TARGET": "embedded", "GENOSTREAM_CHDB_PATH": str(out / "store")})
-    with Gateway(out / "store", out / "logs" / "gateway.log", threads=8) as gateway:
+    port_url = f"http://127.0.0.1:{free_port()}"
+    port_env = {
+        "GENOSTREAM_GATEWAY_CLICKHOUSE_PORT": port_url.rpartition(":")[2],
+        "GENOSTREAM_GATEWAY_ANALYST_PASSWORD": soak_port.PASSWORD,
+        # /sql's two clients and the port's two share the SQL turns: one turn each, as with /sql alone.
+        "GENOSTREAM_GATEWAY_SQL_MAX_CONCURRENT": str(SQL_CLIENTS),
+    }
+    with Gateway(out / "store", out / "logs" / "gateway.log", threads=8, env=port_env) as gateway:
         assert gateway.process is not None
         run = Soak(gateway.base, study, oracle, workload, time.monotonic() + duration_s)
         clients: list[Callable[[], None]] = [run.questions("correlation") for _ in range(6)]
@@ -310,6 +320,11 @@ def soak(out: Path, duration_s: float) -> dict[str, Any]:
             run.questions("coexpression"),
         ]
         clients += [run.exports, run.exports, run.slow_exports, run.slow_exports, run.sql, run.sql]
+        genes = [r["gene_a"] for r in workload["correlation"]]
+        clients += [
+            lambda: soak_port.valid(run, port_url, DATASET, genes),
+            lambda: soak_port.hostile(run, port_url),
+        ]
         clients += [run.idle, run.health]
         threads = [threading.Thread(target=c, daemon=True) for c in clients]
         for thread in threads:

@@ -7,10 +7,14 @@ import logging
 import signal
 import sys
 from types import FrameType
+from typing import Any
 
 from gateway.app import create_app
+from gateway.clickhouse_http.app import ClickHousePort
+from gateway.config import GatewayConfig
 from gateway.errors import ApiError
-from gateway.http.server import make_server
+from gateway.http.accesslog import AccessLog
+from gateway.http.server import add_listener, make_server
 from gateway.state import get_gateway
 from genostream.errors import GenostreamError
 
@@ -29,6 +33,25 @@ def _stop(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def _listen_clickhouse(
+    server: Any, socket_map: dict[int, Any], port_app: ClickHousePort, config: GatewayConfig, host: str
+) -> None:
+    """The ClickHouse port beside the API, on the same loop and threads (its access log without query
+    strings: they can hold the password)."""
+    assert config.clickhouse_port is not None  # port_app exists only when a port is configured
+    app = AccessLog(port_app, query_string=False)
+    try:
+        listener = add_listener(server, socket_map, app, config, host=host, port=config.clickhouse_port)
+    except OSError:
+        server.close()
+        raise
+    log.info(
+        "ClickHouse HTTP interface (read-only, user analyst, the marts) on http://%s:%s",
+        host,
+        listener.effective_port,  # type: ignore[union-attr]  # types-waitress lacks effective_port
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.threads < 1 or not 0 <= args.port <= 65535:
@@ -41,16 +64,22 @@ def main(argv: list[str] | None = None) -> int:
         state = get_gateway(app)
         # Open the store now: a store held by another process must stop us here, not at the first request.
         state.pool.main()
+        port_app = ClickHousePort(state) if state.config.clickhouse_port is not None else None
         marts = state.marts.start()
     except GenostreamError as exc:
         message = exc.message if isinstance(exc, ApiError) else str(exc)
         print(f"gateway: {message}", file=sys.stderr)
         return 1
+    socket_map: dict[int, Any] = {}
     try:
-        server = make_server(app, state.config, host=args.host, port=args.port, threads=args.threads)
+        server = make_server(
+            app, state.config, host=args.host, port=args.port, threads=args.threads, map=socket_map
+        )
+        if port_app is not None:
+            _listen_clickhouse(server, socket_map, port_app, state.config, args.host)
     except OSError as exc:
         state.close()
-        print(f"gateway: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
+        print(f"gateway: cannot listen on {args.host}: {exc.strerror}", file=sys.stderr)
         return 1
     if not marts.ok:
         log.warning("serving 503 on data endpoints until the marts are whole: %s", marts.problem)

@@ -32,6 +32,7 @@ from genostream.engine import get_client
 from genostream.errors import EngineError
 
 SQL_BLOCK_ROWS = 8192
+SQL_DATABASE = "marts"  # the /sql client's default database: unqualified table names are marts tables
 # For queries that read a few granules (two genes' stored rows): one thread. Reading them in parallel costs
 # more in coordination than it saves, and concurrent requests only compete for the cores (170M non-zeros,
 # in-process, 2 cores: correlation p99 66 → 7 ms alone; 314 → 349 queries/s from 4 threads). And no query plan
@@ -85,7 +86,7 @@ class ClientPool:
         except ClickHouseError as exc:
             raise Unavailable(f"cannot open the engine: {EngineError.from_clickhouse(exc)}") from None
         if purpose == "sql":
-            client.database = "marts"
+            client.database = SQL_DATABASE
         with self._lock:
             self._open.append(client)
         setattr(self._local, purpose, client)

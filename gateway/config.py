@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from genostream.config import EngineSettings
 from genostream.errors import ConfigurationError
@@ -43,6 +43,12 @@ class GatewayConfig(BaseModel):
     connection_limit: int = Field(1000, gt=0, description="open connections waitress accepts at once")
     channel_timeout_s: int = Field(
         30, gt=0, description="an idle or half-sent connection is closed after this long"
+    )
+    clickhouse_port: int | None = Field(
+        None, ge=0, le=65535, description="serve ClickHouse's HTTP interface (read-only, marts) on this port"
+    )
+    analyst_password: SecretStr | None = Field(
+        None, description="password of the ClickHouse port's one user, `analyst` (the port needs one)"
     )
     marts_check_interval_s: float = Field(
         60.0, ge=0, description="how often the marts' row counts are checked against the manifest"

@@ -54,6 +54,10 @@ class Unavailable(ApiError):
     status = 503
 
 
+class Busy(Unavailable):
+    """Every turn for analysts' SQL is taken (503; the ClickHouse port says TOO_MANY_SIMULTANEOUS_QUERIES)."""
+
+
 class QueryTimeout(ApiError):
     status = 504
 

@@ -6,6 +6,8 @@ Like the Flask tutorial's `get_db()`: routes import this module, never the app m
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from flask import Flask, current_app
@@ -13,6 +15,7 @@ from flask import Flask, current_app
 from gateway.catalog import Catalog, DatasetCatalog
 from gateway.clients import ClientPool
 from gateway.config import GatewayConfig
+from gateway.errors import Busy
 from gateway.integrity import MartsMonitor
 
 EXTENSION = "genostream"
@@ -30,6 +33,19 @@ class Gateway:
 
     def __post_init__(self) -> None:
         self.sql_turns = threading.BoundedSemaphore(self.config.sql_max_concurrent)
+
+    @contextmanager
+    def sql_turn(self) -> Iterator[None]:
+        """One of the `sql_max_concurrent` turns that analysts' queries (POST /sql and the ClickHouse port)
+        share; 503 when none frees up within `sql_queue_timeout_s`."""
+        if not self.sql_turns.acquire(timeout=self.config.sql_queue_timeout_s):
+            raise Busy(
+                f"busy: {self.config.sql_max_concurrent} SQL queries are already running; retry in a moment"
+            )
+        try:
+            yield
+        finally:
+            self.sql_turns.release()
 
     def close(self) -> None:
         """Stop the marts check and close every engine client (releases the embedded store)."""

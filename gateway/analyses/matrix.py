@@ -70,3 +70,21 @@ def matrix_batches(blocks: Iterable[Any]) -> Iterator[pa.RecordBatch]:
     for block in blocks:
         arrays = [pa.array(column, type=f.type) for column, f in zip(block, SCHEMA, strict=True)]
         yield pa.RecordBatch.from_arrays(arrays, schema=SCHEMA)
+
+
+def anndata_queries(
+    dataset: str, genes: list[str], cell_types: list[str], *, layer: str
+) -> tuple[dict[str, str], dict[str, Any]]:
+    """The SQL of an AnnData answer — `obs` (the chosen cells), `var` (the genes), `load` (the dataset's
+    load), `x` (the non-zeros by cell) — and their bound parameters."""
+    chosen = cell_filter(cell_types)
+    sql = {
+        "obs": "SELECT cell, barcode, cell_type, sample, group_attributes, numeric_attributes "
+        f"FROM marts.cells WHERE dataset = {{dataset:String}} AND {chosen} ORDER BY cell",
+        "var": "SELECT gene, gene_id FROM marts.genes "
+        "WHERE dataset = {dataset:String} AND gene IN {genes:Array(String)}",
+        "load": "SELECT load_id FROM marts.datasets WHERE dataset = {dataset:String}",
+        "x": f"SELECT cell, gene, {LAYERS[layer]} AS value FROM marts.expression "
+        f"WHERE dataset = {{dataset:String}} AND gene IN {{genes:Array(String)}} AND {chosen} ORDER BY cell",
+    }
+    return sql, {"dataset": dataset, "genes": genes, "cell_types": cell_types}

@@ -47,8 +47,9 @@ class _Measured:
 class AccessLog:
     """WSGI middleware: `<client> "<method> <path>" <status> <bytes>B <ms>ms`."""
 
-    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+    def __init__(self, app: Callable[..., Iterable[bytes]], *, query_string: bool = True) -> None:
         self.app = app
+        self.query_string = query_string  # off where the query string can hold a password (ClickHouse port)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         started = time.perf_counter()
@@ -62,7 +63,7 @@ class AccessLog:
 
         def finish(size: int, aborted: str) -> None:
             elapsed = (time.perf_counter() - started) * 1000
-            query = environ.get("QUERY_STRING")
+            query = environ.get("QUERY_STRING") if self.query_string else None
             target = environ.get("PATH_INFO", "") + (f"?{query}" if query else "")
             log.info(
                 '%s "%s %s" %s %dB %.1fms%s',

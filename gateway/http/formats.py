@@ -30,6 +30,7 @@ MEDIA_TYPES = {
     "csv": "text/csv",
     "arrow": "application/vnd.apache.arrow.stream",
     "parquet": "application/vnd.apache.parquet",
+    "h5ad": "application/x-hdf5",
 }
 ALIASES = {"application/x-parquet": "parquet", "application/octet-stream": "arrow"}
 # What a spreadsheet runs as a formula at the start of a cell (OWASP); explorer/csv.js has the same list.

@@ -44,6 +44,16 @@ class ExpressLaneDispatcher(ThreadedTaskDispatcher):
         return bool(super().shutdown(cancel_pending, timeout))
 
 
+def _limits(config: GatewayConfig) -> dict[str, Any]:
+    """waitress's settings for every socket of the gateway: the connection limits above, poll()."""
+    return {
+        "connection_limit": config.connection_limit,
+        "channel_timeout": config.channel_timeout_s,
+        "cleanup_interval": CLEANUP_INTERVAL_S,
+        "asyncore_use_poll": True,
+    }
+
+
 def make_server(
     app: Flask, config: GatewayConfig, *, host: str, port: int, threads: int, **adjustments: Any
 ) -> BaseWSGIServer | MultiSocketServer:
@@ -54,11 +64,30 @@ def make_server(
         host=host,
         port=port,
         threads=threads,
-        connection_limit=config.connection_limit,
-        channel_timeout=config.channel_timeout_s,
-        cleanup_interval=CLEANUP_INTERVAL_S,
-        asyncore_use_poll=True,
+        **_limits(config),
         # waitress documents `_dispatcher` as a test hook; it is the one way to give /health its own lane.
         _dispatcher=ExpressLaneDispatcher(threads),
         **adjustments,
+    )
+
+
+def add_listener(
+    server: BaseWSGIServer | MultiSocketServer,
+    socket_map: dict[int, Any],
+    app: Any,
+    config: GatewayConfig,
+    *,
+    host: str,
+    port: int,
+) -> BaseWSGIServer | MultiSocketServer:
+    """Another socket serving `app` on `server`'s I/O loop (`socket_map`, the map `server` was made with) and
+    worker threads, with the same connection limits: one process (the embedded store admits no other), and
+    `server.run()` serves both."""
+    return create_server(
+        app,
+        map=socket_map,
+        _dispatcher=server.task_dispatcher,
+        host=host,
+        port=port,
+        **_limits(config),
     )

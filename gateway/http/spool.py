@@ -7,8 +7,11 @@ JSON error, or a body with an exact Content-Length — and Python memory stays b
 
 from __future__ import annotations
 
+import io
 import tempfile
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import IO
 
 from flask import Response
 
@@ -30,6 +33,12 @@ class Spool:
         for chunk in chunks:
             self.write(chunk)
         return self
+
+    @contextmanager
+    def file(self) -> Iterator[IO[bytes]]:
+        """The spool as a file, for a writer that seeks (h5py); the spool holds what the file ends with."""
+        yield self._file
+        self.size = self._file.seek(0, io.SEEK_END)
 
     def close(self) -> None:
         self._file.close()

@@ -2,19 +2,65 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, request
+from collections.abc import Iterable, Iterator
+from typing import Any
 
-from gateway.analyses.matrix import SCHEMA, matrix_batches, matrix_query
+import numpy as np
+import pandas as pd
+from flask import Blueprint, Response, request
+
+from gateway.analyses.matrix import SCHEMA, anndata_queries, matrix_batches, matrix_query
+from gateway.clients import as_api_errors
 from gateway.errors import PayloadTooLarge
+from gateway.http import h5ad
 from gateway.http.endpoint import endpoint
 from gateway.http.formats import MEDIA_TYPES, negotiate, write_batches
+from gateway.http.spool import Spool
 from gateway.http.streaming import export
 from gateway.schemas import ExpressionMatrixRequest
-from gateway.state import get_dataset, get_gateway
+from gateway.state import Gateway, get_dataset, get_gateway
 
 bp = Blueprint("expression", __name__)
 
-FORMATS = ("json", "csv", "arrow", "parquet")
+FORMATS = ("json", "csv", "arrow", "parquet", "h5ad")
+
+
+def _entries(blocks: Iterable[Any], cells: np.ndarray, genes: pd.Index) -> Iterator[h5ad.Entries]:
+    """The engine's (cell, gene, value) blocks as (obs row, var column, value) arrays."""
+    for cell, gene, value in blocks:
+        rows = np.searchsorted(cells, np.asarray(cell, dtype=np.int64))
+        yield rows, genes.get_indexer(list(gene)), np.asarray(value, dtype=np.float64)
+
+
+def _anndata(gw: Gateway, dataset: str, genes: list[str], cell_types: list[str], layer: str) -> Response:
+    """The selection as an .h5ad file, spooled (RAM up to the spool bound, then disk) and sent whole."""
+    sql, params = anndata_queries(dataset, genes, cell_types, layer=layer)
+    cells = gw.pool.fetch(sql["obs"], params)
+    ids = {row["gene"]: row["gene_id"] for row in gw.pool.fetch(sql["var"], params)}
+    load = gw.pool.fetch(sql["load"], params)[0]["load_id"]
+    obs = h5ad.obs_frame(cells)
+    var = h5ad.var_frame(genes, [ids[g] for g in genes])
+    cell_ids = np.array([row["cell"] for row in cells], dtype=np.int64)
+    spool = Spool(gw.config.spool_memory_bytes)
+    try:
+        timeout = gw.config.query_timeout_s
+        with (
+            as_api_errors(timeout_s=timeout),
+            gw.pool.using("main") as client,
+            client.query_column_block_stream(sql["x"], parameters=params) as stream,
+            spool.file() as file,
+        ):
+            h5ad.write_h5ad(
+                file,
+                obs=obs,
+                var=var,
+                uns={"dataset": dataset, "layer": layer, "load": load},
+                x_blocks=h5ad.csr_blocks(_entries(stream, cell_ids, var.index), len(obs), len(var)),
+            )
+    except BaseException:
+        spool.close()
+        raise
+    return spool.response(MEDIA_TYPES["h5ad"])
 
 
 @endpoint(
@@ -25,7 +71,10 @@ FORMATS = ("json", "csv", "arrow", "parquet")
     description="Rows of barcode, cell_type, sample, gene, value — the stored non-zeros, or every cell × "
     "gene with `dense: true`. JSON (pandas `split` layout), CSV, Arrow IPC stream or Parquet by the Accept "
     "header; streamed. In CSV, a text cell starting with =, +, -, @, tab or CR gets a leading ' so "
-    "spreadsheets show it as text instead of running it (JSON, Arrow and Parquet carry it unchanged).",
+    "spreadsheets show it as text instead of running it (JSON, Arrow and Parquet carry it unchanged). With "
+    "`Accept: application/x-hdf5`, the selection as AnnData (.h5ad: X sparse CSR cells × genes of `layer`, "
+    "obs by barcode with every metadata column, var by gene with gene_id, uns naming dataset, layer and "
+    "load), spooled and sent whole.",
     tag="analysis",
     body=ExpressionMatrixRequest,
     media_types=tuple(MEDIA_TYPES[f] for f in FORMATS),
@@ -51,6 +100,8 @@ def expression_matrix(body: ExpressionMatrixRequest):
                 "ask for fewer genes or cell types, or the sparse form",
                 field="dense",
             )
+    if fmt == "h5ad":
+        return _anndata(gw, catalog.name, genes, cell_types, body.layer)
     sql, params = matrix_query(catalog.name, genes, cell_types, layer=body.layer, dense=body.dense)
     return export(
         gw.pool,

@@ -2,36 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from flask import Blueprint, request
 
 from gateway.clients import as_api_errors
-from gateway.errors import Unavailable
 from gateway.http.endpoint import endpoint
 from gateway.http.formats import MEDIA_TYPES, negotiate
 from gateway.http.spool import Spool
 from gateway.schemas import SqlRequest, SqlResponse
 from gateway.sqlguard.guard import admit
 from gateway.sqlguard.result import encode
-from gateway.state import Gateway, get_gateway
+from gateway.state import get_gateway
 
 bp = Blueprint("sql", __name__)
 FORMATS = ("json", "csv", "arrow")
-
-
-@contextmanager
-def _turn(gw: Gateway) -> Iterator[None]:
-    """One of the `sql_max_concurrent` turns; 503 when none frees up within `sql_queue_timeout_s`."""
-    if not gw.sql_turns.acquire(timeout=gw.config.sql_queue_timeout_s):
-        raise Unavailable(
-            f"busy: {gw.config.sql_max_concurrent} /sql queries are already running; retry in a moment"
-        )
-    try:
-        yield
-    finally:
-        gw.sql_turns.release()
 
 
 @endpoint(
@@ -60,7 +43,7 @@ def run_sql(body: SqlRequest):
         # The whole answer is encoded (to the spool, not RAM) before anything is sent: a query stopped by a
         # limit half-way is still a clean 4xx, never a cut-short 200.
         timeout = gw.config.sql_timeout_s
-        with _turn(gw), as_api_errors(user_sql=True, timeout_s=timeout), gw.pool.using("sql") as client:
+        with gw.sql_turn(), as_api_errors(user_sql=True, timeout_s=timeout), gw.pool.using("sql") as client:
             admitted = admit(client, body.query)
             with client.query_column_block_stream(admitted.sql) as stream:
                 names = list(stream.source.column_names)

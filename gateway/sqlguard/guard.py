@@ -19,12 +19,14 @@ grants to hide other databases or the host. So:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from clickhouse_connect.driver.client import Client
-from clickhouse_connect.driver.exceptions import ClickHouseError
+from clickhouse_connect.driver.exceptions import DatabaseError
 
+from gateway.clients import SQL_DATABASE
 from gateway.errors import BadRequest
 from gateway.sqlguard.allowlist import AllowList, allowed
 from genostream.errors import EngineError
@@ -32,12 +34,11 @@ from genostream.errors import EngineError
 SAFE_TABLE_FUNCTIONS = frozenset(
     {"numbers", "numbers_mt", "zeros", "zeros_mt", "generate_series", "generateseries", "values", "null"}
 )
-ALLOWED_DATABASES = frozenset({"marts"})
-DEFAULT_DATABASE = "marts"  # the /sql client's: unqualified table names are marts tables
+ALLOWED_DATABASES = frozenset({SQL_DATABASE})
 VIRTUAL_PREFIX = "_"  # every virtual column's name starts with it (MergeTree's _part, _disk_name, ...)
 ALLOWED_SYSTEM_TABLES = frozenset({"one", "numbers", "numbers_mt", "zeros", "zeros_mt"})
 
-DICTIONARIES_SQL = f"SELECT name FROM system.dictionaries WHERE database = '{DEFAULT_DATABASE}'"
+DICTIONARIES_SQL = "SELECT name FROM system.dictionaries WHERE database = {database:String}"
 _NODE = re.compile(r"^(?P<indent> *)(?P<kind>\S+)(?: (?P<rest>.*?))?(?: +\(children \d+\))?$")
 _ALIAS = re.compile(r" \(alias .*\)$")
 _STATEMENT_WORD = re.compile(r"^\s*([A-Za-z]+)")
@@ -67,7 +68,7 @@ def parse_ast_dump(lines: list[str]) -> Node:
     for line in lines:
         match = _NODE.match(line.rstrip())
         if not match:
-            raise BadRequest("query: the engine's parse tree could not be read", field="query")
+            raise _refuse("the engine's parse tree could not be read", "SYNTAX_ERROR")
         depth = len(match["indent"])
         node = Node(match["kind"], _ALIAS.sub("", match["rest"] or ""))
         while path[-1][0] >= depth:
@@ -75,24 +76,49 @@ def parse_ast_dump(lines: list[str]) -> Node:
         path[-1][1].children.append(node)
         path.append((depth, node))
     if len(root.children) != 1:
-        raise BadRequest("query: exactly one statement is allowed", field="query")
+        raise _refuse("exactly one statement is allowed", "SYNTAX_ERROR")
     return root.children[0]
 
 
 @dataclass(frozen=True)
 class AdmittedQuery:
-    """A query that passed every check, in the engine's canonical spelling."""
+    """A query that passed every check, in the engine's canonical spelling.
+
+    `output_format` and `parameters` only come from the ClickHouse port's entry point (gateway.sqlguard.port):
+    the FORMAT clause it took off, and the `{name:Type}` values the engine binds (the tree was checked with
+    them bound).
+    """
 
     sql: str
+    output_format: str | None = None
+    parameters: Mapping[str, Any] = field(default_factory=dict)
 
 
-def _refuse(reason: str) -> BadRequest:
-    return BadRequest(f"query: {reason}", field="query")
+class Refused(BadRequest):
+    """A refusal of the guard; `error_name` is the ClickHouse error a server would answer it with (READONLY
+    for statements that are not a SELECT, ACCESS_DENIED for what is outside the marts and the allow-list,
+    the engine's own for a query it cannot parse), for the ClickHouse port. /sql's body stays as it was."""
+
+    def __init__(self, reason: str, error_name: str = "ACCESS_DENIED", error_code: int | None = None) -> None:
+        super().__init__(f"query: {reason}", field="query")
+        self.error_name = error_name
+        self.error_code = error_code
 
 
-def _table_allowed(database: str, table: str, dictionaries: frozenset[str] = frozenset()) -> bool:
+def _refuse(reason: str, error_name: str = "ACCESS_DENIED") -> Refused:
+    return Refused(reason, error_name)
+
+
+def table_allowed(
+    database: str,
+    table: str,
+    dictionaries: frozenset[str] = frozenset(),
+    system_tables: frozenset[str] = frozenset(),
+) -> bool:
+    """Whether `database.table` may be read: marts (not its dictionaries), a few system generators, and
+    `system_tables`."""
     if database == "system":
-        return table in ALLOWED_SYSTEM_TABLES
+        return table in ALLOWED_SYSTEM_TABLES or table in system_tables
     return database in ALLOWED_DATABASES and table not in dictionaries
 
 
@@ -102,24 +128,32 @@ def check_tree(
     databases: frozenset[str] = frozenset(),
     functions: AllowList | None = None,
     dictionaries: frozenset[str] = frozenset(),
+    *,
+    system_tables: frozenset[str] = frozenset(),
 ) -> None:
-    """Raise BadRequest unless the parse tree is one plain SELECT over allowed tables and functions.
+    """Raise Refused unless the parse tree is one plain SELECT over allowed tables and functions.
 
     `databases`: the engine's database names; a name qualified by one of them (other than marts) is refused
     wherever it appears. `functions`: the allow-list (default: the checked-in one). `dictionaries`: the
-    dictionaries in marts, refused like tables outside it.
+    dictionaries in marts, refused like tables outside it. `system_tables`: more system tables readable as a
+    FROM/JOIN table (the ClickHouse port's catalog views stand in for them).
     """
     functions = functions or allowed()
     if tree.kind != "SelectWithUnionQuery":
         word = _STATEMENT_WORD.match(canonical)
         statement = word.group(1).upper() if word else tree.kind
-        raise _refuse(f"only a single SELECT statement is allowed, not {statement}")
+        raise _refuse(f"only a single SELECT statement is allowed, not {statement}", "READONLY")
     extras = [c for c in tree.children[1:] if not (c.kind == "Identifier" and c.text == "Native")]
     if extras:
-        raise _refuse("INTO OUTFILE, FORMAT and other output clauses are not allowed; use the `format` field")
+        raise _refuse(
+            "INTO OUTFILE, FORMAT and other output clauses are not allowed; use the `format` field",
+            "READONLY",
+        )
     for node, parent in tree.walk():
         if node.kind == "Set":
-            raise _refuse("SETTINGS clauses are not allowed; the limits of this endpoint are fixed")
+            raise _refuse(
+                "SETTINGS clauses are not allowed; the limits of this endpoint are fixed", "READONLY"
+            )
         if node.kind == "Function":
             name = node.text.split(" ")[0]
             in_from = parent is not None and parent.kind == "TableExpression"
@@ -133,7 +167,7 @@ def check_tree(
                 )
         if node.kind == "TableIdentifier":
             database, _, table = node.text.rpartition(".")
-            if not _table_allowed(database or DEFAULT_DATABASE, table, dictionaries):
+            if not table_allowed(database or SQL_DATABASE, table, dictionaries, system_tables):
                 raise _refuse(f"table {node.text} is outside the marts; query marts.* tables")
         if node.kind == "Identifier":
             if any(part.startswith(VIRTUAL_PREFIX) for part in node.text.split(".")):
@@ -145,7 +179,7 @@ def check_tree(
             if (
                 rest
                 and database in databases
-                and not _table_allowed(database, rest.partition(".")[0], dictionaries)
+                and not table_allowed(database, rest.partition(".")[0], dictionaries)
             ):
                 raise _refuse(
                     f"{node.text} names database {database}, outside the marts; query marts.* tables "
@@ -153,14 +187,38 @@ def check_tree(
                 )
 
 
+def canonical_text(client: Client, query: str) -> str:
+    """`query` parsed by the engine (as a bound value, never spliced): exactly one statement, canonical."""
+    rows = _engine_rows(client, "SELECT formatQuery({q:String})", {"q": query})
+    return str(rows[0][0])
+
+
+def parse_tree(client: Client, canonical: str, parameters: Mapping[str, Any] | None = None) -> Node:
+    """The engine's parse tree of `canonical`, with `{name:Type}` placeholders bound to `parameters`."""
+    return parse_ast_dump([row[0] for row in _engine_rows(client, f"EXPLAIN AST {canonical}", parameters)])
+
+
+def catalog_names(client: Client) -> tuple[frozenset[str], frozenset[str]]:
+    """(the engine's databases, the dictionaries in marts): what `check_tree` refuses by name."""
+    databases = frozenset(row[0] for row in _engine_rows(client, "SELECT name FROM system.databases"))
+    found = _engine_rows(client, DICTIONARIES_SQL, {"database": SQL_DATABASE})
+    dictionaries = frozenset(row[0] for row in found)
+    return databases, dictionaries
+
+
+def _engine_rows(client: Client, sql: str, parameters: Mapping[str, Any] | None = None) -> list[Any]:
+    try:
+        return list(client.query(sql, parameters=dict(parameters or {})).result_rows)
+    except DatabaseError as exc:
+        error = EngineError.from_clickhouse(exc)
+        if error.code is None:  # not the engine's verdict on the query (a transport failure): not a refusal
+            raise
+        raise Refused(error.message, error.name or "SYNTAX_ERROR", error.code) from None
+
+
 def admit(client: Client, query: str) -> AdmittedQuery:
     """Parse `query` with the engine (as a bound value) and return it if it is safe to run read-only."""
-    try:
-        canonical = client.query("SELECT formatQuery({q:String})", parameters={"q": query}).result_rows[0][0]
-        lines = [row[0] for row in client.query(f"EXPLAIN AST {canonical}").result_rows]
-        databases = frozenset(row[0] for row in client.query("SELECT name FROM system.databases").result_rows)
-        dictionaries = frozenset(row[0] for row in client.query(DICTIONARIES_SQL).result_rows)
-    except ClickHouseError as exc:
-        raise _refuse(EngineError.from_clickhouse(exc).message) from None
-    check_tree(parse_ast_dump(lines), canonical, databases, dictionaries=dictionaries)
+    canonical = canonical_text(client, query)
+    databases, dictionaries = catalog_names(client)
+    check_tree(parse_tree(client, canonical), canonical, databases, dictionaries=dictionaries)
     return AdmittedQuery(canonical)

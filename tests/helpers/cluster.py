@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -33,29 +32,6 @@ def compose() -> dict[str, Any]:
 
 def xml_root(path: Path) -> ET.Element:
     return ET.parse(path).getroot()
-
-
-def parse_manifest(target: str, target_path: Path) -> dict[str, Any]:
-    """`dbt parse --target <target>` (needs no connection) and its manifest."""
-    from dbt.cli.main import dbtRunner
-
-    result = dbtRunner().invoke(
-        [
-            "parse",
-            "--no-partial-parse",
-            "--target",
-            target,
-            "--target-path",
-            str(target_path),
-            "--project-dir",
-            str(REPO / "dbt_project"),
-            "--profiles-dir",
-            str(REPO),
-            "--quiet",
-        ]
-    )
-    assert result.success, result.exception
-    return json.loads((target_path / "manifest.json").read_text())
 
 
 def models(manifest: dict[str, Any], folder: str) -> dict[str, dict[str, Any]]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,3 +31,10 @@ def run_dbt(*args: str) -> None:
     if not result.success:
         detail = result.exception or [f"{r.node.name}: {r.message}" for r in failures(result)]
         pytest.fail(f"dbt {' '.join(args)} failed: {detail}")
+
+
+def parse_manifest(target: str, target_path: Path) -> dict[str, Any]:
+    """`dbt parse --target <target>` (needs no connection) and its manifest."""
+    result = invoke_dbt("parse", "--no-partial-parse", "--target", target, "--target-path", str(target_path))
+    assert result.success, result.exception
+    return json.loads((target_path / "manifest.json").read_text())

@@ -10,7 +10,8 @@ import pytest
 import yaml
 
 from genostream.cluster import QUERY_SETTINGS, REPLICATED_ENGINE_ARGS
-from tests.helpers.cluster import CLUSTER_NAME, MART_SHARDING, dictionaries, models, parse_manifest
+from tests.helpers.cluster import CLUSTER_NAME, MART_SHARDING, dictionaries, models
+from tests.helpers.dbt import parse_manifest
 from tests.helpers.paths import REPO
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers.cluster import parse_manifest
+from tests.helpers.dbt import parse_manifest
 from tests.helpers.paths import REPO
 
 EXPLORER_JS = REPO / "gateway" / "static" / "explorer"

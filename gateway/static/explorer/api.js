@@ -57,15 +57,16 @@ export function isAbort(error) {
   return error && error.name === "AbortError";
 }
 
-/** GET (query: object of scalars or arrays, arrays as repeated keys) or POST a JSON body. */
-export async function api(path, { query = null, body = null } = {}) {
+/** GET (query: object of scalars or arrays, arrays as repeated keys) or POST a JSON body; the answer as `read`
+ * makes it of the response (a non-2xx answer throws ApiError with its JSON error). */
+async function send(path, { query = null, body = null, accept = "application/json" }, read) {
   const url = new URL(path, window.location.origin);
   for (const [key, value] of Object.entries(query || {})) {
     for (const item of [].concat(value)) {
       if (item !== null && item !== undefined && item !== "") url.searchParams.append(key, item);
     }
   }
-  const init = { signal: controller.signal, headers: { Accept: "application/json" } };
+  const init = { signal: controller.signal, headers: { Accept: accept } };
   if (body !== null) {
     init.method = "POST";
     init.headers["Content-Type"] = "application/json";
@@ -74,12 +75,25 @@ export async function api(path, { query = null, body = null } = {}) {
   begin();
   try {
     const response = await fetch(url, init);
-    const payload = await response.json().catch(() => ({ error: `HTTP ${response.status}` }));
-    if (!response.ok) throw new ApiError(response.status, payload);
-    return payload;
+    if (!response.ok) throw new ApiError(response.status, await jsonOf(response));
+    return await read(response);
   } finally {
     end();
   }
+}
+
+function jsonOf(response) {
+  return response.json().catch(() => ({ error: `HTTP ${response.status}` }));
+}
+
+/** The JSON answer of GET `path` (with `query`) or of POST `body`. */
+export function api(path, { query = null, body = null } = {}) {
+  return send(path, { query, body }, jsonOf);
+}
+
+/** The answer to POST `body` as a file (a Blob) of the media type `accept`. */
+export function download(path, body, accept) {
+  return send(path, { body, accept }, (response) => response.blob());
 }
 
 export function wireCancelButton() {

@@ -125,31 +125,49 @@ export function markerRows(results, { maxP, minFold }) {
   };
 }
 
-/** Volcano: log2 fold change against −log10 adjusted p, with the threshold rules. marked: markerRows(). */
-export function volcanoSpec({ plotted, labelled, belowFloat }, { cellType, maxP, minFold }) {
+/**
+ * Points named "genes" (clicked to open a gene) with the genes of `labelled` written beside theirs: the
+ * volcano's and the variability plot's shared layout. `encoding` is the points' (x and y label them too).
+ */
+function labelledGenes({ width, height, rows, labelled, mark, encoding, labelOffset }) {
   return {
-    width: 520,
-    height: 400,
+    width,
+    height,
     layer: [
-      {
-        data: { values: plotted },
-        name: "genes",
-        mark: { type: "point", filled: true, size: 26, opacity: 0.75, cursor: "pointer" },
-        encoding: {
-          x: { field: "log2_fold_change", type: "quantitative", title: `log2 fold change (${cellType} vs rest)` },
-          y: { field: "neg_log10_p_adj", type: "quantitative", title: "−log10 adjusted p" },
-          shape: { field: "p_below_float", type: "nominal", title: "adj. p = 0", scale: { domain: [false, true], range: ["circle", "triangle-up"] }, legend: belowFloat ? {} : null },
-          color: { field: "call", type: "nominal", title: null, scale: { domain: ["up", "down", "not significant"], range: [HIGHLIGHT.up, HIGHLIGHT.down, HIGHLIGHT.other] } },
-          tooltip: [{ field: "gene" }, { field: "log2_fold_change", format: ".3f", title: "log2FC" }, { field: "p_value_adj", format: ".2e", title: "adj. p" }, { field: "pct_in", format: ".1%", title: "expressing in" }, { field: "pct_out", format: ".1%", title: "expressing out" }],
-        },
-      },
+      { data: { values: rows }, name: "genes", mark: { ...mark, cursor: "pointer" }, encoding },
       {
         data: { values: labelled },
-        mark: { type: "text", align: "left", dx: 5, dy: -4, fontSize: 10 },
-        encoding: { x: { field: "log2_fold_change", type: "quantitative" }, y: { field: "neg_log10_p_adj", type: "quantitative" }, text: { field: "gene" } },
+        mark: { type: "text", align: "left", fontSize: 10, ...labelOffset },
+        encoding: { x: { field: encoding.x.field, type: "quantitative" }, y: { field: encoding.y.field, type: "quantitative" }, text: { field: "gene" } },
       },
-      { data: { values: [{ y: -Math.log10(maxP) }] }, mark: { type: "rule", strokeDash: [4, 3], color: "#999999" }, encoding: { y: { field: "y", type: "quantitative" } } },
-      { data: { values: [{ x: -minFold }, { x: minFold }] }, mark: { type: "rule", strokeDash: [4, 3], color: "#999999" }, encoding: { x: { field: "x", type: "quantitative" } } },
+    ],
+  };
+}
+
+/** Volcano: log2 fold change against −log10 adjusted p, with the threshold rules. marked: markerRows(). */
+export function volcanoSpec({ plotted, labelled, belowFloat }, { cellType, maxP, minFold }) {
+  const genes = labelledGenes({
+    width: 520,
+    height: 400,
+    rows: plotted,
+    labelled,
+    mark: { type: "point", filled: true, size: 26, opacity: 0.75 },
+    encoding: {
+      x: { field: "log2_fold_change", type: "quantitative", title: `log2 fold change (${cellType} vs rest)` },
+      y: { field: "neg_log10_p_adj", type: "quantitative", title: "−log10 adjusted p" },
+      shape: { field: "p_below_float", type: "nominal", title: "adj. p = 0", scale: { domain: [false, true], range: ["circle", "triangle-up"] }, legend: belowFloat ? {} : null },
+      color: { field: "call", type: "nominal", title: null, scale: { domain: ["up", "down", "not significant"], range: [HIGHLIGHT.up, HIGHLIGHT.down, HIGHLIGHT.other] } },
+      tooltip: [{ field: "gene" }, { field: "log2_fold_change", format: ".3f", title: "log2FC" }, { field: "p_value_adj", format: ".2e", title: "adj. p" }, { field: "pct_in", format: ".1%", title: "expressing in" }, { field: "pct_out", format: ".1%", title: "expressing out" }],
+    },
+    labelOffset: { dx: 5, dy: -4 },
+  });
+  const threshold = { type: "rule", strokeDash: [4, 3], color: "#999999" };
+  return {
+    ...genes,
+    layer: [
+      ...genes.layer,
+      { data: { values: [{ y: -Math.log10(maxP) }] }, mark: threshold, encoding: { y: { field: "y", type: "quantitative" } } },
+      { data: { values: [{ x: -minFold }, { x: minFold }] }, mark: threshold, encoding: { x: { field: "x", type: "quantitative" } } },
     ],
   };
 }
@@ -161,28 +179,20 @@ export function rendererFor(n) {
 
 /** Variability: mean against CV of the most variable genes, the first five labelled. rows: ranked. */
 export function variabilitySpec(rows) {
-  return {
+  return labelledGenes({
     width: 520,
     height: 380,
-    layer: [
-      {
-        data: { values: rows },
-        name: "genes",
-        mark: { type: "circle", size: 40, opacity: 0.8, color: HIGHLIGHT.down, cursor: "pointer" },
-        encoding: {
-          x: { field: "mean_expression", type: "quantitative", scale: { type: "log", nice: false, padding: 12 }, title: "mean (log-normalised, log scale)" },
-          y: { field: "cv", type: "quantitative", scale: { zero: false, padding: 12 }, title: "coefficient of variation" },
-          size: { field: "pct_expressing", type: "quantitative", title: "expressing", legend: { format: ".0%" }, scale: { range: [15, 200] } },
-          tooltip: [{ field: "gene" }, { field: "mean_expression", format: ".4f", title: "mean" }, { field: "cv", format: ".3f" }, { field: "stddev", format: ".4f", title: "sd" }, { field: "pct_expressing", format: ".1%", title: "expressing" }],
-        },
-      },
-      {
-        data: { values: rows.slice(0, 5) },
-        mark: { type: "text", align: "left", dx: 7, fontSize: 10 },
-        encoding: { x: { field: "mean_expression", type: "quantitative" }, y: { field: "cv", type: "quantitative" }, text: { field: "gene" } },
-      },
-    ],
-  };
+    rows,
+    labelled: rows.slice(0, 5),
+    mark: { type: "circle", size: 40, opacity: 0.8, color: HIGHLIGHT.down },
+    encoding: {
+      x: { field: "mean_expression", type: "quantitative", scale: { type: "log", nice: false, padding: 12 }, title: "mean (log-normalised, log scale)" },
+      y: { field: "cv", type: "quantitative", scale: { zero: false, padding: 12 }, title: "coefficient of variation" },
+      size: { field: "pct_expressing", type: "quantitative", title: "expressing", legend: { format: ".0%" }, scale: { range: [15, 200] } },
+      tooltip: [{ field: "gene" }, { field: "mean_expression", format: ".4f", title: "mean" }, { field: "cv", format: ".3f" }, { field: "stddev", format: ".4f", title: "sd" }, { field: "pct_expressing", format: ".1%", title: "expressing" }],
+    },
+    labelOffset: { dx: 7 },
+  });
 }
 
 /** 95 % interval of r by Fisher's z (Spearman: Fieller's variance 1.06 / (n − 3)); display only. */

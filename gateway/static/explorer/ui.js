@@ -1,7 +1,7 @@
 // Small DOM helpers shared by the views: elements, forms, gene inputs with autocomplete, cell-type pickers,
 // inline errors with clickable suggestions, sortable tables and download buttons.
 
-import { api, ApiError, isAbort } from "./api.js";
+import { api, ApiError, download, isAbort } from "./api.js";
 import { toCsv } from "./csv.js";
 import { exportChart } from "./charts.js";
 import { fmt } from "./format.js";
@@ -193,11 +193,25 @@ function saveBlob(blob, filename) {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-/** "Download CSV / SVG / PNG" buttons for one view: the rows as CSV, the chart as an image. */
-export function downloads({ name, rows, columns, chart }) {
+/** "Download CSV / .h5ad / SVG / PNG" buttons for one view: the rows as CSV, the expression of the view's genes
+ * in its cells as AnnData (`anndata`: { dataset, genes, cellTypes }, for scanpy), the chart as an image. */
+export function downloads({ name, rows, columns, chart, anndata = null }) {
   const buttons = [
     el("button", { type: "button", onclick: () => saveBlob(new Blob([toCsv(rows, columns)], { type: "text/csv" }), `${name}.csv`) }, "Download CSV"),
   ];
+  if (anndata && anndata.genes.length) {
+    const problem = el("span", {});
+    const body = { dataset: anndata.dataset, gene_names: [...new Set(anndata.genes)].slice(0, 500), cell_types: anndata.cellTypes || [] };
+    const save = async () => {
+      problem.replaceChildren();
+      try {
+        saveBlob(await download("/expression-matrix", body, "application/x-hdf5"), `${name}.h5ad`);
+      } catch (error) {
+        if (!isAbort(error)) problem.replaceChildren(errorBox(error));
+      }
+    };
+    buttons.push(el("button", { type: "button", title: "The expression of these genes in these cells, for anndata.read_h5ad / scanpy", onclick: save }, "Download .h5ad"), problem);
+  }
   if (chart) {
     for (const kind of ["svg", "png"]) {
       buttons.push(

@@ -18,6 +18,7 @@ from tests.helpers.chromium import missing
 if missing() and os.environ.get("CI", "").lower() != "true":
     pytest.skip(missing(), allow_module_level=True)
 
+import anndata
 import requests
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -35,6 +36,8 @@ from tests.helpers.browser import (
     x_order,
 )
 from tests.helpers.paths import REPO
+
+pytestmark = pytest.mark.studies("pbmc", "demo")
 
 SCREENSHOTS = REPO / "docs" / "screenshots"
 UPDATE_SCREENSHOTS = os.environ.get("GENOSTREAM_UPDATE_SCREENSHOTS") == "1"
@@ -348,7 +351,7 @@ def test_links_restore_views_on_reload_and_back(page, explorer_url) -> None:
     assert console_errors(page) == []
 
 
-def test_downloads_produce_csv_svg_and_png(page, explorer_url) -> None:
+def test_downloads_produce_csv_h5ad_svg_and_png(page, explorer_url) -> None:
     _open(
         page,
         explorer_url,
@@ -374,6 +377,11 @@ def test_downloads_produce_csv_svg_and_png(page, explorer_url) -> None:
     assert wait_for_file(page.downloads, ".svg").read_text().lstrip().startswith("<svg")
     buttons["Download PNG"].click()
     assert wait_for_file(page.downloads, ".png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    buttons["Download .h5ad"].click()
+    adata = anndata.read_h5ad(wait_for_file(page.downloads, ".h5ad"))
+    assert list(adata.var_names) == ["EPCAM", "KRT18"]
+    assert adata.n_obs == expected["observation_count"]
+    assert set(adata.obs["cell_type"]) == {"Epithelial"}
 
 
 def test_unknown_gene_is_shown_inline_with_suggestions(page, explorer_url, tmp_path) -> None:

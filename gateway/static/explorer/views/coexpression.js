@@ -56,7 +56,7 @@ export default {
     );
     container.append(
       el("p", { class: "muted" }, "Click a bar or a gene to see the two genes cell by cell."),
-      downloads({ name: slug(dataset, data.gene, "coexpression"), rows, columns: ["rank", "gene", "r", "p", "n_expressing"], chart: view }),
+      downloads({ name: slug(dataset, data.gene, "coexpression"), rows, columns: ["rank", "gene", "r", "p", "n_expressing"], chart: view, anndata: { dataset, genes: [data.gene, ...rows.map((r) => r.gene)], cellTypes: data.cell_types } }),
       sortableTable({
         columns: [
           { key: "rank", label: "rank", numeric: true },

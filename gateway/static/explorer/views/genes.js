@@ -63,7 +63,7 @@ export default {
     );
     container.append(
       el("p", { class: "muted" }, "Click a dot for the genes co-expressed with that gene in that cell type. Mean over every cell of the type, zeros included (log-normalised values)."),
-      downloads({ name: slug(dataset, "dotplot", data.genes.slice(0, 5)), rows, columns: ["gene", "cell_type", "n_cells", "n_expressing", "pct_expressing", "mean", "mean_expressing"], chart: view }),
+      downloads({ name: slug(dataset, "dotplot", data.genes.slice(0, 5)), rows, columns: ["gene", "cell_type", "n_cells", "n_expressing", "pct_expressing", "mean", "mean_expressing"], chart: view, anndata: { dataset, genes: data.genes } }),
       el(
         "ul",
         { class: "gene-actions" },

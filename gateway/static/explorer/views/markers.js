@@ -51,7 +51,7 @@ export default {
     );
     container.append(
       el("p", { class: "muted" }, `Click a gene for its dot plot. Welch t-test against all other cells, Benjamini–Hochberg adjusted.${belowFloat ? " Triangles: adjusted p is 0 in double precision (below 1e-308), drawn at the top." : ""}`),
-      downloads({ name: slug(dataset, data.cell_type, "markers"), rows, columns: ["rank", "gene", "log2_fold_change", "t_statistic", "p_value", "p_value_adj", "mean_in", "mean_out", "pct_in", "pct_out", "call"], chart: view }),
+      downloads({ name: slug(dataset, data.cell_type, "markers"), rows, columns: ["rank", "gene", "log2_fold_change", "t_statistic", "p_value", "p_value_adj", "mean_in", "mean_out", "pct_in", "pct_out", "call"], chart: view, anndata: { dataset, genes: rows.map((r) => r.gene) } }),
       sortableTable({
         columns: [
           { key: "rank", label: "rank (t)", numeric: true },

@@ -105,7 +105,8 @@ export default {
         : `${fmt.int(pair.observation_count)} cells in a 2-D histogram; the bins on the axes (0) hold the cells where a gene is not detected.`),
     );
     const view = await draw("pair", chart, spec, { renderer, description: `Scatter of ${ga} and ${gb}` });
-    container.append(downloads({ name: slug(dataset, ga, gb), rows, columns: Object.keys(rows[0] || {}), chart: view }));
+    const anndata = { dataset, genes: [ga, pair.gene_b], cellTypes: pair.cell_types };
+    container.append(downloads({ name: slug(dataset, ga, gb), rows, columns: Object.keys(rows[0] || {}), chart: view, anndata }));
 
     if (corr.groups) {
       const groups = corr.groups.map((g) => {

@@ -55,7 +55,7 @@ export default {
     );
     container.append(
       el("p", { class: "muted" }, "Over every cell of the type, zeros included; standard deviation with n − 1. Click a gene for its dot plot."),
-      downloads({ name: slug(dataset, cellType, "variability"), rows, columns: ["rank", "gene", "mean_expression", "stddev", "cv", "pct_expressing"], chart: view }),
+      downloads({ name: slug(dataset, cellType, "variability"), rows, columns: ["rank", "gene", "mean_expression", "stddev", "cv", "pct_expressing"], chart: view, anndata: { dataset, genes: rows.map((r) => r.gene), cellTypes: [cellType] } }),
       sortableTable({
         columns: [
           { key: "rank", label: "rank", numeric: true },
