@@ -27,10 +27,11 @@ class Genes:
         return len(self.symbols)
 
 
-def _read_rows(path: Path, role: str, kinds: tuple[str, ...]) -> list[list[str]]:
-    """Tab-separated fields of every line; the first len(kinds) fields are identifiers, checked as such."""
+def _read_rows(path: Path, role: str, kinds: tuple[str, ...], max_lines: int | None) -> list[list[str]]:
+    """Tab-separated fields of each line (at most `max_lines`); the first len(kinds) fields are identifiers,
+    checked as such."""
     require_file(path, role)
-    rows = [text.split("\t") for text in read_lines(path)]
+    rows = [text.split("\t") for text in read_lines(path, max_lines)]
     if not rows:
         raise InputError(path, None, f"{role} file has no lines")
     for number, fields in enumerate(rows, start=1):
@@ -62,9 +63,10 @@ def make_unique(names: list[str], join: str = "-") -> list[str]:
     return result
 
 
-def read_genes(path: Path) -> Genes:
-    """One column (symbol) or two or more (id, symbol[, feature type]), tab-separated."""
-    rows = _read_rows(path, "genes", ("gene", "gene symbol", "feature type"))
+def read_genes(path: Path, *, max_lines: int | None = None) -> Genes:
+    """One column (symbol) or two or more (id, symbol[, feature type]), tab-separated; at most `max_lines`
+    lines are read (one more than the matrix declares: a longer file is noticed without reading it all)."""
+    rows = _read_rows(path, "genes", ("gene", "gene symbol", "feature type"), max_lines)
     width = len(rows[0])
     for number, fields in enumerate(rows, start=1):
         if len(fields) != width:
@@ -90,13 +92,16 @@ def first_duplicate(names: list[str]) -> tuple[int, int] | None:
     return None
 
 
-def read_barcodes(path: Path) -> list[str]:
+def read_barcodes(path: Path, *, max_lines: int | None = None) -> list[str]:
     """First column of each line; duplicates are refused (a barcode names one matrix column).
 
     Parameters
     ----------
     path
         A barcodes file, plain or gzip-compressed.
+    max_lines
+        Read at most this many lines (give one more than the matrix declares: a longer file is noticed
+        without reading it all); None reads every line.
 
     Returns
     -------
@@ -108,7 +113,7 @@ def read_barcodes(path: Path) -> list[str]:
     InputError
         The file is missing or empty, a barcode breaks the identifier rules, or one is given twice.
     """
-    rows = _read_rows(path, "barcodes", ("barcode",))
+    rows = _read_rows(path, "barcodes", ("barcode",), max_lines)
     barcodes = [fields[0] for fields in rows]
     duplicate = first_duplicate(barcodes)
     if duplicate is not None:

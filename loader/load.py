@@ -24,6 +24,7 @@ from loader import lease, manifest, publish
 from loader.entries import value_kind
 from loader.errors import DatasetNameError, LoadInterruptedError, StoreWriteError
 from loader.features import barcodes_table, constant_column, genes_table
+from loader.filestate import FileState, refuse_changed, snapshot
 from loader.formats.hdf5 import Hdf5File
 from loader.formats.text import StudyFiles
 from loader.manifest import LoadRecord, literal
@@ -31,7 +32,7 @@ from loader.pipeline import prefetch
 from loader.progress import LoadProgress
 from loader.schema import ensure_raw_schema
 from loader.source import StudySource
-from loader.study import files_of, open_source
+from loader.study import find_study, open_files
 from loader.textio import sha256_of
 
 log = logging.getLogger(__name__)
@@ -196,19 +197,18 @@ def load_dataset(
         The engine refused a statement (ClickHouse's error code and name are kept).
     """
     started = time.perf_counter()
-    source = open_source(
-        data_dir,
-        matrix=matrix,
-        genes=genes,
-        barcodes=barcodes,
-        metadata=metadata,
+    files = find_study(data_dir, matrix=matrix, genes=genes, barcodes=barcodes, metadata=metadata)
+    states = snapshot([path for _, path in files.roles()])  # before the load reads any of them
+    source = open_files(
+        files,
+        data_dir=data_dir,
         layer=layer,
         cell_type_column=cell_type_column,
         sample_column=sample_column,
     )
     try:
-        name = dataset_name(dataset, Path(data_dir) if data_dir is not None else None, files_of(source))
-        record = _load(client, source, name, started, progress)
+        name = dataset_name(dataset, Path(data_dir) if data_dir is not None else None, files)
+        record = _load(client, source, name, started, progress, states)
     finally:
         source.close()
     publish.retire_older(client, record)
@@ -228,9 +228,15 @@ def load_dataset(
 
 
 def _load(
-    client: Client, source: StudySource, name: str, started: float, progress: bool | None
+    client: Client,
+    source: StudySource,
+    name: str,
+    started: float,
+    progress: bool | None,
+    states: dict[Path, FileState | None],
 ) -> LoadRecord:
-    """Write the load's partitions, validate them and publish them with one manifest insert."""
+    """Write the load's partitions, validate them and publish them with one manifest insert; `states`, the
+    input files as they were before the load read them, must still hold once everything is read."""
     ensure_raw_schema(client)
     record = LoadRecord(
         load_id=manifest.new_load_id(),
@@ -287,6 +293,7 @@ def _load(
                 n_metadata_cells=source.n_metadata_cells,
                 source_files=_source_files(source, hashes),
             )
+            refuse_changed(states)  # the checksums and the rows describe the same bytes
             heartbeat.stop()  # from here on the publish insert is this row's last version
             stored = {
                 "genes": (len(source.genes), genes_path),

@@ -24,6 +24,7 @@ from loader.identifiers import describe, first_bad, identifier_problem
 from loader.textio import (
     READ_ERRORS,
     ArrowSource,
+    bounded_lines,
     decode_line,
     first_invalid_utf8,
     is_gzip,
@@ -67,7 +68,8 @@ def read_metadata_header(path: Path) -> MetadataHeader:
     opener = gzip.open if is_gzip(path) else open
     try:
         with opener(path, "rb") as handle:
-            first, second = handle.readline(), handle.readline()
+            lines = bounded_lines(handle, path)
+            first, second = (next(lines, (0, b""))[1] for _ in range(2))
     except READ_ERRORS as exc:
         raise read_failure(path, exc) from None
     columns = decode_line(path, 1, first).split("\t")

@@ -13,7 +13,7 @@ from loader.formats.hdf5 import H5AD, Hdf5File, is_hdf5, open_hdf5, sniff_layout
 from loader.formats.mtx import read_header
 from loader.formats.text import Study, StudyFiles, TextSource, open_text_study, read_study
 from loader.source import StudySource
-from loader.textio import BOM, READ_ERRORS, is_gzip, open_text
+from loader.textio import BOM, READ_ERRORS, bounded_lines, is_gzip, open_text
 
 GENES_PATTERN = re.compile(r"(genes|features)", re.IGNORECASE)
 BARCODES_PATTERN = re.compile(r"barcodes", re.IGNORECASE)
@@ -53,8 +53,8 @@ def _count_lines(path: Path) -> int | None:
         return None
     try:
         with open_text(path) as handle:
-            return sum(1 for _ in handle)
-    except READ_ERRORS:
+            return sum(1 for _ in bounded_lines(handle, path))
+    except (*READ_ERRORS, InputError):  # unreadable, or a line over the limit: not a candidate
         return None
 
 
@@ -230,6 +230,50 @@ def _as_path(value: Path | str | None) -> Path | None:
     return Path(value) if value is not None else None
 
 
+def find_study(
+    data_dir: Path | str | None,
+    *,
+    matrix: Path | str | None = None,
+    genes: Path | str | None = None,
+    barcodes: Path | str | None = None,
+    metadata: Path | str | None = None,
+) -> StudyFiles | Hdf5File:
+    """`detect_study` for paths given as strings too (what the open functions and the load start from)."""
+    return detect_study(
+        _as_path(data_dir),
+        matrix=_as_path(matrix),
+        genes=_as_path(genes),
+        barcodes=_as_path(barcodes),
+        metadata=_as_path(metadata),
+    )
+
+
+def open_files(
+    files: StudyFiles | Hdf5File,
+    *,
+    data_dir: Path | str | None = None,
+    layer: str | None = None,
+    cell_type_column: str | None = None,
+    sample_column: str | None = None,
+) -> StudySource:
+    """Open detected files with their format's reader (options as for `open_source`)."""
+    if layer is not None and not (isinstance(files, Hdf5File) and files.layout == H5AD):
+        raise DetectError(f"{files.matrix}: --layer applies to AnnData (.h5ad) files only")
+    if isinstance(files, Hdf5File):
+        # imported here: anndata and pandas load only when an HDF5 study does
+        from loader.formats.h5ad import open_h5ad
+        from loader.formats.tenx_h5 import open_tenx_h5
+
+        if files.layout == H5AD:
+            return open_h5ad(
+                files.matrix, layer=layer, cell_type_column=cell_type_column, sample_column=sample_column
+            )
+        return open_tenx_h5(files.matrix, cell_type_column=cell_type_column, sample_column=sample_column)
+    return open_text_study(
+        _as_path(data_dir), files, cell_type_column=cell_type_column, sample_column=sample_column
+    )
+
+
 def open_study(
     data_dir: Path | str | None,
     *,
@@ -263,17 +307,10 @@ def open_study(
     InputError
         A file is missing, empty or malformed, or the matrix's size disagrees with the genes or barcodes.
     """
-    directory = _as_path(data_dir)
-    files = detect_study(
-        directory,
-        matrix=_as_path(matrix),
-        genes=_as_path(genes),
-        barcodes=_as_path(barcodes),
-        metadata=_as_path(metadata),
-    )
+    files = find_study(data_dir, matrix=matrix, genes=genes, barcodes=barcodes, metadata=metadata)
     if isinstance(files, Hdf5File):
         raise DetectError(f"{files.matrix}: a {files.layout} study, not a MatrixMarket one (use open_source)")
-    return read_study(directory, files)
+    return read_study(_as_path(data_dir), files)
 
 
 def open_source(
@@ -316,27 +353,14 @@ def open_source(
         A file is missing, not what it claims, truncated or inconsistent; or a column or layer asked for
         does not exist (the message lists those that do).
     """
-    directory = _as_path(data_dir)
-    files = detect_study(
-        directory,
-        matrix=_as_path(matrix),
-        genes=_as_path(genes),
-        barcodes=_as_path(barcodes),
-        metadata=_as_path(metadata),
+    files = find_study(data_dir, matrix=matrix, genes=genes, barcodes=barcodes, metadata=metadata)
+    return open_files(
+        files,
+        data_dir=data_dir,
+        layer=layer,
+        cell_type_column=cell_type_column,
+        sample_column=sample_column,
     )
-    if layer is not None and not (isinstance(files, Hdf5File) and files.layout == H5AD):
-        raise DetectError(f"{files.matrix}: --layer applies to AnnData (.h5ad) files only")
-    if isinstance(files, Hdf5File):
-        # imported here: anndata and pandas load only when an HDF5 study does
-        from loader.formats.h5ad import open_h5ad
-        from loader.formats.tenx_h5 import open_tenx_h5
-
-        if files.layout == H5AD:
-            return open_h5ad(
-                files.matrix, layer=layer, cell_type_column=cell_type_column, sample_column=sample_column
-            )
-        return open_tenx_h5(files.matrix, cell_type_column=cell_type_column, sample_column=sample_column)
-    return open_text_study(directory, files, cell_type_column=cell_type_column, sample_column=sample_column)
 
 
 def files_of(source: StudySource) -> StudyFiles | Hdf5File:

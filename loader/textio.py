@@ -1,4 +1,8 @@
-"""Opening study files the same way whether they are plain or gzip-compressed, for Python and for Arrow."""
+"""Opening study files the same way whether they are plain or gzip-compressed, for Python and for Arrow.
+
+Every read is bounded: no line longer than `MAX_LINE_BYTES` is ever held (a 50 MB line, or a gzip bomb of
+one line, is refused at the limit), so memory follows the block sizes and the sizes a header declares.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,11 @@ import codecs
 import gzip
 import hashlib
 import io
+import itertools
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Protocol, TypeVar
 
 import pyarrow as pa
 
@@ -18,6 +23,16 @@ from loader.errors import InputError
 GZIP_MAGIC = b"\x1f\x8b"
 BOM = codecs.BOM_UTF8
 _HASH_CHUNK = 8 << 20
+MAX_LINE_BYTES = 1 << 20  # the longest line of any text study file (README: "Limits")
+Line = TypeVar("Line", str, bytes, covariant=True)
+
+
+class LineReader(Protocol[Line]):
+    """A binary or text handle that reads one line up to a size."""
+
+    def readline(self, size: int = -1, /) -> Line: ...
+
+
 # What reading a damaged file raises: gzip's EOFError (truncated) and zlib.error / BadGzipFile (corrupt),
 # pyarrow's OSError ("Truncated compressed stream"), and plain I/O errors.
 READ_ERRORS = (OSError, EOFError, zlib.error)
@@ -58,13 +73,38 @@ def decode_line(path: Path, number: int, raw: bytes) -> str:
         raise InputError(path, number, f"not valid UTF-8 ({byte}); save the file as UTF-8") from None
 
 
-def read_lines(path: Path) -> list[str]:
-    """Every line of a small text file (genes, barcodes), strictly decoded; a damaged file is refused."""
+def line_too_long(path: Path, line: int | None) -> InputError:
+    """The refusal of a line over the limit."""
+    return InputError(path, line, f"line longer than {MAX_LINE_BYTES:,} bytes (the limit for one line)")
+
+
+def bounded_lines(handle: LineReader[Line], path: Path) -> Iterator[tuple[int, Line]]:
+    """(1-based number, line with its terminator); a line over `MAX_LINE_BYTES` is refused, not read whole
+    (a text handle counts characters, which is a tighter bound)."""
+    for number in itertools.count(1):
+        line = handle.readline(MAX_LINE_BYTES + 1)
+        if not line:
+            return
+        if len(line) > MAX_LINE_BYTES:
+            raise line_too_long(path, number)
+        yield number, line
+
+
+def read_lines(path: Path, max_lines: int | None = None) -> list[str]:
+    """The lines of a small text file (genes, barcodes), strictly decoded; a damaged file is refused.
+
+    At most `max_lines` are kept (the caller passes one more than a header declares, to notice a file longer
+    than declared without holding it); the rest of a .gz is then only decompressed and dropped, so that a
+    damaged stream is reported as damaged rather than as a longer file."""
     lines: list[str] = []
     try:
         with gzip.open(path, "rb") if is_gzip(path) else path.open("rb") as handle:
-            for number, raw in enumerate(handle, start=1):
+            for number, raw in bounded_lines(handle, path):
                 lines.append(decode_line(path, number, raw))
+                if max_lines is not None and number >= max_lines:
+                    while isinstance(handle, gzip.GzipFile) and handle.read(_HASH_CHUNK):
+                        pass
+                    break
     except READ_ERRORS as exc:  # no line: what a damaged stream yields before it fails may be garbage
         raise read_failure(path, exc) from None
     return lines
@@ -74,7 +114,7 @@ def first_invalid_utf8(path: Path, start_line: int = 1) -> InputError | None:
     """The refusal for the first line from `start_line` on that is not valid UTF-8 (an error path only)."""
     try:
         with gzip.open(path, "rb") if is_gzip(path) else path.open("rb") as handle:
-            for number, raw in enumerate(handle, start=1):
+            for number, raw in bounded_lines(handle, path):
                 if number >= start_line:
                     decode_line(path, number, raw)
     except InputError as exc:
@@ -90,25 +130,10 @@ def open_text(path: Path) -> IO[str]:
     return io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline="")
 
 
-def read_head(path: Path, max_lines: int) -> list[str]:
-    """The first lines of a file (without line terminators); tolerates a corrupt gzip tail."""
-    lines: list[str] = []
-    try:
-        with open_text(path) as handle:
-            for line in handle:
-                lines.append(line.rstrip("\r\n"))
-                if len(lines) >= max_lines:
-                    break
-    except READ_ERRORS as exc:
-        if not lines:
-            raise read_failure(path, exc) from None
-    return lines
-
-
 def iter_lines(path: Path, start_line: int = 1) -> Iterator[tuple[int, str]]:
     """(1-based line number, text) from `start_line` on; used on error paths to point at a line."""
     with open_text(path) as handle:
-        for number, line in enumerate(handle, start=1):
+        for number, line in bounded_lines(handle, path):
             if number >= start_line:
                 yield number, line.rstrip("\r\n")
 
@@ -157,6 +182,8 @@ def line_chunks(source: ArrowSource, size: int) -> Iterator[pa.Buffer]:
         data = rest + data if rest else data
         cut = data.rfind(b"\n") + 1
         if cut == 0:
+            if len(data) > MAX_LINE_BYTES:
+                raise line_too_long(source.path, None)
             rest = data
             continue
         rest = data[cut:]

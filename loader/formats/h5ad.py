@@ -21,7 +21,7 @@ from anndata.io import read_elem
 
 from loader.errors import InputError
 from loader.features import DEFAULT_FEATURE_TYPE, Genes, first_duplicate, make_unique
-from loader.formats.hdf5 import H5AD, Hdf5Source, StoredMatrix, open_hdf5
+from loader.formats.hdf5 import H5AD, Hdf5Source, StoredMatrix, open_hdf5, refuse_bad_names
 from loader.metadata import ColumnChoice, metadata_table
 
 DEFAULT_LAYERS = ("X", "raw/X", "layers/counts")
@@ -32,6 +32,7 @@ FEATURE_TYPE_COLUMN = "feature_types"  # scanpy's read_10x_* name
 METADATA_BLOCK = 100_000
 PROBE_VALUES = 1 << 16
 SPARSE_ENCODINGS = {"csr_matrix": "csr", "csc_matrix": "csc"}
+COLUMN_PARTS = ("codes", "values", "mask")  # one per row: categorical codes, nullable values and mask
 
 
 def _read_frame(handle: h5py.File, key: str, path: Path) -> pd.DataFrame:
@@ -43,28 +44,72 @@ def _read_frame(handle: h5py.File, key: str, path: Path) -> pd.DataFrame:
         frame = read_elem(node)
     except (OSError, KeyError) as exc:
         raise InputError(path, None, f"cannot read {key}: {str(exc).splitlines()[0]}") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(path, None, f"{key}: a name is not valid UTF-8 ({exc.reason})") from None
     if not isinstance(frame, pd.DataFrame):
         raise InputError(path, None, f"{key} is not a dataframe")
     return frame
 
 
-def _opens(handle: h5py.File, name: str) -> bool:
-    """True when `name` exists and can be opened (an external link to a missing file cannot)."""
-    if name not in handle:
-        return False
-    try:
-        handle[name]
-    except KeyError:
-        return False
-    return True
+def _frame_rows(handle: h5py.File, key: str) -> int | None:
+    """The rows of the obs/var dataframe at `key` from its metadata alone (its index's length); None without
+    an index dataset (anndata's reader then says what is wrong)."""
+    group = handle.get(key)
+    index = group.get(str(group.attrs.get("_index", "_index"))) if isinstance(group, h5py.Group) else None
+    return index.shape[0] if isinstance(index, h5py.Dataset) and index.ndim == 1 else None
+
+
+def _check_columns(handle: h5py.File, key: str, n_rows: int | None, path: Path) -> None:
+    """Every column of the dataframe at `key` has `n_rows` values, from the metadata, before it is read."""
+    if n_rows is None:
+        return
+    for node in handle[key].values():
+        parts = [node] if isinstance(node, h5py.Dataset) else [node[p] for p in COLUMN_PARTS if p in node]
+        for part in parts:
+            length = part.shape[0] if part.ndim else 0
+            if length != n_rows:
+                where = part.name.lstrip("/")
+                raise InputError(path, None, f"{where} has {length} values but {key} has {n_rows} rows")
+
+
+def _refuse_mismatch(
+    path: Path, element: str, shape: tuple[int, int], n_obs: int | None, n_var: int | None, var_key: str
+) -> None:
+    """The matrix's declared shape against the dataframes' rows (None: not known yet)."""
+    if n_obs is not None and shape[0] != n_obs:
+        raise InputError(path, None, f"{element} has {shape[0]} rows (cells) but obs has {n_obs}")
+    if n_var is not None and shape[1] != n_var:
+        raise InputError(path, None, f"{element} has {shape[1]} columns (genes) but {var_key} has {n_var}")
+
+
+def _read_frames(handle: h5py.File, path: Path, available: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """obs and var, once their lengths agree with the shape X (or the first layer) declares — X and the
+    layers share both — so a dataframe far longer than its matrix is refused before it is read."""
+    n_obs, n_var = _frame_rows(handle, "obs"), _frame_rows(handle, "var")
+    first = next((m for m in available if m != "raw/X"), None)
+    if first is not None:
+        _, shape = _declared(handle[first], first, path)
+        _refuse_mismatch(path, first, shape, n_obs, n_var, "var")
+    _check_columns(handle, "obs", n_obs, path)
+    _check_columns(handle, "var", n_var, path)
+    return _read_frame(handle, "obs", path), _read_frame(handle, "var", path)
+
+
+def _read_raw_var(handle: h5py.File, path: Path) -> pd.DataFrame:
+    """raw/var, once its length agrees with raw/X's declared columns."""
+    _, shape = _declared(handle["raw/X"], "raw/X", path)
+    n_var = _frame_rows(handle, "raw/var")
+    _refuse_mismatch(path, "raw/X", shape, None, n_var, "raw/var")
+    _check_columns(handle, "raw/var", n_var, path)
+    return _read_frame(handle, "raw/var", path)
 
 
 def matrices(handle: h5py.File) -> list[str]:
-    """Every matrix the file offers and that can be opened: X, raw/X, layers/NAME."""
-    found = [name for name in ("X", "raw/X") if _opens(handle, name)]
+    """Every matrix the file offers: X, raw/X, layers/NAME (the file is self-contained: `open_hdf5`)."""
+    found = [name for name in ("X", "raw/X") if name in handle]
     layers = handle.get("layers")
     if isinstance(layers, h5py.Group):
-        found += [f"layers/{name}" for name in layers if _opens(layers, name)]
+        found += [f"layers/{name}" for name in layers]
     return found
 
 
@@ -85,12 +130,22 @@ def _layer_label(element: str) -> str:
 
 
 def _stored(handle: h5py.File, element: str, path: Path, cells: list[str], genes: list[str]) -> StoredMatrix:
+    """The matrix at `element`, its declared rows checked against obs (which every matrix shares) before
+    the sizes of its parts are checked against them."""
     node = handle[element]
+    encoding, shape = _declared(node, element, path)
+    _refuse_mismatch(path, element, shape, len(cells), None, "var")
+    return StoredMatrix(path, element, node, encoding, shape, 0, cells, genes)
+
+
+def _declared(node: h5py.Group | h5py.Dataset, element: str, path: Path) -> tuple[str, tuple[int, int]]:
+    """(encoding, (cells, genes)) as the matrix declares them: a dense array's shape, a sparse group's
+    attributes."""
     if isinstance(node, h5py.Dataset):
         shape = tuple(int(n) for n in node.shape)
         if len(shape) != 2:
             raise InputError(path, None, f"{element}: a {len(shape)}-d array, expected cells × genes")
-        return StoredMatrix(path, element, node, "dense", (shape[0], shape[1]), 0, cells, genes)
+        return "dense", (shape[0], shape[1])
     encoding_type = node.attrs.get("encoding-type", node.attrs.get("h5sparse_format", ""))
     encoding = SPARSE_ENCODINGS.get(str(encoding_type), str(encoding_type))
     if encoding not in ("csr", "csc"):
@@ -98,8 +153,7 @@ def _stored(handle: h5py.File, element: str, path: Path, cells: list[str], genes
     shape_attr = node.attrs.get("shape", node.attrs.get("h5sparse_shape"))
     if shape_attr is None or len(shape_attr) != 2:
         raise InputError(path, None, f"{element}: sparse matrix without a 2-d shape attribute")
-    shape = (int(shape_attr[0]), int(shape_attr[1]))
-    return StoredMatrix(path, element, node, encoding, shape, 0, cells, genes)
+    return encoding, (int(shape_attr[0]), int(shape_attr[1]))
 
 
 def holds_counts(matrix: StoredMatrix) -> bool:
@@ -174,21 +228,22 @@ class H5adSource(Hdf5Source):
 
     def _open(self, layer: str | None, cell_type_column: str | None, sample_column: str | None) -> None:
         path, handle = self.path, self.handle
-        self.obs = _read_frame(handle, "obs", path)
-        var = _read_frame(handle, "var", path)
+        available = matrices(handle)
+        self.obs, var = _read_frames(handle, path, available)
         self.barcodes = [str(n) for n in self.obs.index]
         self._check_cells()
-        available = matrices(handle)
         self.element = self._choose(layer, available, var)
         if self.element == "raw/X":
-            raw_var = _read_frame(handle, "raw/var", path)
+            raw_var = _read_raw_var(handle, path)
             has_symbols = any(c in raw_var.columns for c in SYMBOL_COLUMNS)
             var = var if not has_symbols and raw_var.index.equals(var.index) else raw_var
+        var_key = "raw/var" if self.element == "raw/X" else "var"
         self.genes = _genes(var)
+        self._check_genes(var_key)
         self.matrix = _stored(handle, self.element, path, self.barcodes, self.genes.unique)
         self.matrix.hint = self._hint(available)
         self.matrix.check_layout()
-        self._check_shape(var)
+        _refuse_mismatch(path, self.element, self.matrix.shape, None, len(var), var_key)
         choice = ColumnChoice([str(c) for c in self.obs.columns], path, None, "obs: ")
         self.cell_type_column = choice.cell_type(cell_type_column) or ""
         self.sample_column = choice.sample(sample_column) or ""
@@ -201,12 +256,7 @@ class H5adSource(Hdf5Source):
         if "X" not in available:
             offered = ", ".join(_layer_label(a) for a in available)
             hint = f"; the file has {offered} (choose one with --layer)" if offered else ""
-            why = (
-                "X links to data that cannot be opened (a backed AnnData whose X file is gone?)"
-                if "X" in self.handle
-                else "no X matrix (an AnnData written without X?)"
-            )
-            raise InputError(self.path, None, why + hint)
+            raise InputError(self.path, None, "no X matrix (an AnnData written without X?)" + hint)
         for element in DEFAULT_LAYERS:
             if element not in available:
                 continue
@@ -232,20 +282,24 @@ class H5adSource(Hdf5Source):
                 f"obs: cell name {self.barcodes[repeat]!r} given twice (rows {first} and {repeat}); "
                 "make them unique (anndata: obs_names_make_unique)",
             )
-        if any(not name.strip() for name in self.barcodes):
-            raise InputError(self.path, None, "obs: empty cell name")
+        refuse_bad_names(self.path, "obs", "cell name", self.barcodes)
+        refuse_bad_names(self.path, "obs", "metadata column name", [str(c) for c in self.obs.columns])
+        for column in self.obs.columns:
+            values = self.obs[column]
+            if _is_numeric(values) or pd.api.types.is_bool_dtype(values.dtype):
+                continue
+            labels = values.cat.categories if isinstance(values.dtype, pd.CategoricalDtype) else values
+            given = [
+                str(v) for v in labels.to_numpy(dtype=object, na_value=None) if v is not None and v != ""
+            ]
+            refuse_bad_names(self.path, f"obs/{column}", f"{str(column)!r} value", given)
 
-    def _check_shape(self, var: pd.DataFrame) -> None:
-        n_cells, n_genes = self.matrix.shape
-        var_key = "raw/var" if self.element == "raw/X" else "var"
-        if n_cells != len(self.obs):
-            raise InputError(
-                self.path, None, f"{self.element} has {n_cells} rows (cells) but obs has {len(self.obs)}"
-            )
-        if n_genes != len(var):
-            raise InputError(
-                self.path, None, f"{self.element} has {n_genes} columns (genes) but {var_key} has {len(var)}"
-            )
+    def _check_genes(self, var_key: str) -> None:
+        """The same rules as a genes file's: ids, symbols and feature types are identifiers."""
+        genes = self.genes
+        refuse_bad_names(self.path, var_key, "gene id", [i for i in genes.gene_ids if i])
+        refuse_bad_names(self.path, var_key, "gene symbol", genes.symbols)
+        refuse_bad_names(self.path, var_key, "feature type", genes.feature_types)
 
     def roles(self) -> list[tuple[str, Path]]:
         return [("matrix", self.path)]

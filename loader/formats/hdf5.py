@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from loader.entries import MatrixStats, entries_batch, first_fraction, value_problem
 from loader.errors import InputError
+from loader.identifiers import describe, first_problem
 
 SIGNATURE = b"\x89HDF\r\n\x1a\n"
 # HDF5 puts its superblock at 0 or, after a user block, at 512, 1024, 2048, … bytes.
@@ -29,6 +30,7 @@ TENX_V3_PARTS = frozenset({"barcodes", "data", "indices", "indptr", "shape", "fe
 TENX_V2_PARTS = frozenset({"barcodes", "data", "indices", "indptr", "shape", "genes"})
 H5AD = "h5ad"
 TENX_H5 = "10x-h5"
+INSIDE_ONLY = "the loader reads only data stored inside the file it is given"
 
 
 @dataclass(frozen=True)
@@ -58,18 +60,71 @@ def is_hdf5(path: Path) -> bool:
     return False
 
 
+def _outside_problem(
+    handle: h5py.File, name: str, link: h5py.HardLink | h5py.SoftLink | h5py.ExternalLink
+) -> str | None:
+    """Why the object at `name` would make h5py read outside the file or loop, or None."""
+    if isinstance(link, h5py.ExternalLink):
+        return (
+            f"{name} links to data that cannot be opened: an external link to {link.filename!r}:{link.path} "
+            f"({INSIDE_ONLY})"
+        )
+    try:
+        node = handle[name]  # a soft link resolves here, or fails (a loop, a missing target)
+    except (KeyError, RuntimeError, OSError, ValueError):
+        target = link.path if isinstance(link, h5py.SoftLink) else name
+        return f"{name}: a soft link to {target} that does not resolve (a loop of links, or a missing target)"
+    if isinstance(link, h5py.SoftLink) or not isinstance(node, h5py.Dataset):
+        return None  # a soft link's target is checked where it is stored
+    if node.is_virtual:
+        return f"{name}: a virtual dataset (its data is mapped from other datasets or files; {INSIDE_ONLY})"
+    if node.external:
+        files = ", ".join(sorted({str(entry[0]) for entry in node.external}))
+        return f"{name}: stored outside this file (HDF5 external storage in {files}; {INSIDE_ONLY})"
+    return None
+
+
+def check_self_contained(handle: h5py.File, path: Path) -> None:
+    """Refuse a file whose objects would make h5py read other files (external links, external storage,
+    virtual datasets) or loop (soft links that do not resolve): the loader reads only the file it is given,
+    so a crafted file cannot copy a host file into the served data. Links are walked without following
+    them, so a loop is found, not entered."""
+    found: list[str] = []
+
+    def visit(name: str, link: h5py.HardLink | h5py.SoftLink | h5py.ExternalLink) -> bool | None:
+        problem = _outside_problem(handle, name, link)
+        if problem is not None:
+            found.append(problem)
+            return True  # stop the walk
+        return None
+
+    try:
+        handle.visititems_links(visit)
+    except (KeyError, RuntimeError, OSError) as exc:
+        raise InputError(path, None, f"cannot walk the HDF5 file (corrupt?): {_first_line(exc)}") from None
+    if found:
+        raise InputError(path, None, found[0])
+
+
 def open_hdf5(path: Path) -> h5py.File:
-    """Open read-only; a truncated or corrupt file is one InputError, not an h5py traceback."""
+    """Open read-only, refusing what is not self-contained (`check_self_contained`); a truncated or corrupt
+    file is one InputError, not an h5py traceback."""
     if not is_hdf5(path):
         raise InputError(
             path, None, "not an HDF5 file (no HDF5 signature): expected AnnData .h5ad or Cell Ranger .h5"
         )
     try:
-        return h5py.File(path, "r")
+        handle = h5py.File(path, "r")
     except OSError as exc:
         raise InputError(
             path, None, f"cannot open the HDF5 file (truncated or corrupt?): {_first_line(exc)}"
         ) from None
+    try:
+        check_self_contained(handle, path)
+    except BaseException:
+        handle.close()
+        raise
+    return handle
 
 
 def _first_line(exc: BaseException) -> str:
@@ -97,11 +152,13 @@ def hdf5_layout(handle: h5py.File) -> str | None:
 
 
 def sniff_layout(path: Path) -> str | None:
-    """The layout of an HDF5 study file, or None (not HDF5, unreadable, or another HDF5 content)."""
+    """The layout of an HDF5 study file, or None (not HDF5, unreadable, or another HDF5 content); a file
+    that is not self-contained is refused here already (`check_self_contained`)."""
     if not is_hdf5(path):
         return None
     try:
         with h5py.File(path, "r") as handle:
+            check_self_contained(handle, path)
             return hdf5_layout(handle)
     except OSError:
         return None
@@ -112,10 +169,39 @@ def tenx_groups(handle: h5py.File) -> list[str]:
     return _tenx_groups(handle)
 
 
-def read_strings(dataset: h5py.Dataset) -> list[str]:
-    """A 1-d dataset of fixed or variable-length strings, decoded as UTF-8."""
-    values = dataset[()]
-    return [v.decode("utf-8", errors="replace") if isinstance(v, bytes) else str(v) for v in values]
+def check_length(node: h5py.Dataset, path: Path, expected: int, declared_by: str) -> None:
+    """Refuse a dataset that is not 1-d of `expected` values, from its metadata alone (before any read)."""
+    if node.ndim != 1 or node.shape[0] != expected:
+        where = node.name.lstrip("/")
+        raise InputError(path, None, f"{where} has shape {node.shape} but {declared_by} declares {expected}")
+
+
+def refuse_bad_names(path: Path, where: str, kind: str, names: list[str]) -> None:
+    """Hold names read from an HDF5 file to the identifier rules of every reader (`loader.identifiers`)."""
+    bad = first_problem(names)
+    if bad is not None:
+        position, problem = bad
+        raise InputError(path, None, f"{where}: {describe(kind, names[position], problem)} (#{position + 1})")
+
+
+def read_names(node: h5py.Dataset, path: Path, kind: str, expected: int, declared_by: str) -> list[str]:
+    """A 1-d dataset of names: its length checked against what the matrix declares before it is read, each
+    name decoded as strict UTF-8 (never U+FFFD: a changed name would no longer match) and checked."""
+    check_length(node, path, expected, declared_by)
+    where = node.name.lstrip("/")
+    names = []
+    for position, value in enumerate(node[()]):
+        if isinstance(value, bytes):
+            try:
+                value = value.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                byte = f"byte 0x{value[exc.start]:02x} at {exc.start + 1}"
+                raise InputError(
+                    path, None, f"{where}: {kind} #{position + 1} is not valid UTF-8 ({byte})"
+                ) from None
+        names.append(str(value))
+    refuse_bad_names(path, where, kind, names)
+    return names
 
 
 @dataclass
@@ -171,11 +257,28 @@ class StoredMatrix:
             missing = [part for part in SPARSE_PARTS if not isinstance(self.node.get(part), h5py.Dataset)]
             if missing:
                 raise self.fail(f"compressed sparse matrix without {', '.join(missing)}")
-            n_data, n_indices = len(self.node["data"]), len(self.node["indices"])
-            if n_data != n_indices:
-                raise self.fail(f"data has {n_data} values but indices has {n_indices}")
+            self._check_sparse_parts()
         if self.dtype.kind not in "iubf":
             raise self.fail(f"values of type {self.dtype} are not numbers")
+
+    def _check_sparse_parts(self) -> None:
+        """What the metadata of data, indices and indptr must say before any of them is read: 1-d, integer
+        indices (a float index would be truncated), as many indices as values, one indptr per major + 1."""
+        parts = {part: self.node[part] for part in SPARSE_PARTS}
+        for part, node in parts.items():
+            if node.ndim != 1:
+                raise self.fail(f"{part} is {node.ndim}-d, expected 1-d")
+        for part in ("indices", "indptr"):
+            if parts[part].dtype.kind not in "iu":
+                raise self.fail(f"{part} of type {parts[part].dtype}: indices must be integers")
+        n_data, n_indices = len(parts["data"]), len(parts["indices"])
+        if n_data != n_indices:
+            raise self.fail(f"data has {n_data} values but indices has {n_indices}")
+        n_major = self.shape[0 if self.encoding == "csr" else 1]
+        if len(parts["indptr"]) != n_major + 1:
+            raise self.fail(
+                f"indptr has {len(parts['indptr'])} values, expected {n_major + 1} for shape {self.shape}"
+            )
 
     def sample_values(self, n: int = 1 << 16) -> np.ndarray:
         """The first stored values (a cheap look at what the matrix holds)."""
@@ -197,12 +300,9 @@ class StoredMatrix:
     # --- compressed sparse -------------------------------------------------------------------------------
 
     def _indptr(self) -> np.ndarray:
-        major_axis = 0 if self.encoding == "csr" else 1
-        n_major = self.shape[major_axis]
+        """indptr, whose length `check_layout` has checked against the declared shape."""
         indptr = np.asarray(self.node["indptr"][()], dtype=np.int64)
         n_data = len(self.node["data"])
-        if len(indptr) != n_major + 1:
-            raise self.fail(f"indptr has {len(indptr)} values, expected {n_major + 1} for shape {self.shape}")
         if indptr[0] != 0 or (np.diff(indptr) < 0).any() or indptr[-1] != n_data:
             raise self.fail(f"indptr must rise from 0 to the {n_data} stored values")
         return indptr

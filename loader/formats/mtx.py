@@ -19,7 +19,7 @@ import pyarrow.csv as pacsv
 
 from loader.entries import MatrixStats, entries_batch, first_fraction, value_problem
 from loader.errors import InputError
-from loader.textio import ArrowSource, is_gzip, iter_lines, line_chunks
+from loader.textio import ArrowSource, bounded_lines, is_gzip, iter_lines, line_chunks
 
 BANNER = "%%matrixmarket"
 SUPPORTED_FIELDS = ("integer", "real")
@@ -102,25 +102,20 @@ def read_header(path: Path) -> MtxHeader:
     """
     opener = gzip.open if is_gzip(path) else open
     offset = 0
+    field = ""
     try:
         with opener(path, "rb") as handle:
-            raw = handle.readline()
-            if not raw:
-                raise InputError(path, None, "matrix file is empty")
-            offset += len(raw)
-            field = _check_banner(path, raw.decode("utf-8", errors="replace"))
-            number = 1
-            while True:
-                raw = handle.readline()
-                number += 1
-                if not raw:
-                    raise InputError(path, number, "no size line ('rows columns entries') after the header")
+            for number, raw in bounded_lines(handle, path):
                 offset += len(raw)
                 text = raw.decode("utf-8", errors="replace")
-                if text.startswith("%") or not text.strip():
-                    continue
-                n_rows, n_cols, n_entries = _parse_size_line(path, number, text)
-                return MtxHeader(path, field, n_rows, n_cols, n_entries, number, offset)
+                if number == 1:
+                    field = _check_banner(path, text)
+                elif not (text.startswith("%") or not text.strip()):
+                    n_rows, n_cols, n_entries = _parse_size_line(path, number, text)
+                    return MtxHeader(path, field, n_rows, n_cols, n_entries, number, offset)
+            if offset == 0:
+                raise InputError(path, None, "matrix file is empty")
+            raise InputError(path, number + 1, "no size line ('rows columns entries') after the header")
     except (OSError, EOFError, zlib.error) as exc:
         raise InputError(path, None, f"cannot read the matrix header: {exc}") from None
 

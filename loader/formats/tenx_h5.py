@@ -18,21 +18,33 @@ import pyarrow as pa
 
 from loader.errors import InputError
 from loader.features import DEFAULT_FEATURE_TYPE, Genes, first_duplicate, make_unique
-from loader.formats.hdf5 import TENX_H5, Hdf5Source, StoredMatrix, open_hdf5, read_strings, tenx_groups
+from loader.formats.hdf5 import TENX_H5, Hdf5Source, StoredMatrix, open_hdf5, read_names, tenx_groups
 
 
-def _features(group: h5py.Group) -> tuple[list[str], list[str], list[str]]:
+def _declared_shape(group: h5py.Group, path: Path) -> tuple[int, int]:
+    """`shape`: (features, barcodes), which every other dataset of the group is checked against."""
+    node = group["shape"]
+    where = node.name.lstrip("/")
+    if not isinstance(node, h5py.Dataset) or node.shape != (2,) or node.dtype.kind not in "iu":
+        raise InputError(path, None, f"{where} must hold 2 integers (features, barcodes)")
+    n_features, n_barcodes = (int(n) for n in node[()])
+    return n_features, n_barcodes
+
+
+def _features(group: h5py.Group, path: Path, n: int) -> tuple[list[str], list[str], list[str]]:
     """(ids, symbols, feature types) of every row of the matrix."""
+    by = f"{group.name.lstrip('/')}/shape"
     if "features" in group:
         features = group["features"]
-        ids, names = read_strings(features["id"]), read_strings(features["name"])
+        ids = read_names(features["id"], path, "feature id", n, by)
+        names = read_names(features["name"], path, "feature name", n, by)
         if "feature_type" in features:
-            types = read_strings(features["feature_type"])
+            types = read_names(features["feature_type"], path, "feature type", n, by)
         else:
             types = [DEFAULT_FEATURE_TYPE] * len(ids)
         return ids, names, types
-    ids = read_strings(group["genes"])
-    names = read_strings(group["gene_names"]) if "gene_names" in group else ids
+    ids = read_names(group["genes"], path, "gene id", n, by)
+    names = read_names(group["gene_names"], path, "gene name", n, by) if "gene_names" in group else ids
     return ids, names, [DEFAULT_FEATURE_TYPE] * len(ids)
 
 
@@ -65,19 +77,12 @@ class TenxH5Source(Hdf5Source):
             )
         self.element = groups[0]
         group = self.handle[self.element]
-        ids, names, types = _features(group)
-        self.barcodes = read_strings(group["barcodes"])
+        shape = _declared_shape(group, path)
+        ids, names, types = _features(group, path, shape[0])
+        self.barcodes = read_names(group["barcodes"], path, "barcode", shape[1], f"{self.element}/shape")
         duplicate = first_duplicate(self.barcodes)
         if duplicate is not None:
             raise InputError(path, None, f"barcodes: {self.barcodes[duplicate[1]]!r} given twice")
-        shape = tuple(int(n) for n in group["shape"][()])
-        if len(shape) != 2 or shape != (len(ids), len(self.barcodes)):
-            raise InputError(
-                path,
-                None,
-                f"{self.element}/shape is {shape} but there are {len(ids)} features and "
-                f"{len(self.barcodes)} barcodes",
-            )
         keep = np.array([t == DEFAULT_FEATURE_TYPE for t in types], dtype=bool)
         if not keep.any():
             raise InputError(path, None, f"no {DEFAULT_FEATURE_TYPE} features in {self.element}")

@@ -57,29 +57,25 @@ class Study:
     metadata: MetadataHeader | None
 
 
-def _check_dimensions(header: MtxHeader, files: StudyFiles, n_genes: int, n_cells: int) -> None:
-    if header.n_rows != n_genes:
+def _check_count(header: MtxHeader, declared: int, what: str, path: Path, found: int) -> None:
+    """`found` lines were read of at most declared + 1: more than declared means the file is longer."""
+    if found != declared:
+        lines = f"more than {declared} lines" if found > declared else f"{found} lines"
         raise InputError(
-            files.matrix,
-            header.size_line,
-            f"header declares {header.n_rows} rows (genes) but {files.genes.name} has {n_genes} lines",
-        )
-    if header.n_cols != n_cells:
-        raise InputError(
-            files.matrix,
-            header.size_line,
-            f"header declares {header.n_cols} columns (cells) but {files.barcodes.name} has {n_cells} lines",
+            header.path, header.size_line, f"header declares {declared} {what} but {path.name} has {lines}"
         )
 
 
 def read_study(directory: Path | None, files: StudyFiles) -> Study:
-    """Read a text study's small files and check them against the matrix header."""
+    """Read a text study's small files and check them against the matrix header. The genes and barcodes are
+    read only up to one line past what the header declares, so a file far longer costs nothing."""
     for role, path in files.roles():
         require_file(path, role)
     header = read_header(files.matrix)
-    gene_list = read_genes(files.genes)
-    barcode_list = read_barcodes(files.barcodes)
-    _check_dimensions(header, files, len(gene_list), len(barcode_list))
+    gene_list = read_genes(files.genes, max_lines=header.n_rows + 1)
+    _check_count(header, header.n_rows, "rows (genes)", files.genes, len(gene_list))
+    barcode_list = read_barcodes(files.barcodes, max_lines=header.n_cols + 1)
+    _check_count(header, header.n_cols, "columns (cells)", files.barcodes, len(barcode_list))
     meta = read_metadata_header(files.metadata) if files.metadata else None
     return Study(directory, files, header, gene_list, barcode_list, meta)
 

@@ -424,7 +424,8 @@ def test_invalid_utf8_is_refused_with_its_line(engine_client, tmp_path: Path, ca
 
 def _padded_study(role: str) -> ScpStudy:
     """The file of `role` long enough that a cut .gz still has a readable start (metadata NAMEs absent
-    from the matrix are allowed; padded genes or barcodes are refused only after the damaged file is read)."""
+    from the matrix are allowed; the matrix declares the padded genes or barcodes, so they are read on to
+    the damage: a file longer than declared is refused one line past the declared size)."""
     study = ScpStudy()
     lines = [f"PAD{i * 7919 % 100003:06d}-{i}\tT cell\tp{i % 7}\t{i % 90}" for i in range(20_000)]
     if role == "metadata":
@@ -432,6 +433,7 @@ def _padded_study(role: str) -> ScpStudy:
         study.metadata += lines
     else:
         getattr(study, role).extend(line.split("\t")[0] for line in lines)
+        study.matrix[2] = f"{len(study.genes)} {len(study.barcodes)} 7"
     return study
 
 

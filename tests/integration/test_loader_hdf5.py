@@ -206,6 +206,38 @@ def _external_x(path: Path) -> None:
     _rewrite(path, edit)
 
 
+def _rename(element: str, position: int, rename: Callable[[str], str]) -> Callable[[Path], None]:
+    """One name of a string dataset (obs/var index, categories) changed in place."""
+
+    def change(path: Path) -> None:
+        def edit(handle: h5py.File) -> None:
+            names = handle[element]
+            names[position] = rename(names.asstr()[position])
+
+        _rewrite(path, edit)
+
+    return change
+
+
+def _replace(element: str, replace: Callable[[np.ndarray], np.ndarray]) -> Callable[[Path], None]:
+    """A dataset stored again as `replace(its values)`."""
+
+    def change(path: Path) -> None:
+        def edit(handle: h5py.File) -> None:
+            values = handle[element][()]
+            del handle[element]
+            handle[element] = replace(values)
+
+        _rewrite(path, edit)
+
+    return change
+
+
+def _as_floats(element: str) -> Callable[[Path], None]:
+    """An index array (indptr, indices) stored as float64: the same numbers, not integers."""
+    return _replace(element, lambda values: values.astype(np.float64))
+
+
 def _text_file(path: Path) -> None:
     path.write_text("NAME\tCluster\nc1\tT\n")
 
@@ -257,6 +289,46 @@ BAD_FILES = [
         r"X: duplicate entry for cell '.+' \(#\d+\), gene '.+' \(#\d+\)$",
     ),
     BadFile(
+        "obs_trailing_space",
+        _rename("obs/_index", 0, lambda name: name + " "),
+        r"obs: cell name '.+ ' has leading or trailing whitespace; .* \(#1\)$",
+    ),
+    BadFile(
+        "obs_newline",
+        _rename("obs/_index", 2, lambda name: name + "\n"),
+        r"obs: cell name '.+\\n' contains the control character U\+000A; .* \(#3\)$",
+    ),
+    BadFile(
+        "obs_quotes", _rename("obs/_index", 1, lambda name: f'"{name}"'), r"obs: cell name .+ is in quotes"
+    ),
+    BadFile(
+        "obs_control",
+        _rename("obs/_index", 0, lambda name: name[:2] + "\x01" + name[2:]),
+        r"obs: cell name '.+' contains the control character U\+0001",
+    ),
+    BadFile(
+        "obs_empty", _rename("obs/_index", 5, lambda name: ""), r"obs: cell name '' is empty; .* \(#6\)$"
+    ),
+    BadFile(
+        "var_trailing_space",
+        _rename("var/_index", 3, lambda name: name + " "),
+        r"var: gene symbol '.+ ' has leading or trailing whitespace",
+    ),
+    BadFile(
+        "obs_label_space",
+        _rename("obs/Cluster/categories", 0, lambda name: " " + name),
+        r"obs/Cluster: 'Cluster' value ' .+' has leading or trailing whitespace",
+    ),
+    BadFile(
+        "obs_column_longer",
+        _replace("obs/n_genes", lambda values: np.arange(len(values) + 1)),
+        r"obs/n_genes has 701 values but obs has 700 rows$",
+    ),
+    BadFile("float_indptr", _as_floats("X/indptr"), r"X: indptr of type float64: indices must be integers$"),
+    BadFile(
+        "float_indices", _as_floats("X/indices"), r"X: indices of type float64: indices must be integers$"
+    ),
+    BadFile(
         "unknown_cell_type",
         lambda p: None,
         r"obs: no cell type column 'celltype'; the columns are Cluster, Subject, phase, louvain",
@@ -290,6 +362,20 @@ def test_bad_cell_ranger_h5_is_refused(engine_client, tmp_path: Path) -> None:
         match=r"neg\.h5: hg19_chr21: cell '.+' \(#1\), gene 'LINC00649' \(#201\): negative value -3",
     ):
         load_dataset(engine_client, negative, dataset="h5_bad_tenx")
+    two_invalid = Path(shutil.copy(TENX_H5_DIR / "v3_filtered_feature_bc_matrix.h5", tmp_path / "utf8.h5"))
+    _rewrite(
+        two_invalid, lambda h: h["matrix/barcodes"].__setitem__(slice(0, 2), [b"AAAC\xff-1", b"AAAC\xfe-1"])
+    )
+    with pytest.raises(
+        LoaderError, match=r"utf8\.h5: matrix/barcodes: barcode #1 is not valid UTF-8 \(byte 0xff at 5\)$"
+    ):
+        load_dataset(engine_client, two_invalid, dataset="h5_bad_tenx")
+    spaced = Path(shutil.copy(TENX_H5_DIR / "v3_filtered_feature_bc_matrix.h5", tmp_path / "spaced.h5"))
+    _rewrite(spaced, lambda h: h["matrix/features/name"].__setitem__(4, b"GENE "))
+    with pytest.raises(
+        LoaderError, match=r"matrix/features/name: feature name 'GENE ' has leading or trailing whitespace"
+    ):
+        load_dataset(engine_client, spaced, dataset="h5_bad_tenx")
     with pytest.raises(LoaderError, match=r"a Cell Ranger \.h5 file has no cell metadata"):
         load_dataset(
             engine_client, TENX_H5_DIR / "v2_hg19_chr21.h5", dataset="h5_bad_tenx", cell_type_column="x"
