@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 from flask import Blueprint, Response, request
 
 from gateway.analyses.cells import CellSelection, count_cells, select_cells
 from gateway.analyses.matrix import SCHEMA, anndata_queries, matrix_batches, matrix_query
 from gateway.clients import as_api_errors
 from gateway.errors import PayloadTooLarge
-from gateway.http import h5ad
 from gateway.http.endpoint import endpoint
 from gateway.http.formats import MEDIA_TYPES, negotiate, write_batches
 from gateway.http.spool import Spool
 from gateway.http.streaming import export
 from gateway.schemas import ExpressionMatrixRequest
 from gateway.state import Gateway, get_dataset, get_gateway
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from gateway.http import h5ad
 
 bp = Blueprint("expression", __name__)
 
@@ -35,6 +38,9 @@ def _entries(blocks: Iterable[Any], cells: np.ndarray, genes: pd.Index) -> Itera
 
 def _anndata(gw: Gateway, dataset: str, genes: list[str], selection: CellSelection, layer: str) -> Response:
     """The selection as an .h5ad file, spooled (RAM up to the spool bound, then disk) and sent whole."""
+    # anndata (and pandas) load with the first .h5ad answer, not with every gateway start (0.4 s of it).
+    from gateway.http import h5ad
+
     sql, params = anndata_queries(dataset, genes, selection, layer=layer)
     cells = gw.pool.fetch(sql["obs"], params)
     ids = {row["gene"]: row["gene_id"] for row in gw.pool.fetch(sql["var"], params)}
