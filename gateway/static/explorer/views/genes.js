@@ -5,7 +5,7 @@ import { api } from "../api.js";
 import { draw } from "../charts.js";
 import { fmt } from "../format.js";
 import { dotPlotRows, dotPlotSpec } from "../specs.js";
-import { el, geneInput, splitGenes, errorBox, sortableTable, downloads, slug } from "../ui.js";
+import { el, geneInput, splitGenes, errorBox, geneReport, sortableTable, downloads, slug } from "../ui.js";
 
 const ORDERS = { clustered: "clustered (similar profiles together)", name: "by name", size: "by number of cells" };
 
@@ -42,7 +42,8 @@ export default {
     }
     let data;
     try {
-      data = await api("/dot-plot", { query: { dataset, genes, cell_order: order } });
+      // POST: a pasted list of thousands of genes does not fit a URL's query string.
+      data = await api("/dot-plot", { body: { dataset, genes, cell_order: order } });
     } catch (error) {
       container.append(errorBox(error, (suggestion, { value }) => {
         navigate("genes", { genes: genes.map((g) => (g === value ? suggestion : g)), order, colour });
@@ -51,7 +52,8 @@ export default {
     }
     const rows = dotPlotRows(data.rows, data.genes);
     const chart = el("div", { class: "chart", id: "chart-dotplot" });
-    container.append(chart);
+    const replace = (suggestion, given) => navigate("genes", { genes: genes.map((g) => (g === given ? suggestion : g)), order, colour });
+    container.append(geneReport(data, replace), chart);
     const view = await draw(
       "dotplot",
       chart,
