@@ -49,10 +49,10 @@ def percentiles_ms(samples_s: Sequence[float]) -> dict[str, float | int]:
 
 
 def peak_rss_mb(pid: int | str = "self") -> float | None:
-    """VmHWM of a live process: the high-water mark of its own memory since its exec, in MB; None once it is gone.
+    """VmHWM of a live process — the high-water mark of its own memory since its exec — in MB; None once gone.
 
-    Not `ru_maxrss`: Linux carries the parent's high-water mark into a child across fork (and vfork) and exec, so
-    a child of a 2 GB runner reports at least 2 GB whatever it does itself."""
+    Not `ru_maxrss`: Linux carries the parent's high-water mark into a child across fork (and vfork) and
+    exec, so a child of a 2 GB runner reports at least 2 GB whatever it does itself."""
     try:
         status = Path(f"/proc/{pid}/status").read_text()
     except OSError:
