@@ -1,4 +1,4 @@
-"""A child's peak RSS is its own, not the runner's (Linux carries a parent's high-water mark into `ru_maxrss`)."""
+"""A child's peak RSS is its own, not the runner's (Linux carries a parent's peak into ru_maxrss)."""
 
 from __future__ import annotations
 
