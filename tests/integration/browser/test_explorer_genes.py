@@ -1,5 +1,5 @@
-"""The dot plot with long and imperfect gene lists in headless Chromium: thousands of genes draw, every unknown
-gene is listed with suggestions, names in another case are read and said so."""
+"""The dot plot with long and imperfect gene lists in headless Chromium: thousands of genes draw, every
+unknown gene is listed with suggestions, names in another case are read and said so."""
 
 from __future__ import annotations
 
