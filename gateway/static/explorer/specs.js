@@ -63,6 +63,7 @@ export function dotRowStep(nGenes) {
 }
 
 const LABEL_CHAR_PX = 6.5;
+const SORT_LIST_MAX = 200;
 const LABEL_LINES = 3;
 
 /** `name` broken into lines of at most `perLine` characters (after spaces, '/', '-', ',' where it can; at most
@@ -113,7 +114,9 @@ export function dotPlotSpec(rows, { genes, cellTypes, colour = "mean", width = 9
   const dot = Math.min(rowStep, columnStep) - 2;
   const encoding = {
     x: { field: "cell_type", type: "nominal", sort: cellTypes, title: "cell type", axis: { orient: "top", ...cellTypeAxis(cellTypes, columnStep) } },
-    y: { field: "gene", type: "nominal", sort: genes, title: null, axis: rowStep < 10 ? { labelOverlap: "greedy", labelFontSize: 9 } : {} },
+    // Vega-Lite compiles a sort list into one nested expression, which overflows the parser's stack with
+    // thousands of genes: long lists sort by each row's place in the list instead.
+    y: { field: "gene", type: "nominal", sort: genes.length > SORT_LIST_MAX ? { field: "gene_rank", op: "min" } : genes, title: null, axis: rowStep < 10 ? { labelOverlap: "greedy", labelFontSize: 9 } : {} },
     size: { field: "pct_expressing", type: "quantitative", scale: { domain: [0, 1], range: [0, Math.max(4, Math.round(0.58 * dot * dot))] }, legend: { title: "cells expressing", format: ".0%", values: [0.2, 0.4, 0.6, 0.8, 1] } },
     color: { field: scaled ? "scaled" : "mean", type: "quantitative", scale: SEQUENTIAL, legend: { title: scaled ? "mean (scaled)" : "mean expression" } },
     tooltip: [
@@ -126,6 +129,10 @@ export function dotPlotSpec(rows, { genes, cellTypes, colour = "mean", width = 9
     ],
   };
   const mark = { type: "circle", stroke: rowStep < 10 ? null : "#555555", strokeWidth: 0.5, opacity: 1, cursor: "pointer" };
+  if (genes.length > SORT_LIST_MAX) {
+    const rank = new Map(genes.map((g, i) => [g, i]));
+    rows = rows.map((r) => ({ ...r, gene_rank: rank.get(r.gene) }));
+  }
   if (!groups) {
     return { data: { values: rows }, name: "dots", width: { step: columnStep }, height: { step: rowStep }, mark, encoding };
   }

@@ -10,6 +10,7 @@ import { compareDotPlotSpec, compareDotRows } from "../comparespecs.js";
 import { el, geneInput, errorBox, geneReport, sortableTable, downloads, slug } from "../ui.js";
 import { describeWhere, encodeWhere } from "../where.js";
 
+const ACTION_GENES = 40;
 const ORDERS = { clustered: "clustered (similar profiles together)", name: "by name", size: "by number of cells" };
 
 export default {
@@ -97,7 +98,9 @@ export default {
       el(
         "ul",
         { class: "gene-actions" },
-        data.genes.map((g) => el("li", {}, el("strong", {}, g), " — ", el("a", link("coexpression", { gene: g }), "co-expressed genes"), " · ", el("a", link("pair", { gene_a: g }), "two-gene scatter"))),
+        // The first genes' links (each link reads the page's URL, which a long list makes long).
+        data.genes.slice(0, ACTION_GENES).map((g) => el("li", {}, el("strong", {}, g), " — ", el("a", link("coexpression", { gene: g }), "co-expressed genes"), " · ", el("a", link("pair", { gene_a: g }), "two-gene scatter"))),
+        data.genes.length > ACTION_GENES ? el("li", { class: "muted" }, `… and ${fmt.int(data.genes.length - ACTION_GENES)} more genes (click a dot for any of them)`) : null,
       ),
       sortableTable({
         columns: [
