@@ -96,6 +96,24 @@ class GeneVariabilityRequest(Request):
     )
 
 
+class HighlyVariableGenesRequest(Request):
+    dataset: DatasetName = None
+    flavor: Literal["seurat", "cell_ranger"] = Field(
+        "seurat", description="scanpy's dispersion-based flavours (sc.pp.highly_variable_genes)"
+    )
+    cell_types: CellTypes = []
+    where: Where = None
+    n_top_genes: int | None = Field(
+        None, ge=1, le=1_000_000, description="keep this many genes (ties kept); no cutoffs then"
+    )
+    min_mean: float | None = Field(None, allow_inf_nan=False, description="scanpy's cutoff; default 0.0125")
+    max_mean: float | None = Field(None, allow_inf_nan=False, description="default 3")
+    min_disp: float | None = Field(None, allow_inf_nan=False, description="default 0.5")
+    max_disp: float | None = Field(None, allow_inf_nan=False, description="default: unbounded")
+    n_bins: int = Field(20, ge=1, le=1000, description="seurat: equal-width bins of the means")
+    subset: bool = Field(False, description="list only the highly variable genes")
+
+
 class ExpressionMatrixRequest(Request):
     gene_names: list[Name] = Field(min_length=1, description="at most 500 genes")
     cell_types: CellTypes = []
@@ -374,6 +392,27 @@ class GeneVariabilityItem(Response):
 
 class GeneVariabilityResponse(RootModel[list[GeneVariabilityItem]]):
     pass
+
+
+class HighlyVariableGeneItem(Response):
+    gene: str
+    means: float = Field(description="seurat: log1p of the mean of expm1(lognorm); cell_ranger: mean lognorm")
+    dispersions: float | None = Field(description="variance / mean (seurat: its log); null when undefined")
+    dispersions_norm: float | None = Field(description="normalised within the gene's mean bin")
+    highly_variable: bool
+    pct_expressing: float = Field(description="fraction of the chosen cells expressing the gene (0–1)")
+
+
+class HighlyVariableGenesResponse(Response):
+    dataset: str
+    flavor: str
+    cell_types: list[str]
+    observation_count: int = Field(description="every chosen cell, zeros included")
+    n_genes: int = Field(description="genes detected in at least one chosen cell (the genes ranked)")
+    n_highly_variable: int
+    genes: list[HighlyVariableGeneItem] = Field(
+        description="highest normalised dispersion first, undefined last (only the chosen ones with `subset`)"
+    )
 
 
 class CoexpressionItem(Response):
