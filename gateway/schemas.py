@@ -153,6 +153,13 @@ class CoexpressionQuery(Request):
     limit: int = Field(20, ge=1, le=1000)
 
 
+class DistributionQuery(Request):
+    dataset: DatasetName = None
+    cell_types: CellTypes = []
+    where: Where = None
+    bins: int = Field(40, ge=1, le=200, description="equal-width bins of the non-zero values")
+
+
 class DotPlotQuery(Request):
     genes: list[Name] = Field(min_length=1, max_length=200, description="gene symbols or ids, 1–200")
     dataset: DatasetName = None
@@ -413,6 +420,29 @@ class HighlyVariableGenesResponse(Response):
     genes: list[HighlyVariableGeneItem] = Field(
         description="highest normalised dispersion first, undefined last (only the chosen ones with `subset`)"
     )
+
+
+class DistributionGroup(Response):
+    cell_type: str
+    n_cells: int = Field(description="every chosen cell of the type")
+    n_zero: int = Field(description="cells where the gene is not detected (value exactly 0): the zero bin")
+    n_expressing: int
+    mean: float = Field(description="over every cell, zeros included")
+    mean_expressing: float | None = Field(description="over the expressing cells; null if none")
+    counts: list[int] = Field(
+        description="non-zero cells per bin of `edges` (numpy.histogram: [edge i, edge i+1), the last closed)"
+    )
+
+
+class DistributionResponse(Response):
+    gene: str
+    dataset: str
+    layer: Literal["lognorm"] = "lognorm"
+    cell_types: list[str] = Field(description="the cell types asked for (empty: every cell type)")
+    edges: list[float] = Field(
+        description="bins + 1 edges over the non-zero values' range; empty when no chosen cell expresses it"
+    )
+    groups: list[DistributionGroup] = Field(description="per cell type, most cells first")
 
 
 class CoexpressionItem(Response):
