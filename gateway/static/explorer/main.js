@@ -13,8 +13,9 @@ import pair from "./views/pair.js";
 import coexpression from "./views/coexpression.js";
 import markers from "./views/markers.js";
 import variability from "./views/variability.js";
+import compare from "./views/compare.js";
 
-const VIEWS = { study, genes, pair, coexpression, markers, variability };
+const VIEWS = { study, genes, pair, coexpression, markers, variability, compare };
 
 window.explorer = { charts: {}, timings: [], renders: 0 };
 
