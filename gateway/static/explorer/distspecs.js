@@ -24,7 +24,8 @@ export function distributionRows(data) {
 
 /**
  * Violins of one gene across cell types: on the right each type's non-zero values as a histogram mirrored
- * around its row (width ∝ the share of the type's expressing cells in the bin, one scale for every type), a
+ * around its row (width ∝ the share of the type's expressing cells in the bin, the widest bin of each type
+ * spanning its row), a
  * white tick at the mean over the expressing cells; on the left, apart, the zero bin: the fraction of the
  * type's cells where the gene is not detected. data: the API's answer; options: {gene}.
  * Returns {spec, names}: names are the cell types top to bottom.
@@ -37,12 +38,15 @@ export function distributionSpec(data, { gene }) {
       if (n > 0) shares.push({ row, cell_type: group.cell_type, low: data.edges[i], high: data.edges[i + 1], n, share: n / group.n_expressing });
     });
   });
-  const widest = Math.max(...shares.map((s) => s.share / (s.high - s.low)), 0);
+  // Each type's widest bin spans its row (scanpy's violin scale "width"): the shape within a type is what
+  // reads; how many cells express it is the zero bin's story, on the left.
+  const widest = new Map();
+  for (const s of shares) widest.set(s.row, Math.max(widest.get(s.row) || 0, s.share));
   const violins = shares.map((s) => {
-    const half = widest > 0 ? (0.44 * (s.share / (s.high - s.low))) / widest : 0;
+    const half = (0.44 * s.share) / widest.get(s.row);
     return { ...s, y0: s.row - half, y1: s.row + half };
   });
-  const zeros = data.groups.map((g, row) => ({ row, cell_type: g.cell_type, n_zero: g.n_zero, n_cells: g.n_cells, fraction: g.n_cells ? g.n_zero / g.n_cells : 0, y0: row - 0.3, y1: row + 0.3 }));
+  const zeros = data.groups.map((g, row) => ({ row, cell_type: g.cell_type, n_zero: g.n_zero, n_cells: g.n_cells, start: 0, fraction: g.n_cells ? g.n_zero / g.n_cells : 0, y0: row - 0.3, y1: row + 0.3 }));
   const means = data.groups.filter((g) => g.mean_expressing !== null).map((g) => ({ row: names.indexOf(g.cell_type), cell_type: g.cell_type, mean_expressing: g.mean_expressing, y0: names.indexOf(g.cell_type) - 0.44, y1: names.indexOf(g.cell_type) + 0.44 }));
   const height = Math.max(80, 34 * names.length);
   // Rows are numbered top to bottom; the axis prints each number's cell type (a lookup, never markup).
@@ -67,7 +71,7 @@ export function distributionSpec(data, { gene }) {
               encoding: {
                 y,
                 y2: { field: "y1" },
-                x: { datum: 0, type: "quantitative", scale: { domain: [0, 1] }, axis: { format: ".0%", title: "not detected (value 0)", tickCount: 3 } },
+                x: { field: "start", type: "quantitative", scale: { domain: [0, 1] }, axis: { format: ".0%", title: "not detected (value 0)", tickCount: 3 } },
                 x2: { field: "fraction" },
                 tooltip: [{ field: "cell_type", title: "cell type" }, { field: "n_zero", title: "cells at 0" }, { field: "n_cells", title: "cells" }, { field: "fraction", format: ".1%", title: "not detected" }],
               },

@@ -53,7 +53,7 @@ export default {
     const view = await draw("distribution", chart, spec, { description: `Distribution of ${data.gene} per cell type` });
     const groups = data.groups.map((g) => ({ ...g, pct_expressing: g.n_cells ? g.n_expressing / g.n_cells : 0 }));
     container.append(
-      el("p", { class: "muted" }, "Left: the share of each cell type's cells where the gene is not detected (value exactly 0). Right: the log-normalised values of the cells where it is, binned in the database on edges shared by every cell type (width ∝ share of the type's expressing cells per unit of value; white line: their mean)."),
+      el("p", { class: "muted" }, "Left: the share of each cell type's cells where the gene is not detected (value exactly 0). Right: the log-normalised values of the cells where it is, binned in the database on edges shared by every cell type (width ∝ share of the type's expressing cells in the bin, each type's widest bin spanning its row; white line: their mean)."),
       el("p", {}, el("a", link("genes", { genes: [data.gene], where }), `Dot plot of ${data.gene}`)),
       downloads({ name: slug(dataset, data.gene, "distribution"), rows: distributionRows(data), columns: ["cell_type", "bin", "low", "high", "n_cells_in_bin", "fraction_of_cells"], chart: view, anndata: { dataset, genes: [data.gene], cellTypes: data.cell_types, where: filters.where } }),
       sortableTable({
