@@ -96,6 +96,24 @@ class GeneVariabilityRequest(Request):
     )
 
 
+class HighlyVariableGenesRequest(Request):
+    dataset: DatasetName = None
+    flavor: Literal["seurat", "cell_ranger"] = Field(
+        "seurat", description="scanpy's dispersion-based flavours (sc.pp.highly_variable_genes)"
+    )
+    cell_types: CellTypes = []
+    where: Where = None
+    n_top_genes: int | None = Field(
+        None, ge=1, le=1_000_000, description="keep this many genes (ties kept); no cutoffs then"
+    )
+    min_mean: float | None = Field(None, allow_inf_nan=False, description="scanpy's cutoff; default 0.0125")
+    max_mean: float | None = Field(None, allow_inf_nan=False, description="default 3")
+    min_disp: float | None = Field(None, allow_inf_nan=False, description="default 0.5")
+    max_disp: float | None = Field(None, allow_inf_nan=False, description="default: unbounded")
+    n_bins: int = Field(20, ge=1, le=1000, description="seurat: equal-width bins of the means")
+    subset: bool = Field(False, description="list only the highly variable genes")
+
+
 class ExpressionMatrixRequest(Request):
     gene_names: list[Name] = Field(min_length=1, description="at most 500 genes")
     cell_types: CellTypes = []
@@ -133,6 +151,13 @@ class CoexpressionQuery(Request):
     cell_types: CellTypes = []
     where: Where = None
     limit: int = Field(20, ge=1, le=1000)
+
+
+class DistributionQuery(Request):
+    dataset: DatasetName = None
+    cell_types: CellTypes = []
+    where: Where = None
+    bins: int = Field(40, ge=1, le=200, description="equal-width bins of the non-zero values")
 
 
 class DotPlotQuery(Request):
@@ -374,6 +399,50 @@ class GeneVariabilityItem(Response):
 
 class GeneVariabilityResponse(RootModel[list[GeneVariabilityItem]]):
     pass
+
+
+class HighlyVariableGeneItem(Response):
+    gene: str
+    means: float = Field(description="seurat: log1p of the mean of expm1(lognorm); cell_ranger: mean lognorm")
+    dispersions: float | None = Field(description="variance / mean (seurat: its log); null when undefined")
+    dispersions_norm: float | None = Field(description="normalised within the gene's mean bin")
+    highly_variable: bool
+    pct_expressing: float = Field(description="fraction of the chosen cells expressing the gene (0–1)")
+
+
+class HighlyVariableGenesResponse(Response):
+    dataset: str
+    flavor: str
+    cell_types: list[str]
+    observation_count: int = Field(description="every chosen cell, zeros included")
+    n_genes: int = Field(description="genes detected in at least one chosen cell (the genes ranked)")
+    n_highly_variable: int
+    genes: list[HighlyVariableGeneItem] = Field(
+        description="highest normalised dispersion first, undefined last (only the chosen ones with `subset`)"
+    )
+
+
+class DistributionGroup(Response):
+    cell_type: str
+    n_cells: int = Field(description="every chosen cell of the type")
+    n_zero: int = Field(description="cells where the gene is not detected (value exactly 0): the zero bin")
+    n_expressing: int
+    mean: float = Field(description="over every cell, zeros included")
+    mean_expressing: float | None = Field(description="over the expressing cells; null if none")
+    counts: list[int] = Field(
+        description="non-zero cells per bin of `edges` (numpy.histogram: [edge i, edge i+1), the last closed)"
+    )
+
+
+class DistributionResponse(Response):
+    gene: str
+    dataset: str
+    layer: Literal["lognorm"] = "lognorm"
+    cell_types: list[str] = Field(description="the cell types asked for (empty: every cell type)")
+    edges: list[float] = Field(
+        description="bins + 1 edges over the non-zero values' range; empty when no chosen cell expresses it"
+    )
+    groups: list[DistributionGroup] = Field(description="per cell type, most cells first")
 
 
 class CoexpressionItem(Response):

@@ -144,8 +144,9 @@ function labelledGenes({ width, height, rows, labelled, mark, encoding, labelOff
   };
 }
 
-/** Volcano: log2 fold change against −log10 adjusted p, with the threshold rules. marked: markerRows(). */
-export function volcanoSpec({ plotted, labelled, belowFloat }, { cellType, maxP, minFold }) {
+/** Volcano: log2 fold change against −log10 adjusted p, with the threshold rules. marked: markerRows();
+ * `contrast` names the comparison on the x axis (default "<cellType> vs rest"). */
+export function volcanoSpec({ plotted, labelled, belowFloat }, { cellType, maxP, minFold, contrast = null }) {
   const genes = labelledGenes({
     width: 520,
     height: 400,
@@ -153,7 +154,7 @@ export function volcanoSpec({ plotted, labelled, belowFloat }, { cellType, maxP,
     labelled,
     mark: { type: "point", filled: true, size: 26, opacity: 0.75 },
     encoding: {
-      x: { field: "log2_fold_change", type: "quantitative", title: `log2 fold change (${cellType} vs rest)` },
+      x: { field: "log2_fold_change", type: "quantitative", title: `log2 fold change (${contrast || `${cellType} vs rest`})` },
       y: { field: "neg_log10_p_adj", type: "quantitative", title: "−log10 adjusted p" },
       shape: { field: "p_below_float", type: "nominal", title: "adj. p = 0", scale: { domain: [false, true], range: ["circle", "triangle-up"] }, legend: belowFloat ? {} : null },
       color: { field: "call", type: "nominal", title: null, scale: { domain: ["up", "down", "not significant"], range: [HIGHLIGHT.up, HIGHLIGHT.down, HIGHLIGHT.other] } },
@@ -272,7 +273,7 @@ export function densitySpec(bins, { a, b }) {
 
 /**
  * Forest plot: r per group with its interval, the overall r as a dashed rule; groups whose r is undefined
- * are left out. groups: [{group, r, n, ci_low, ci_high, p}]; options: {overall, by} ("sample" or cell type).
+ * are left out. groups: [{group, r, n, ci_low, ci_high, p}]; options: {overall, by} (the breakdown's column).
  */
 export function forestSpec(groups, { overall, by }) {
   return {
@@ -281,7 +282,7 @@ export function forestSpec(groups, { overall, by }) {
     height: { step: 24 },
     layer: [
       { mark: { type: "rule", strokeDash: [4, 3], color: "#999999" }, data: { values: [{ r: overall }] }, encoding: { x: { field: "r", type: "quantitative" } } },
-      { mark: { type: "rule", color: "#555555" }, encoding: { y: { field: "group", type: "nominal", sort: null, title: by === "sample" ? "sample" : "cell type" }, x: { field: "ci_low", type: "quantitative", scale: { domain: [-1, 1] }, title: "r (95 % interval)" }, x2: { field: "ci_high" } } },
+      { mark: { type: "rule", color: "#555555" }, encoding: { y: { field: "group", type: "nominal", sort: null, title: by === "cell_type" ? "cell type" : by }, x: { field: "ci_low", type: "quantitative", scale: { domain: [-1, 1] }, title: "r (95 % interval)" }, x2: { field: "ci_high" } } },
       { name: "groups", mark: { type: "point", filled: true, color: "#0072B2" }, encoding: { y: { field: "group", type: "nominal", sort: null }, x: { field: "r", type: "quantitative" }, size: { field: "n", type: "quantitative", title: "cells", scale: { range: [30, 300] } }, tooltip: [{ field: "group" }, { field: "r", format: ".4f" }, { field: "p", format: ".2e" }, { field: "n", title: "cells" }] } },
     ],
   };

@@ -194,7 +194,7 @@ function saveBlob(blob, filename) {
 }
 
 /** "Download CSV / .h5ad / SVG / PNG" buttons for one view: the rows as CSV, the expression of the view's genes
- * in its cells as AnnData (`anndata`: { dataset, genes, cellTypes }, for scanpy), the chart as an image. */
+ * in its cells as AnnData (`anndata`: { dataset, genes, cellTypes, where }, for scanpy), the chart as an image. */
 export function downloads({ name, rows, columns, chart, anndata = null }) {
   const buttons = [
     el("button", { type: "button", onclick: () => saveBlob(new Blob([toCsv(rows, columns)], { type: "text/csv" }), `${name}.csv`) }, "Download CSV"),
@@ -202,6 +202,7 @@ export function downloads({ name, rows, columns, chart, anndata = null }) {
   if (anndata && anndata.genes.length) {
     const problem = el("span", {});
     const body = { dataset: anndata.dataset, gene_names: [...new Set(anndata.genes)].slice(0, 500), cell_types: anndata.cellTypes || [] };
+    if (anndata.where) body.where = anndata.where; // the view's metadata filter (where.js)
     const save = async () => {
       problem.replaceChildren();
       try {

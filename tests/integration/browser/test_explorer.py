@@ -209,6 +209,9 @@ def test_two_genes_numbers_and_breakdown(page, explorer_url, method, tmp_path) -
 def test_two_genes_switches_method_and_density(page, explorer_url) -> None:
     _open(page, explorer_url, view="pair", dataset="demo", gene_a="EPCAM", gene_b="KRT18")
     _click(page, "#method-spearman")
+    # Every control applies the same way: with the view's button (or Enter), not at once.
+    assert "method=spearman" not in page.driver.current_url
+    _click(page, "#pair-submit")
     page.wait_ready()
     assert "method=spearman" in page.driver.current_url
     expected = _api(
@@ -219,6 +222,7 @@ def test_two_genes_switches_method_and_density(page, explorer_url) -> None:
     assert text(page, "#stat-r") == f"{expected['pearson_correlation']:.4f}"
 
     Select(page.driver.find_element(By.ID, "display")).select_by_value("density")
+    _click(page, "#pair-submit")
     page.wait_ready()
     bins = _api(
         explorer_url, "/gene-pair", {"dataset": "demo", "gene_a": "EPCAM", "gene_b": "KRT18", "max_points": 0}

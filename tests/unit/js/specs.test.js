@@ -174,4 +174,5 @@ test("forest: groups with an r, the overall r as a rule, the axis titled by the 
   assert.equal(spec.layer[1].encoding.y.title, "sample");
   assert.equal(spec.layer[2].name, "groups");
   assert.equal(forestSpec(groups, { overall: 0.3, by: "cell_type" }).layer[1].encoding.y.title, "cell type");
+  assert.equal(forestSpec(groups, { overall: 0.3, by: "condition" }).layer[1].encoding.y.title, "condition");
 });
