@@ -366,3 +366,60 @@ def test_compare_a_group_with_the_rest_restores_from_its_url(page, explorer_url)
     assert "unknown column 'nope'" in text(page, "[role=alert]")
     _open(page, explorer_url, view="compare", dataset="demo", a_where="{broken")
     assert text(page, "[role=alert]").startswith("a_where: not JSON")
+
+
+def test_coexpression_markers_and_variability_take_the_filter(page, explorer_url) -> None:
+    where = {"condition": ["recurrent", "neoadjuvant chemo"], "pct_mito": {"min": 0.5}}
+    encoded = json.dumps(where)
+    coexp = _api(
+        explorer_url,
+        "/genes/KRT18/coexpression",
+        dataset="demo",
+        cell_types="Epithelial",
+        limit=10,
+        where=encoded,
+    )
+    _open(
+        page,
+        explorer_url,
+        view="coexpression",
+        dataset="demo",
+        gene="KRT18",
+        cell_types="Epithelial",
+        limit=10,
+        where=encoded,
+    )
+    assert f"({coexp['observation_count']:,} cells)" in page.driver.find_element(By.CSS_SELECTOR, "h3").text
+    assert [r[1] for r in _table(page, "table.data")] == [r["gene"] for r in coexp["results"]]
+
+    n_genes = next(d for d in _api(explorer_url, "/datasets")["datasets"] if d["dataset"] == "demo")[
+        "n_genes"
+    ]
+    markers = _api(explorer_url, "/cell-types/T cell/markers", dataset="demo", limit=n_genes, where=encoded)
+    _open(page, explorer_url, view="markers", dataset="demo", cell_type="T cell", where=encoded)
+    assert [r[1] for r in _table(page, "table.data")] == [r["gene"] for r in markers["results"][:50]]
+    assert mark_counts(page)["volcano"]["genes_marks"] == len(markers["results"])
+    # From a cell type's markers to comparing it with a group of one's choice.
+    page.driver.find_element(By.PARTIAL_LINK_TEXT, "Compare T cell with").click()
+    page.wait_ready()
+    assert _checked(page, "a_cell_types") == ["T cell"] and sorted(
+        _checked(page, "a_where:condition")
+    ) == sorted(where["condition"])
+    assert "Pick group B" in text(page, "#compare-hint")
+
+    variable = _api(
+        explorer_url,
+        "/gene-variability",
+        {"dataset": "demo", "cell_type": "Fibroblast", "limit": 20, "where": where},
+    )
+    _open(
+        page,
+        explorer_url,
+        view="variability",
+        dataset="demo",
+        cell_type="Fibroblast",
+        limit=20,
+        where=encoded,
+    )
+    assert [r[1] for r in _table(page, "table.data")] == [r["gene"] for r in variable]
+    assert console_errors(page) == []

@@ -77,6 +77,10 @@ export default {
       container.append(el("p", { class: "hint" }, "Pick group A — cell types, metadata values, or both — and compare it with every other cell or with a group B. Every gene is tested over every cell of both groups, zeros included."));
       return;
     }
+    if (b === "group" && !bTypes.length && !bWhere.where) {
+      container.append(el("p", { class: "hint", id: "compare-hint" }, "Pick group B: cell types, metadata values, or both (or compare with every other cell)."));
+      return;
+    }
     const side = (types, where) => ({ cell_types: types, ...(where ? { where } : {}) });
     const body = {
       dataset,
