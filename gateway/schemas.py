@@ -41,6 +41,17 @@ class NumericRange(Request):
     max: float | None = Field(None, allow_inf_nan=False)
 
 
+Coordinate = Annotated[float, Field(allow_inf_nan=False)]
+
+
+class Region(Request):
+    """A polygon drawn on an embedding (its name is the `where` key): the cells inside it."""
+
+    polygon: list[tuple[Coordinate, Coordinate]] = Field(
+        min_length=3, max_length=10_000, description="vertices [[x, y], …] in the embedding's coordinates"
+    )
+
+
 def _json_object(value: Any) -> Any:
     """A GET endpoint's `where` arrives as JSON text; a POST body's is already an object."""
     if isinstance(value, str):
@@ -51,7 +62,7 @@ def _json_object(value: Any) -> Any:
     return value
 
 
-WhereObject = Annotated[dict[Name, list[Name] | NumericRange], Field(max_length=100)]
+WhereObject = Annotated[dict[Name, list[Name] | NumericRange | Region], Field(max_length=100)]
 Where = Annotated[
     WhereObject | None,
     BeforeValidator(_json_object),
@@ -59,7 +70,8 @@ Where = Annotated[
         description="cells whose metadata match: column → accepted values (a group column) or "
         '{"min": a, "max": b} (a numeric column, inclusive). Columns AND together, values OR. '
         "`cell_type` and `sample` name the designated columns; GET endpoints take it JSON-encoded. See "
-        "/datasets/{dataset}/metadata",
+        '/datasets/{dataset}/metadata. An embedding\'s name with {"polygon": [[x, y], …]} selects the cells '
+        "inside that polygon of the embedding (/datasets/{dataset}/embeddings)",
     ),
 ]
 
@@ -94,6 +106,24 @@ class GeneVariabilityRequest(Request):
     min_pct_expressing: float | None = Field(
         None, ge=0, le=1, description="keep genes expressed in at least this fraction of the cells (0–1)"
     )
+
+
+class HighlyVariableGenesRequest(Request):
+    dataset: DatasetName = None
+    flavor: Literal["seurat", "cell_ranger"] = Field(
+        "seurat", description="scanpy's dispersion-based flavours (sc.pp.highly_variable_genes)"
+    )
+    cell_types: CellTypes = []
+    where: Where = None
+    n_top_genes: int | None = Field(
+        None, ge=1, le=1_000_000, description="keep this many genes (ties kept); no cutoffs then"
+    )
+    min_mean: float | None = Field(None, allow_inf_nan=False, description="scanpy's cutoff; default 0.0125")
+    max_mean: float | None = Field(None, allow_inf_nan=False, description="default 3")
+    min_disp: float | None = Field(None, allow_inf_nan=False, description="default 0.5")
+    max_disp: float | None = Field(None, allow_inf_nan=False, description="default: unbounded")
+    n_bins: int = Field(20, ge=1, le=1000, description="seurat: equal-width bins of the means")
+    subset: bool = Field(False, description="list only the highly variable genes")
 
 
 class ExpressionMatrixRequest(Request):
@@ -135,6 +165,13 @@ class CoexpressionQuery(Request):
     limit: int = Field(20, ge=1, le=1000)
 
 
+class DistributionQuery(Request):
+    dataset: DatasetName = None
+    cell_types: CellTypes = []
+    where: Where = None
+    bins: int = Field(40, ge=1, le=200, description="equal-width bins of the non-zero values")
+
+
 MAX_DOT_PLOT_GENES = 5000
 
 
@@ -174,6 +211,21 @@ class GenePairRequest(Request):
 
 class DotPlotRequest(DotPlotQuery):
     """POST /dot-plot's body: GET /dot-plot's arguments, for lists too long for a URL."""
+
+
+class EmbeddingRequest(Request):
+    dataset: DatasetName = None
+    embedding: Name = Field(description="an embedding of the dataset (/datasets/{dataset}/embeddings)")
+    gene: Name | None = Field(None, description="colour by this gene's lognorm (zeros apart)")
+    color_by: Name | None = Field(
+        None, description="or colour by a metadata column (/datasets/{dataset}/metadata); neither: no colour"
+    )
+    cell_types: CellTypes = []
+    where: Where = None
+    max_points: int = Field(
+        5000, ge=0, le=50_000, description="at most this many cells come back as points, more as a grid"
+    )
+    bins: int = Field(100, ge=4, le=400, description="bins per axis of the grid")
 
 
 class MarkersQuery(Request):
@@ -368,6 +420,62 @@ class GenePairResponse(Response):
     resolved: list[ResolvedGene] = _resolved()
 
 
+class EmbeddingItem(Response):
+    name: str
+    n_cells: int = Field(description="cells the embedding places (a study's file may cover only some)")
+    x_min: float
+    x_max: float
+    y_min: float
+    y_max: float
+
+
+class EmbeddingsResponse(Response):
+    dataset: str
+    embeddings: list[EmbeddingItem]
+
+
+class EmbeddingPoints(Response):
+    barcode: list[str]
+    cell_type: list[str]
+    x: list[float]
+    y: list[float]
+    value: list[float | None] | None = Field(
+        description="the gene's lognorm (0 where not detected) or the numeric column's value (null: none)"
+    )
+    label: list[str] | None = Field(description="the group column's value ('' where the cell has none)")
+
+
+class EmbeddingBins(Response):
+    x_edges: list[float] = Field(
+        description="bins + 1 edges: bin i is [x_edges[i], x_edges[i+1]), the last closed"
+    )
+    y_edges: list[float]
+    x_bin: list[int]
+    y_bin: list[int]
+    n_cells: list[int]
+    mean: list[float | None] | None = Field(
+        description="gene: mean lognorm over the bin's cells, zeros included; numeric column: mean value"
+    )
+    n_expressing: list[int] | None = Field(description="gene: the bin's cells where it is detected")
+    top_value: list[str] | None = Field(description="group column: the bin's most frequent value")
+    top_count: list[int] | None = Field(description="group column: cells of the bin with that value")
+
+
+class EmbeddingResponse(Response):
+    dataset: str
+    embedding: str
+    gene: str | None
+    color_by: str | None
+    colour_kind: Literal["gene", "group", "numeric", "none"]
+    cell_types: list[str]
+    layer: Literal["lognorm"] = "lognorm"
+    mode: Literal["points", "bins"]
+    n_cells: int = Field(description="cells of the selection on the embedding")
+    n_expressing: int | None = Field(description="gene: of those, the cells where it is detected")
+    points: EmbeddingPoints | None = Field(description="one entry per cell, in matrix order (mode `points`)")
+    bins: EmbeddingBins | None = Field(description="non-empty bins (mode `bins`)")
+
+
 class GeneCellTypesResponse(Response):
     gene: str
     dataset: str
@@ -424,6 +532,50 @@ class GeneVariabilityItem(Response):
 
 class GeneVariabilityResponse(RootModel[list[GeneVariabilityItem]]):
     pass
+
+
+class HighlyVariableGeneItem(Response):
+    gene: str
+    means: float = Field(description="seurat: log1p of the mean of expm1(lognorm); cell_ranger: mean lognorm")
+    dispersions: float | None = Field(description="variance / mean (seurat: its log); null when undefined")
+    dispersions_norm: float | None = Field(description="normalised within the gene's mean bin")
+    highly_variable: bool
+    pct_expressing: float = Field(description="fraction of the chosen cells expressing the gene (0–1)")
+
+
+class HighlyVariableGenesResponse(Response):
+    dataset: str
+    flavor: str
+    cell_types: list[str]
+    observation_count: int = Field(description="every chosen cell, zeros included")
+    n_genes: int = Field(description="genes detected in at least one chosen cell (the genes ranked)")
+    n_highly_variable: int
+    genes: list[HighlyVariableGeneItem] = Field(
+        description="highest normalised dispersion first, undefined last (only the chosen ones with `subset`)"
+    )
+
+
+class DistributionGroup(Response):
+    cell_type: str
+    n_cells: int = Field(description="every chosen cell of the type")
+    n_zero: int = Field(description="cells where the gene is not detected (value exactly 0): the zero bin")
+    n_expressing: int
+    mean: float = Field(description="over every cell, zeros included")
+    mean_expressing: float | None = Field(description="over the expressing cells; null if none")
+    counts: list[int] = Field(
+        description="non-zero cells per bin of `edges` (numpy.histogram: [edge i, edge i+1), the last closed)"
+    )
+
+
+class DistributionResponse(Response):
+    gene: str
+    dataset: str
+    layer: Literal["lognorm"] = "lognorm"
+    cell_types: list[str] = Field(description="the cell types asked for (empty: every cell type)")
+    edges: list[float] = Field(
+        description="bins + 1 edges over the non-zero values' range; empty when no chosen cell expresses it"
+    )
+    groups: list[DistributionGroup] = Field(description="per cell type, most cells first")
 
 
 class CoexpressionItem(Response):

@@ -6,6 +6,7 @@ from flask import Blueprint
 
 from gateway.analyses.cells import count_cells, select_cells, study_metadata
 from gateway.analyses.coexpression import coexpressed
+from gateway.analyses.distribution import distribution
 from gateway.analyses.dotplot import axis_orders, collapsed, dot_rows, selected_dot_rows
 from gateway.analyses.genes import genes_by_name
 from gateway.http.endpoint import endpoint
@@ -15,6 +16,9 @@ from gateway.schemas import (
     CoexpressionQuery,
     CoexpressionResponse,
     DatasetQuery,
+    DistributionGroup,
+    DistributionQuery,
+    DistributionResponse,
     DotPlotCell,
     DotPlotQuery,
     DotPlotRequest,
@@ -169,4 +173,32 @@ def gene_coexpression(gene: str, query: CoexpressionQuery):
         results=[CoexpressionItem(**r) for r in results],
         note=note,
         resolved=renamed((gene, symbol)),
+    )
+
+
+@endpoint(
+    bp,
+    "/genes/<path:gene>/distribution",
+    "GET",
+    summary="Violin / histogram data: a gene's per-cell lognorm values in each cell type",
+    description="Per cell type of the chosen cells: the cells where the gene is not detected (exactly 0) as "
+    "`n_zero`, and a histogram of the non-zero values on `bins` equal-width bins shared by every cell type "
+    "(numpy.histogram's edges and rule), binned in ClickHouse; with mean (zeros included) and mean over the "
+    "expressing cells.",
+    tag="genes",
+    query=DistributionQuery,
+    response=DistributionResponse,
+    path_params=GENE_PARAM,
+)
+def gene_distribution(gene: str, query: DistributionQuery):
+    gw, catalog = get_dataset(query.dataset)
+    symbol = catalog.gene(gene)
+    selection = select_cells(gw.pool, catalog, query.cell_types, query.where)
+    found = distribution(gw.pool, catalog, symbol, selection, bins=query.bins)
+    return DistributionResponse(
+        gene=symbol,
+        dataset=catalog.name,
+        cell_types=list(selection.cell_types),
+        edges=found["edges"],
+        groups=[DistributionGroup(**group) for group in found["groups"]],
     )

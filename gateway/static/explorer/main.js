@@ -13,8 +13,10 @@ import pair from "./views/pair.js";
 import coexpression from "./views/coexpression.js";
 import markers from "./views/markers.js";
 import variability from "./views/variability.js";
+import compare from "./views/compare.js";
+import distribution from "./views/distribution.js";
 
-const VIEWS = { study, genes, pair, coexpression, markers, variability };
+const VIEWS = { study, genes, pair, coexpression, markers, variability, compare, distribution };
 
 window.explorer = { charts: {}, timings: [], renders: 0 };
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlparse
 
 import pytest
@@ -21,8 +23,11 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
 from tests.helpers.browser import console_errors, mark_counts, mark_items, text
+from tests.helpers.paths import REPO
 
 pytestmark = pytest.mark.studies("pbmc", "demo")
+
+SCREENSHOTS = REPO / "docs" / "screenshots"
 
 WHERE = {"condition": ["recurrent", "treatment-naive"], "pct_mito": {"max": 5}}
 
@@ -33,6 +38,20 @@ def _api(base: str, path: str, body: dict | None = None, **query) -> dict:
     )
     assert response.status_code == 200, response.text
     return response.json()
+
+
+def _screenshot(page, tmp_path: Path, name: str) -> None:
+    """A full-page PNG (kept in docs/screenshots/ when GENOSTREAM_UPDATE_SCREENSHOTS=1)."""
+    driver = page.driver
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.set_window_size(1280, min(max(height, 700), 1800))
+    target = tmp_path / f"{name}.png"
+    driver.save_screenshot(str(target))
+    driver.set_window_size(1280, 1000)
+    assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    if os.environ.get("GENOSTREAM_UPDATE_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(target, SCREENSHOTS / target.name)
 
 
 def _open(page, base: str, **params) -> None:
@@ -71,7 +90,7 @@ def _dots_equal_api(page, expected: dict) -> None:
             assert datum[field] == row[field], (field, datum, row)
 
 
-def test_filtered_dot_plot_from_the_panel_equals_the_api(page, explorer_url) -> None:
+def test_filtered_dot_plot_from_the_panel_equals_the_api(page, explorer_url, tmp_path) -> None:
     genes = ["EPCAM", "KRT18", "CD3D"]
     _open(page, explorer_url, view="genes", dataset="demo", genes=genes)
     columns = {c["name"]: c for c in _api(explorer_url, "/datasets/demo/metadata")["columns"]}
@@ -95,6 +114,7 @@ def test_filtered_dot_plot_from_the_panel_equals_the_api(page, explorer_url) -> 
     _dots_equal_api(page, expected)
     assert sum(r["n_cells"] for r in expected["rows"]) < sum(r["n_cells"] for r in unfiltered["rows"])
     assert "recurrent" in text(page, "#where-note") and "pct_mito ≤ 5" in text(page, "#where-note")
+    _screenshot(page, tmp_path, "dot-plot-filtered")
 
     # The URL restores it exactly: the panel's boxes and bounds, and the same dots.
     page.driver.refresh()
@@ -105,7 +125,7 @@ def test_filtered_dot_plot_from_the_panel_equals_the_api(page, explorer_url) -> 
     assert console_errors(page) == []
 
 
-def test_dot_plot_compared_by_a_column(page, explorer_url) -> None:
+def test_dot_plot_compared_by_a_column(page, explorer_url, tmp_path) -> None:
     genes = ["EPCAM", "CD3D"]
     _open(
         page,
@@ -142,6 +162,7 @@ def test_dot_plot_compared_by_a_column(page, explorer_url) -> None:
         for th in page.driver.find_elements(By.CSS_SELECTOR, "table.data th")
     ]
     assert "condition" in headers
+    _screenshot(page, tmp_path, "dot-plot-compare-by")
 
 
 def test_two_genes_by_a_metadata_column_with_the_difference_test(page, explorer_url) -> None:
@@ -214,3 +235,191 @@ def test_context_carries_over_between_views_and_datasets(page, explorer_url) -> 
     }
     assert set(_url_params(page).get("genes", [])) == demo_has
     assert console_errors(page, allow=("status of 404",)) == []
+
+
+def _table(page, css: str) -> list[list[str]]:
+    rows = page.driver.find_elements(By.CSS_SELECTOR, f"{css} tbody tr")
+    return [[td.text for td in r.find_elements(By.TAG_NAME, "td")] for r in rows]
+
+
+def _js_num(value: float) -> str:
+    """format.js's fmt.num for values between 1e-3 and 1e5: four significant digits, no trailing zeros."""
+    return f"{float(f'{value:.4g}'):g}"
+
+
+def test_compare_two_groups_picked_on_the_page_equals_the_api(page, explorer_url, tmp_path) -> None:
+    import csv
+    import io
+
+    from tests.helpers.browser import wait_for_file
+
+    _open(page, explorer_url, view="compare", dataset="demo")
+    _find(page, "input[name=a_cell_types][value=Epithelial]").click()
+    _open_filters(page, "a_where")
+    _find(page, "input[name='a_where:condition'][value='recurrent']").click()
+    _find(page, "#b-group").click()
+    _find(page, "input[name=b_cell_types][value=Epithelial]").click()
+    _open_filters(page, "b_where")
+    _find(page, "input[name='b_where:condition'][value='treatment-naive']").click()
+    Select(_find(page, "#de-method")).select_by_value("t-test")
+    _find(page, "#compare-submit").click()
+    page.wait_ready()
+
+    params = _url_params(page)
+    assert params["a_cell_types"] == ["Epithelial"] and params["b_cell_types"] == ["Epithelial"]
+    assert json.loads(params["a_where"][0]) == {"condition": ["recurrent"]}
+    assert json.loads(params["b_where"][0]) == {"condition": ["treatment-naive"]}
+    assert params["b"] == ["group"] and params["method"] == ["t-test"]
+    n_genes = next(d for d in _api(explorer_url, "/datasets")["datasets"] if d["dataset"] == "demo")[
+        "n_genes"
+    ]
+    expected = _api(
+        explorer_url,
+        "/differential-expression",
+        {
+            "dataset": "demo",
+            "group_a": {"cell_types": ["Epithelial"], "where": {"condition": ["recurrent"]}},
+            "group_b": {"cell_types": ["Epithelial"], "where": {"condition": ["treatment-naive"]}},
+            "method": "t-test",
+            "limit": n_genes,
+        },
+    )
+    assert f"({expected['n_a']:,} cells)" in text(page, "#compare-heading")
+    assert f"({expected['n_b']:,} cells)" in text(page, "#compare-heading")
+    table = _table(page, "#compare-table")
+    assert [r[1] for r in table] == [r["gene"] for r in expected["results"][: len(table)]]
+    for shown, row in zip(table, expected["results"], strict=False):
+        if row["score"] is not None and 1e-3 <= abs(row["score"]) < 1e5:
+            assert shown[2] == _js_num(row["score"]), (shown, row)
+    assert mark_counts(page)["volcano"]["genes_marks"] == len(expected["results"])
+    _screenshot(page, tmp_path, "compare-two-groups")
+
+    # Sorting by a header re-orders by that column.
+    page.driver.find_element(By.CSS_SELECTOR, "#compare-table th button[data-key=log2_fold_change]").click()
+    top = max(expected["results"], key=lambda r: r["log2_fold_change"])
+    assert _table(page, "#compare-table")[0][1] == top["gene"]
+
+    # The CSV holds every gene to full precision, = the API.
+    buttons = {b.text: b for b in page.driver.find_elements(By.CSS_SELECTOR, ".downloads button")}
+    assert {
+        "Download CSV",
+        "Download .h5ad",
+        "Download SVG",
+        "Download PNG",
+        "Download .h5ad (group B)",
+    } <= set(buttons)
+    buttons["Download CSV"].click()
+    rows = list(csv.DictReader(io.StringIO(wait_for_file(page.downloads, ".csv").read_text())))
+    assert [r["gene"] for r in rows] == [r["gene"] for r in expected["results"]]
+    for got, row in zip(rows, expected["results"], strict=True):
+        for field in (
+            "score",
+            "log2_fold_change",
+            "p_value",
+            "p_value_adj",
+            "mean_a",
+            "mean_b",
+            "pct_a",
+            "pct_b",
+        ):
+            assert (got[field] == "" and row[field] is None) or float(got[field]) == row[field], (
+                field,
+                got,
+                row,
+            )
+    assert console_errors(page) == []
+
+
+def test_compare_a_group_with_the_rest_restores_from_its_url(page, explorer_url) -> None:
+    where = {"sex": ["male"], "pct_mito": {"min": 1}}
+    _open(
+        page,
+        explorer_url,
+        view="compare",
+        dataset="demo",
+        a_cell_types=["T cell"],
+        a_where=json.dumps(where),
+        b="rest",
+    )
+    n_genes = next(d for d in _api(explorer_url, "/datasets")["datasets"] if d["dataset"] == "demo")[
+        "n_genes"
+    ]
+    body = {"dataset": "demo", "group_a": {"cell_types": ["T cell"], "where": where}, "limit": n_genes}
+    expected = _api(explorer_url, "/differential-expression", body)
+    assert (
+        expected["n_a"] + expected["n_b"]
+        == next(d for d in _api(explorer_url, "/datasets")["datasets"] if d["dataset"] == "demo")["n_cells"]
+    )
+    assert f"({expected['n_b']:,} cells)" in text(page, "#compare-heading")
+    assert Select(_find(page, "#de-method")).first_selected_option.get_attribute("value") == "wilcoxon"
+    assert [r[1] for r in _table(page, "#compare-table")] == [r["gene"] for r in expected["results"][:50]]
+    assert not _find(page, "#group-b").is_displayed()
+    first = (page.driver.find_element(By.ID, "main").text, mark_counts(page))
+    page.driver.refresh()
+    page.wait_ready()
+    assert (page.driver.find_element(By.ID, "main").text, mark_counts(page)) == first
+    assert _checked(page, "a_cell_types") == ["T cell"] and _checked(page, "a_where:sex") == ["male"]
+    assert _find(page, "input[name='a_where:pct_mito:min']").get_attribute("value") == "1"
+
+    # A bad selection is the gateway's one-line 400, inline.
+    _open(page, explorer_url, view="compare", dataset="demo", a_where=json.dumps({"nope": ["x"]}))
+    assert "unknown column 'nope'" in text(page, "[role=alert]")
+    _open(page, explorer_url, view="compare", dataset="demo", a_where="{broken")
+    assert text(page, "[role=alert]").startswith("a_where: not JSON")
+
+
+def test_coexpression_markers_and_variability_take_the_filter(page, explorer_url) -> None:
+    where = {"condition": ["recurrent", "neoadjuvant chemo"], "pct_mito": {"min": 0.5}}
+    encoded = json.dumps(where)
+    coexp = _api(
+        explorer_url,
+        "/genes/KRT18/coexpression",
+        dataset="demo",
+        cell_types="Epithelial",
+        limit=10,
+        where=encoded,
+    )
+    _open(
+        page,
+        explorer_url,
+        view="coexpression",
+        dataset="demo",
+        gene="KRT18",
+        cell_types="Epithelial",
+        limit=10,
+        where=encoded,
+    )
+    assert f"({coexp['observation_count']:,} cells)" in page.driver.find_element(By.CSS_SELECTOR, "h3").text
+    assert [r[1] for r in _table(page, "table.data")] == [r["gene"] for r in coexp["results"]]
+
+    n_genes = next(d for d in _api(explorer_url, "/datasets")["datasets"] if d["dataset"] == "demo")[
+        "n_genes"
+    ]
+    markers = _api(explorer_url, "/cell-types/T cell/markers", dataset="demo", limit=n_genes, where=encoded)
+    _open(page, explorer_url, view="markers", dataset="demo", cell_type="T cell", where=encoded)
+    assert [r[1] for r in _table(page, "table.data")] == [r["gene"] for r in markers["results"][:50]]
+    assert mark_counts(page)["volcano"]["genes_marks"] == len(markers["results"])
+    # From a cell type's markers to comparing it with a group of one's choice.
+    page.driver.find_element(By.PARTIAL_LINK_TEXT, "Compare T cell with").click()
+    page.wait_ready()
+    assert _checked(page, "a_cell_types") == ["T cell"] and sorted(
+        _checked(page, "a_where:condition")
+    ) == sorted(where["condition"])
+    assert "Pick group B" in text(page, "#compare-hint")
+
+    variable = _api(
+        explorer_url,
+        "/gene-variability",
+        {"dataset": "demo", "cell_type": "Fibroblast", "limit": 20, "where": where},
+    )
+    _open(
+        page,
+        explorer_url,
+        view="variability",
+        dataset="demo",
+        cell_type="Fibroblast",
+        limit=20,
+        where=encoded,
+    )
+    assert [r[1] for r in _table(page, "table.data")] == [r["gene"] for r in variable]
+    assert console_errors(page) == []

@@ -99,7 +99,7 @@ export default {
         "ul",
         { class: "gene-actions" },
         // The first genes' links (each link reads the page's URL, which a long list makes long).
-        data.genes.slice(0, ACTION_GENES).map((g) => el("li", {}, el("strong", {}, g), " — ", el("a", link("coexpression", { gene: g }), "co-expressed genes"), " · ", el("a", link("pair", { gene_a: g }), "two-gene scatter"))),
+        data.genes.slice(0, ACTION_GENES).map((g) => el("li", {}, el("strong", {}, g), " — ", el("a", link("coexpression", { gene: g }), "co-expressed genes"), " · ", el("a", link("pair", { gene_a: g }), "two-gene scatter"), " · ", el("a", link("distribution", { gene: g, where }), "distribution"))),
         data.genes.length > ACTION_GENES ? el("li", { class: "muted" }, `… and ${fmt.int(data.genes.length - ACTION_GENES)} more genes (click a dot for any of them)`) : null,
       ),
       sortableTable({

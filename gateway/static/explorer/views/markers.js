@@ -6,10 +6,14 @@ import { draw } from "../charts.js";
 import { fmt } from "../format.js";
 import { markerRows, rendererFor, volcanoSpec } from "../specs.js";
 import { el, cellTypeSelect, errorBox, sortableTable, downloads, slug } from "../ui.js";
+import { describeWhere, encodeWhere } from "../where.js";
 
 export default {
   title: "Markers",
-  async render(container, { dataset, info, cellTypes, params, navigate, link }) {
+  takesWhere: true,
+  carries: ["cell_type", "where"],
+  async render(container, { dataset, info, cellTypes, params, navigate, link, filters }) {
+    const where = encodeWhere(filters.where); // restricts the cell type and the rest alike
     const cellType = params.get("cell_type") || "";
     const minFold = Number(params.get("min_log2fc") ?? 1);
     const maxP = Number(params.get("max_padj") ?? 0.05);
@@ -19,10 +23,11 @@ export default {
     container.append(
       el(
         "form",
-        { class: "controls", onsubmit: (e) => { e.preventDefault(); navigate("markers", { cell_type: select.select.value, min_log2fc: foldInput.value, max_padj: pInput.value }); } },
+        { class: "controls", onsubmit: (e) => { e.preventDefault(); navigate("markers", { cell_type: select.select.value, min_log2fc: foldInput.value, max_padj: pInput.value, where: encodeWhere(filters.value()) }); } },
         select.node,
         el("label", { class: "field" }, el("span", {}, "|log2 fold change| ≥"), foldInput),
         el("label", { class: "field" }, el("span", {}, "adjusted p ≤"), pInput),
+        filters.node,
         el("button", { type: "submit", id: "markers-submit" }, "Show markers"),
       ),
     );
@@ -32,9 +37,9 @@ export default {
     }
     let data;
     try {
-      data = await api(`/cell-types/${encodeURIComponent(cellType)}/markers`, { query: { dataset, limit: info.n_genes } });
+      data = await api(`/cell-types/${encodeURIComponent(cellType)}/markers`, { query: { dataset, limit: info.n_genes, where } });
     } catch (error) {
-      container.append(errorBox(error, (suggestion) => navigate("markers", { cell_type: suggestion, min_log2fc: minFold, max_padj: maxP })));
+      container.append(errorBox(error, (suggestion) => navigate("markers", { cell_type: suggestion, min_log2fc: minFold, max_padj: maxP, where })));
       return;
     }
     const marked = markerRows(data.results, { maxP, minFold });
@@ -42,6 +47,8 @@ export default {
     const nUp = rows.filter((r) => r.call === "up").length;
     container.append(el("h3", {}, `${data.cell_type}: ${fmt.int(nUp)} genes up, ${fmt.int(rows.filter((r) => r.call === "down").length)} down of ${fmt.int(rows.length)}`));
     const chart = el("div", { class: "chart", id: "chart-volcano" });
+    if (where) container.append(el("p", { class: "note" }, `Only cells with ${describeWhere(filters.where)}, in ${data.cell_type} and in the rest.`));
+    container.append(el("p", {}, el("a", link("compare", { a_cell_types: [data.cell_type], a_where: where, b: "group" }), `Compare ${data.cell_type} with a group of your choice`)));
     container.append(chart);
     const view = await draw(
       "volcano",

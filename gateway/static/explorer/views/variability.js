@@ -6,10 +6,14 @@ import { draw } from "../charts.js";
 import { fmt } from "../format.js";
 import { variabilitySpec } from "../specs.js";
 import { el, cellTypeSelect, errorBox, sortableTable, downloads, slug } from "../ui.js";
+import { describeWhere, encodeWhere } from "../where.js";
 
 export default {
   title: "Variability",
-  async render(container, { dataset, cellTypes, params, navigate, link }) {
+  takesWhere: true,
+  carries: ["cell_type", "where"],
+  async render(container, { dataset, cellTypes, params, navigate, link, filters }) {
+    const where = encodeWhere(filters.where);
     const cellType = params.get("cell_type") || "";
     const limit = Math.min(1000, Math.max(1, Number(params.get("limit")) || 50));
     const minMean = params.get("min_mean") ?? "";
@@ -21,11 +25,12 @@ export default {
     container.append(
       el(
         "form",
-        { class: "controls", onsubmit: (e) => { e.preventDefault(); navigate("variability", { cell_type: select.select.value, limit: limitInput.value, min_mean: meanInput.value, min_pct: pctInput.value }); } },
+        { class: "controls", onsubmit: (e) => { e.preventDefault(); navigate("variability", { cell_type: select.select.value, limit: limitInput.value, min_mean: meanInput.value, min_pct: pctInput.value, where: encodeWhere(filters.value()) }); } },
         select.node,
         el("label", { class: "field" }, el("span", {}, "mean ≥"), meanInput),
         el("label", { class: "field" }, el("span", {}, "% expressing ≥"), pctInput),
         el("label", { class: "field" }, el("span", {}, "How many"), limitInput),
+        filters.node,
         el("button", { type: "submit", id: "var-submit" }, "Show variable genes"),
       ),
     );
@@ -34,17 +39,18 @@ export default {
       return;
     }
     const body = { dataset, cell_type: cellType, limit };
+    if (filters.where) body.where = filters.where;
     if (minMean !== "") body.min_mean = Number(minMean);
     if (minPct !== "") body.min_pct_expressing = Number(minPct) / 100;
     let data;
     try {
       data = await api("/gene-variability", { body });
     } catch (error) {
-      container.append(errorBox(error, (suggestion) => navigate("variability", { cell_type: suggestion, limit, min_mean: minMean, min_pct: minPct })));
+      container.append(errorBox(error, (suggestion) => navigate("variability", { cell_type: suggestion, limit, min_mean: minMean, min_pct: minPct, where })));
       return;
     }
     const rows = data.map((r, i) => ({ rank: i + 1, ...r }));
-    container.append(el("h3", {}, `${fmt.int(rows.length)} most variable genes of ${cellType}`));
+    container.append(el("h3", {}, `${fmt.int(rows.length)} most variable genes of ${cellType}${where ? ` with ${describeWhere(filters.where)}` : ""}`));
     const chart = el("div", { class: "chart", id: "chart-variability" });
     container.append(chart);
     const view = await draw(
@@ -55,7 +61,7 @@ export default {
     );
     container.append(
       el("p", { class: "muted" }, "Over every cell of the type, zeros included; standard deviation with n − 1. Click a gene for its dot plot."),
-      downloads({ name: slug(dataset, cellType, "variability"), rows, columns: ["rank", "gene", "mean_expression", "stddev", "cv", "pct_expressing"], chart: view, anndata: { dataset, genes: rows.map((r) => r.gene), cellTypes: [cellType] } }),
+      downloads({ name: slug(dataset, cellType, "variability"), rows, columns: ["rank", "gene", "mean_expression", "stddev", "cv", "pct_expressing"], chart: view, anndata: { dataset, genes: rows.map((r) => r.gene), cellTypes: [cellType], where: filters.where } }),
       sortableTable({
         columns: [
           { key: "rank", label: "rank", numeric: true },
