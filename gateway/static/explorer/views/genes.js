@@ -7,7 +7,7 @@ import { fmt } from "../format.js";
 import { dotPlotRows, dotPlotSpec } from "../specs.js";
 import { compareDotPlotSpec, compareDotRows } from "../comparespecs.js";
 import { el, geneInput, splitGenes, errorBox, sortableTable, downloads, slug } from "../ui.js";
-import { describeWhere, encodeWhere } from "../where.js";
+import { correctWhere, describeWhere, encodeWhere } from "../where.js";
 
 const ORDERS = { clustered: "clustered (similar profiles together)", name: "by name", size: "by number of cells" };
 
@@ -60,7 +60,10 @@ export default {
     try {
       data = await api("/dot-plot", { query: { dataset, genes, cell_order: order, where, compare_by: compareBy } });
     } catch (error) {
-      container.append(errorBox(error, (suggestion, { value }) => {
+      container.append(errorBox(error, (suggestion, { field, value }) => {
+        const fixed = correctWhere(filters.where, { field, value }, suggestion);
+        if (fixed) return navigate("genes", { genes, order, colour, compare_by: compareBy, where: encodeWhere(fixed) });
+        if (field === "compare_by") return navigate("genes", { genes, order, colour, compare_by: suggestion, where });
         navigate("genes", { genes: genes.map((g) => (g === value ? suggestion : g)), order, colour, compare_by: compareBy, where });
       }));
       return;
