@@ -41,6 +41,17 @@ class NumericRange(Request):
     max: float | None = Field(None, allow_inf_nan=False)
 
 
+Coordinate = Annotated[float, Field(allow_inf_nan=False)]
+
+
+class Region(Request):
+    """A polygon drawn on an embedding (its name is the `where` key): the cells inside it."""
+
+    polygon: list[tuple[Coordinate, Coordinate]] = Field(
+        min_length=3, max_length=10_000, description="vertices [[x, y], …] in the embedding's coordinates"
+    )
+
+
 def _json_object(value: Any) -> Any:
     """A GET endpoint's `where` arrives as JSON text; a POST body's is already an object."""
     if isinstance(value, str):
@@ -51,7 +62,7 @@ def _json_object(value: Any) -> Any:
     return value
 
 
-WhereObject = Annotated[dict[Name, list[Name] | NumericRange], Field(max_length=100)]
+WhereObject = Annotated[dict[Name, list[Name] | NumericRange | Region], Field(max_length=100)]
 Where = Annotated[
     WhereObject | None,
     BeforeValidator(_json_object),
@@ -59,7 +70,8 @@ Where = Annotated[
         description="cells whose metadata match: column → accepted values (a group column) or "
         '{"min": a, "max": b} (a numeric column, inclusive). Columns AND together, values OR. '
         "`cell_type` and `sample` name the designated columns; GET endpoints take it JSON-encoded. See "
-        "/datasets/{dataset}/metadata",
+        '/datasets/{dataset}/metadata. An embedding\'s name with {"polygon": [[x, y], …]} selects the cells '
+        "inside that polygon of the embedding (/datasets/{dataset}/embeddings)",
     ),
 ]
 
@@ -187,6 +199,21 @@ class GenePairRequest(Request):
         5000, ge=0, le=50_000, description="at most this many cells come back as points, more as bins"
     )
     bins: int = Field(60, ge=4, le=200, description="bins per axis of the 2-D histogram")
+
+
+class EmbeddingRequest(Request):
+    dataset: DatasetName = None
+    embedding: Name = Field(description="an embedding of the dataset (/datasets/{dataset}/embeddings)")
+    gene: Name | None = Field(None, description="colour by this gene's lognorm (zeros apart)")
+    color_by: Name | None = Field(
+        None, description="or colour by a metadata column (/datasets/{dataset}/metadata); neither: no colour"
+    )
+    cell_types: CellTypes = []
+    where: Where = None
+    max_points: int = Field(
+        5000, ge=0, le=50_000, description="at most this many cells come back as points, more as a grid"
+    )
+    bins: int = Field(100, ge=4, le=400, description="bins per axis of the grid")
 
 
 class MarkersQuery(Request):
@@ -343,6 +370,62 @@ class GenePairResponse(Response):
     n_zero_both: int = Field(description="cells where neither gene is detected")
     points: GenePairPoints | None = Field(description="one entry per cell (mode `points`)")
     bins: GenePairBins | None = Field(description="non-empty bins (mode `bins`)")
+
+
+class EmbeddingItem(Response):
+    name: str
+    n_cells: int = Field(description="cells the embedding places (a study's file may cover only some)")
+    x_min: float
+    x_max: float
+    y_min: float
+    y_max: float
+
+
+class EmbeddingsResponse(Response):
+    dataset: str
+    embeddings: list[EmbeddingItem]
+
+
+class EmbeddingPoints(Response):
+    barcode: list[str]
+    cell_type: list[str]
+    x: list[float]
+    y: list[float]
+    value: list[float | None] | None = Field(
+        description="the gene's lognorm (0 where not detected) or the numeric column's value (null: none)"
+    )
+    label: list[str] | None = Field(description="the group column's value ('' where the cell has none)")
+
+
+class EmbeddingBins(Response):
+    x_edges: list[float] = Field(
+        description="bins + 1 edges: bin i is [x_edges[i], x_edges[i+1]), the last closed"
+    )
+    y_edges: list[float]
+    x_bin: list[int]
+    y_bin: list[int]
+    n_cells: list[int]
+    mean: list[float | None] | None = Field(
+        description="gene: mean lognorm over the bin's cells, zeros included; numeric column: mean value"
+    )
+    n_expressing: list[int] | None = Field(description="gene: the bin's cells where it is detected")
+    top_value: list[str] | None = Field(description="group column: the bin's most frequent value")
+    top_count: list[int] | None = Field(description="group column: cells of the bin with that value")
+
+
+class EmbeddingResponse(Response):
+    dataset: str
+    embedding: str
+    gene: str | None
+    color_by: str | None
+    colour_kind: Literal["gene", "group", "numeric", "none"]
+    cell_types: list[str]
+    layer: Literal["lognorm"] = "lognorm"
+    mode: Literal["points", "bins"]
+    n_cells: int = Field(description="cells of the selection on the embedding")
+    n_expressing: int | None = Field(description="gene: of those, the cells where it is detected")
+    points: EmbeddingPoints | None = Field(description="one entry per cell, in matrix order (mode `points`)")
+    bins: EmbeddingBins | None = Field(description="non-empty bins (mode `bins`)")
 
 
 class GeneCellTypesResponse(Response):

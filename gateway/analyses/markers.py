@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from gateway.analyses.cells import CellSelection, Term
+from gateway.analyses.cells import AnyTerm, CellSelection
 from gateway.analyses.differential import compare
 from gateway.analyses.stats import benjamini_hochberg, score_order, welch_p_values
 from gateway.catalog import DatasetCatalog
@@ -70,7 +70,7 @@ def rank_markers(pool: ClientPool, dataset: str, cell_type: str) -> RankedMarker
 
 
 def compared_markers(
-    pool: ClientPool, catalog: DatasetCatalog, cell_type: str, terms: tuple[Term, ...], *, method: str
+    pool: ClientPool, catalog: DatasetCatalog, cell_type: str, terms: tuple[AnyTerm, ...], *, method: str
 ) -> RankedMarkers:
     """The cell type against every other cell, both restricted by `terms` (a request's `where`), computed on
     request over the stored values (the Wilcoxon test, and any `where`)."""

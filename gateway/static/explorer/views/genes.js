@@ -92,7 +92,7 @@ export default {
       el(
         "ul",
         { class: "gene-actions" },
-        data.genes.map((g) => el("li", {}, el("strong", {}, g), " — ", el("a", link("coexpression", { gene: g }), "co-expressed genes"), " · ", el("a", link("pair", { gene_a: g }), "two-gene scatter"))),
+        data.genes.map((g) => el("li", {}, el("strong", {}, g), " — ", el("a", link("coexpression", { gene: g }), "co-expressed genes"), " · ", el("a", link("pair", { gene_a: g }), "two-gene scatter"), " · ", el("a", link("distribution", { gene: g, where }), "distribution"))),
       ),
       sortableTable({
         columns: [
