@@ -8,7 +8,7 @@ import { dotPlotRows, dotPlotSpec, rendererFor } from "../specs.js";
 import { formatGeneList, geneGroups, parseGeneList, resolvedGroups } from "../genelist.js";
 import { compareDotPlotSpec, compareDotRows } from "../comparespecs.js";
 import { el, geneInput, errorBox, geneReport, sortableTable, downloads, slug } from "../ui.js";
-import { describeWhere, encodeWhere } from "../where.js";
+import { correctWhere, describeWhere, encodeWhere } from "../where.js";
 
 const ACTION_GENES = 40;
 const ORDERS = { clustered: "clustered (similar profiles together)", name: "by name", size: "by number of cells" };
@@ -65,7 +65,10 @@ export default {
       // POST: a pasted list of thousands of genes does not fit a URL's query string.
       data = await api("/dot-plot", { body: { dataset, genes, cell_order: order, where: where || undefined, compare_by: compareBy || undefined } });
     } catch (error) {
-      container.append(errorBox(error, (suggestion, { value }) => {
+      container.append(errorBox(error, (suggestion, { field, value }) => {
+        const fixed = correctWhere(filters.where, { field, value }, suggestion);
+        if (fixed) return navigate("genes", { genes: tokens, order, colour, compare_by: compareBy, where: encodeWhere(fixed) });
+        if (field === "compare_by") return navigate("genes", { genes: tokens, order, colour, compare_by: suggestion, where });
         navigate("genes", { genes: tokens.map((g) => (g === value ? suggestion : g)), order, colour, compare_by: compareBy, where });
       }));
       return;

@@ -6,7 +6,7 @@ import { draw } from "../charts.js";
 import { fmt } from "../format.js";
 import { variabilitySpec } from "../specs.js";
 import { el, cellTypeSelect, errorBox, sortableTable, downloads, slug } from "../ui.js";
-import { describeWhere, encodeWhere } from "../where.js";
+import { correctWhere, describeWhere, encodeWhere } from "../where.js";
 
 export default {
   title: "Variability",
@@ -46,7 +46,10 @@ export default {
     try {
       data = await api("/gene-variability", { body });
     } catch (error) {
-      container.append(errorBox(error, (suggestion) => navigate("variability", { cell_type: suggestion, limit, min_mean: minMean, min_pct: minPct, where })));
+      container.append(errorBox(error, (suggestion, { field, value }) => {
+        const fixed = correctWhere(filters.where, { field, value }, suggestion);
+        navigate("variability", { cell_type: fixed ? cellType : suggestion, limit, min_mean: minMean, min_pct: minPct, where: fixed ? encodeWhere(fixed) : where });
+      }));
       return;
     }
     const rows = data.map((r, i) => ({ rank: i + 1, ...r }));
