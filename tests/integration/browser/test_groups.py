@@ -220,10 +220,14 @@ def test_context_carries_over_between_views_and_datasets(page, explorer_url) -> 
     page.wait_ready()
     params = _url_params(page)
     assert params["view"] == ["pair"] and params["dataset"] == ["pbmc"]
-    pbmc_genes = {g["gene"] for g in _api(explorer_url, "/genes", dataset="pbmc", prefix="EPCAM")["genes"]}
-    assert ("gene_a" in params) == ("EPCAM" in pbmc_genes)
-    pbmc_columns = {c["name"] for c in _api(explorer_url, "/datasets/pbmc/metadata")["columns"]}
-    assert ("where" in params) == ("condition" in pbmc_columns)
+    # The PBMC study has neither EPCAM nor KRT18, nor a `condition` column (tests/data/pbmc68k_scp).
+    for gene in ("EPCAM", "KRT18"):
+        assert gene not in {
+            g["gene"] for g in _api(explorer_url, "/genes", dataset="pbmc", prefix=gene)["genes"]
+        }
+    assert "condition" not in {c["name"] for c in _api(explorer_url, "/datasets/pbmc/metadata")["columns"]}
+    assert not {"gene_a", "gene_b", "where"} & set(params)
+    assert all(name in text(page, "#left-behind") for name in ("EPCAM", "KRT18", "condition"))
     # And back: the genes come along again when the new dataset has them.
     _open(page, explorer_url, view="genes", dataset="pbmc", genes=["CD3D", "NKG7"])
     Select(_find(page, "#dataset")).select_by_value("demo")
@@ -430,3 +434,30 @@ def test_coexpression_markers_and_variability_take_the_filter(page, explorer_url
     )
     assert [r[1] for r in _table(page, "table.data")] == [r["gene"] for r in variable]
     assert console_errors(page) == []
+
+
+def test_a_misspelt_filter_value_is_corrected_by_the_suggestion(page, explorer_url) -> None:
+    _open(
+        page,
+        explorer_url,
+        view="genes",
+        dataset="demo",
+        genes=["EPCAM"],
+        where=json.dumps({"condition": ["recurent"]}),
+    )
+    alert = _find(page, "[role=alert]")
+    assert "unknown value 'recurent'" in alert.text
+    alert.find_element(By.XPATH, ".//button[text()='recurrent']").click()
+    page.wait_ready()
+    assert json.loads(_url_params(page)["where"][0]) == {"condition": ["recurrent"]}
+    _dots_equal_api(
+        page,
+        _api(
+            explorer_url,
+            "/dot-plot",
+            dataset="demo",
+            genes=["EPCAM"],
+            where=json.dumps({"condition": ["recurrent"]}),
+        ),
+    )
+    assert console_errors(page, allow=("status of 400",)) == []

@@ -9,7 +9,7 @@ import { fmt } from "../format.js";
 import { groupPicker } from "../groups.js";
 import { rendererFor, volcanoSpec } from "../specs.js";
 import { el, errorBox, sortableTable, downloads, slug } from "../ui.js";
-import { decodeWhere, describeWhere, encodeWhere } from "../where.js";
+import { correctWhere, decodeWhere, describeWhere, encodeWhere } from "../where.js";
 
 const METHODS = { wilcoxon: "Wilcoxon rank-sum (tie-corrected)", "t-test": "Welch's t-test" };
 
@@ -93,7 +93,15 @@ export default {
     try {
       data = await api("/differential-expression", { body });
     } catch (error) {
-      container.append(errorBox(error));
+      const current = Object.fromEntries([...params.keys()].filter((k) => k !== "view" && k !== "dataset").map((k) => [k, params.getAll(k)]));
+      container.append(errorBox(error, (suggestion, { field, value }) => {
+        const fixA = correctWhere(aWhere.where, { field, value }, suggestion, "group_a.");
+        const fixB = correctWhere(bWhere.where, { field, value }, suggestion, "group_b.");
+        if (fixA) return navigate("compare", { ...current, a_where: encodeWhere(fixA) });
+        if (fixB) return navigate("compare", { ...current, b_where: encodeWhere(fixB) });
+        const side = field === "group_b.cell_types" ? "b_cell_types" : "a_cell_types";
+        navigate("compare", { ...current, [side]: (current[side] || []).map((c) => (c === value ? suggestion : c)) });
+      }));
       return;
     }
     const labelA = groupLabel({ cellTypes: aTypes, where: describeWhere(aWhere.where) });

@@ -6,7 +6,7 @@ import { draw } from "../charts.js";
 import { fmt } from "../format.js";
 import { markerRows, rendererFor, volcanoSpec } from "../specs.js";
 import { el, cellTypeSelect, errorBox, sortableTable, downloads, slug } from "../ui.js";
-import { describeWhere, encodeWhere } from "../where.js";
+import { correctWhere, describeWhere, encodeWhere } from "../where.js";
 
 export default {
   title: "Markers",
@@ -39,7 +39,10 @@ export default {
     try {
       data = await api(`/cell-types/${encodeURIComponent(cellType)}/markers`, { query: { dataset, limit: info.n_genes, where } });
     } catch (error) {
-      container.append(errorBox(error, (suggestion) => navigate("markers", { cell_type: suggestion, min_log2fc: minFold, max_padj: maxP, where })));
+      container.append(errorBox(error, (suggestion, { field, value }) => {
+        const fixed = correctWhere(filters.where, { field, value }, suggestion);
+        navigate("markers", { cell_type: fixed ? cellType : suggestion, min_log2fc: minFold, max_padj: maxP, where: fixed ? encodeWhere(fixed) : where });
+      }));
       return;
     }
     const marked = markerRows(data.results, { maxP, minFold });

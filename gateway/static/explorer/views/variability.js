@@ -9,7 +9,7 @@ import { fmt } from "../format.js";
 import { variabilitySpec } from "../specs.js";
 import { dispersionSpec } from "../distspecs.js";
 import { el, cellTypeSelect, errorBox, sortableTable, downloads, slug } from "../ui.js";
-import { describeWhere, encodeWhere } from "../where.js";
+import { correctWhere, describeWhere, encodeWhere } from "../where.js";
 
 /** Without a min_pct in the URL, genes expressed in fewer cells than this (in %) are left out. */
 const DEFAULT_MIN_PCT = "5";
@@ -74,7 +74,11 @@ export default {
           .map((g, i) => ({ rank: i + 1, ...g }));
       }
     } catch (error) {
-      container.append(errorBox(error, (suggestion) => navigate("variability", values({ cell_type: suggestion }))));
+      container.append(errorBox(error, (suggestion, { field, value }) => {
+        // A misspelt filter column or value is fixed in the filter; anything else is the cell type.
+        const fixed = correctWhere(filters.where, { field, value }, suggestion);
+        navigate("variability", values(fixed ? { cell_type: cellType, where: encodeWhere(fixed) } : { cell_type: suggestion }));
+      }));
       return;
     }
     const filtersText = [minPct !== "" && Number(minPct) > 0 ? `expressed in ≥ ${minPct} % of the cells${params.get("min_pct") === null ? " (the default; 0 keeps every gene)" : ""}` : "", minMean !== "" ? `mean ≥ ${minMean}` : ""].filter(Boolean).join(", ");
