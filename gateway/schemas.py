@@ -602,15 +602,30 @@ class MarkerItem(Response):
     t_statistic: float | None
     p_value: float | None
     p_value_adj: float | None
-    mean_in: float
+    mean_in: float = Field(description="lognorm mean over the cell type's cells, zeros included")
     mean_out: float | None
-    pct_in: float
+    pct_in: float = Field(description="fraction of the cell type's cells expressing the gene (0–1)")
     pct_out: float | None
+    expm1_mean_in: float = Field(
+        description="expm1(mean_in): the fold change is "
+        "log2((expm1_mean_in + 1e-9) / (expm1_mean_out + 1e-9)) (scanpy's rank_genes_groups)"
+    )
+    expm1_mean_out: float
+    fold_change_bound: bool = Field(
+        description="true when one side does not express the gene at all: only the 1e-9 pseudocount decides "
+        "the fold change (about ±30), a bound rather than a measured ratio"
+    )
 
 
 class MarkersResponse(Response):
     cell_type: str
     dataset: str
+    n_in: int = Field(description="cells of the cell type (within `where`)")
+    n_out: int = Field(description="every other cell (within `where`)")
+    min_group_size: int = Field(description="groups smaller than this are flagged `small_group`")
+    small_group: bool = Field(
+        description="the cell type has fewer than min_group_size cells: its p-values rest on few cells"
+    )
     results: list[MarkerItem]
 
 
@@ -624,6 +639,13 @@ class DifferentialExpressionItem(Response):
     mean_b: float
     pct_a: float = Field(description="fraction of group A's cells expressing the gene (0–1)")
     pct_b: float
+    expm1_mean_a: float = Field(
+        description="expm1(mean_a): log2_fold_change = log2((expm1_mean_a + 1e-9) / (expm1_mean_b + 1e-9))"
+    )
+    expm1_mean_b: float
+    fold_change_bound: bool = Field(
+        description="one group does not express the gene: only the 1e-9 pseudocount decides the fold change"
+    )
 
 
 class DifferentialExpressionResponse(Response):
@@ -631,6 +653,8 @@ class DifferentialExpressionResponse(Response):
     method: str
     n_a: int
     n_b: int
+    min_group_size: int = Field(description="groups smaller than this are flagged `small_group`")
+    small_group: bool = Field(description="group A or B has fewer than min_group_size cells")
     results: list[DifferentialExpressionItem]
     resolved: list[ResolvedGene] = _resolved()
     unknown: list[UnknownGene] = _unknown()

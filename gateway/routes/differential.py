@@ -6,6 +6,7 @@ from flask import Blueprint
 
 from gateway.analyses.cells import CellSelection, select_cells
 from gateway.analyses.differential import compare
+from gateway.analyses.stats import MIN_GROUP_SIZE
 from gateway.catalog import DatasetCatalog
 from gateway.clients import ClientPool
 from gateway.gene_names import Resolution
@@ -67,6 +68,8 @@ def differential_expression(body: DifferentialExpressionRequest):
         method=body.method,
         n_a=result.n_a,
         n_b=result.n_b,
+        min_group_size=MIN_GROUP_SIZE,
+        small_group=min(result.n_a, result.n_b) < MIN_GROUP_SIZE,
         results=[DifferentialExpressionItem(**item) for item in result.top(body.limit)],
         **reported(resolution),
     )
