@@ -82,3 +82,60 @@ def test_the_dot_plot_reaches_the_distribution_in_one_click(page, explorer_url) 
     assert mark_counts(page)["distribution"]["zeros_marks"] == len(
         _api(explorer_url, "/datasets/pbmc/cell-types")["cell_types"]
     )
+
+
+def _legend_labels(page) -> list[str]:
+    return page.driver.execute_script(
+        "return [...document.querySelectorAll('#chart-variability .role-legend-label text')]"
+        ".map(t => t.textContent)"
+    )
+
+
+@pytest.mark.parametrize("flavor", ["seurat", "cell_ranger"])
+def test_variability_ranked_by_scanpy_dispersion(page, explorer_url, flavor) -> None:
+    _open(
+        page, explorer_url, view="variability", dataset="pbmc", cell_type="Dendritic", rank=flavor, limit=15
+    )
+    answer = _api(
+        explorer_url,
+        "/highly-variable-genes",
+        {"dataset": "pbmc", "flavor": flavor, "cell_types": ["Dendritic"]},
+    )
+    defined = [g for g in answer["genes"] if g["dispersions_norm"] is not None]
+    expected = [g for g in defined if g["pct_expressing"] >= 0.05][:15]
+    assert _column(page, 1) == [g["gene"] for g in expected]
+    shown = [float(t) for t in _column(page, 2)]
+    assert shown == pytest.approx([g["dispersions_norm"] for g in expected], rel=1e-3)
+    counts = mark_counts(page)["variability"]
+    assert counts["genes_marks"] == len(expected)
+    assert counts["background_marks"] == len(defined)
+    note = page.driver.find_element(By.ID, "var-filters").text
+    assert "5 %" in note and "default" in note and flavor in note
+    labels = _legend_labels(page)
+    assert labels and len(set(labels)) == len(labels), labels
+
+
+def test_variability_by_cv_keeps_the_api_order_over_a_background_of_every_gene(page, explorer_url) -> None:
+    _open(page, explorer_url, view="variability", dataset="pbmc", cell_type="CD14+ Monocyte", limit=25)
+    body = {"dataset": "pbmc", "cell_type": "CD14+ Monocyte", "limit": 25, "min_pct_expressing": 0.05}
+    expected = _api(explorer_url, "/gene-variability", body)
+    assert _column(page, 1) == [g["gene"] for g in expected]
+    background = _api(
+        explorer_url,
+        "/highly-variable-genes",
+        {"dataset": "pbmc", "flavor": "seurat", "cell_types": ["CD14+ Monocyte"]},
+    )
+    counts = mark_counts(page)["variability"]
+    assert counts["background_marks"] == sum(
+        1 for g in background["genes"] if g["dispersions_norm"] is not None
+    )
+    assert counts["genes_marks"] == len(expected)
+    labels = _legend_labels(page)
+    assert len(set(labels)) == len(labels), labels
+    # 0 keeps every gene: the CV list then starts with genes detected in a single cell.
+    page.driver.find_element(By.ID, "min-pct").clear()
+    page.driver.find_element(By.ID, "var-submit").click()
+    page.wait_ready()
+    assert "min_pct=0" in page.driver.current_url
+    unfiltered = _api(explorer_url, "/gene-variability", {**body, "min_pct_expressing": 0.0})
+    assert _column(page, 1) == [g["gene"] for g in unfiltered]

@@ -418,7 +418,14 @@ def test_coexpression_markers_and_variability_take_the_filter(page, explorer_url
     variable = _api(
         explorer_url,
         "/gene-variability",
-        {"dataset": "demo", "cell_type": "Fibroblast", "limit": 20, "where": where},
+        # The view's stated default filter: genes expressed in >= 5 % of the cells.
+        {
+            "dataset": "demo",
+            "cell_type": "Fibroblast",
+            "limit": 20,
+            "where": where,
+            "min_pct_expressing": 0.05,
+        },
     )
     _open(
         page,
