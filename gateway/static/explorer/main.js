@@ -14,8 +14,9 @@ import coexpression from "./views/coexpression.js";
 import markers from "./views/markers.js";
 import variability from "./views/variability.js";
 import compare from "./views/compare.js";
+import embedding from "./views/embedding.js";
 
-const VIEWS = { study, genes, pair, coexpression, markers, variability, compare };
+const VIEWS = { study, genes, pair, coexpression, markers, variability, compare, embedding };
 
 window.explorer = { charts: {}, timings: [], renders: 0 };
 
