@@ -28,6 +28,8 @@ def view_urls(base: str, dataset: str, gene_a: str, gene_b: str, cell_type: str)
         "coexpression": {"view": "coexpression", "gene": gene_a, "cell_types": [cell_type]},
         "markers": {"view": "markers", "cell_type": cell_type},
         "variability": {"view": "variability", "cell_type": cell_type},
+        # the study's first embedding (synth studies: `umap`), every cell coloured by gene A
+        "embedding": {"view": "embedding", "gene": gene_a},
     }
     return {name: f"{base}/?{urlencode({**p, 'dataset': dataset}, doseq=True)}" for name, p in views.items()}
 
