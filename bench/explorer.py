@@ -33,7 +33,7 @@ def view_urls(
         "variability (seurat)": {"view": "variability", "cell_type": cell_type, "rank": "seurat"},
         "distribution": {"view": "distribution", "gene": gene_a},
         "genes (compare by)": {"view": "genes", "genes": [gene_a, gene_b], "compare_by": compare_by},
-        "compare (vs rest, t-test)": {
+        "compare vs rest (t)": {
             "view": "compare",
             "a_cell_types": [cell_type],
             "b": "rest",

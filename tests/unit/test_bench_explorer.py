@@ -22,5 +22,5 @@ def test_the_timed_views_include_compare_by_and_two_groups() -> None:
     query = {name: parse_qs(urlparse(url).query) for name, url in urls.items()}
     assert query["genes (compare by)"]["compare_by"] == ["sex"]
     assert query["genes (compare by)"]["genes"] == ["EPCAM", "KRT18"]
-    compare = query["compare (vs rest, t-test)"]
+    compare = query["compare vs rest (t)"]
     assert (compare["view"], compare["a_cell_types"], compare["b"]) == (["compare"], ["Epithelial"], ["rest"])
