@@ -28,6 +28,8 @@ def view_urls(base: str, dataset: str, gene_a: str, gene_b: str, cell_type: str)
         "coexpression": {"view": "coexpression", "gene": gene_a, "cell_types": [cell_type]},
         "markers": {"view": "markers", "cell_type": cell_type},
         "variability": {"view": "variability", "cell_type": cell_type},
+        "variability (seurat)": {"view": "variability", "cell_type": cell_type, "rank": "seurat"},
+        "distribution": {"view": "distribution", "gene": gene_a},
     }
     return {name: f"{base}/?{urlencode({**p, 'dataset': dataset}, doseq=True)}" for name, p in views.items()}
 
@@ -87,10 +89,10 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({"dataset": dataset, "results": results}, indent=2))
     else:
         print(f"dataset {dataset}: seconds from navigation start to the view drawn (fresh page load)")
-        print(f"{'view':<18} {'first load':>10} {'(API+draw)':>10} {'median':>8}")
+        print(f"{'view':<22} {'first load':>10} {'(API+draw)':>10} {'median':>8}")
         for r in results:
             median = f"{r['median_load_s']:.3f}" if r["median_load_s"] is not None else "—"
-            print(f"{r['view']:<18} {r['first_load_s']:>10.3f} {r['first_view_s']:>10.3f} {median:>8}")
+            print(f"{r['view']:<22} {r['first_load_s']:>10.3f} {r['first_view_s']:>10.3f} {median:>8}")
             for error in r["console_errors"]:
                 print(f"  console error: {error}")
     return 0

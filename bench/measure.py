@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import resource
 import subprocess
 import time
 from collections.abc import Iterator, Sequence
@@ -12,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+RSS_SAMPLE_S = 0.02  # how often a child's high-water mark is read while it runs
 
 
 @dataclass
@@ -47,9 +48,27 @@ def percentiles_ms(samples_s: Sequence[float]) -> dict[str, float | int]:
     }
 
 
+def peak_rss_mb(pid: int | str = "self") -> float | None:
+    """VmHWM of a live process — the high-water mark of its own memory since its exec — in MB; None once gone.
+
+    Not `ru_maxrss`: Linux carries the parent's high-water mark into a child across fork (and vfork) and
+    exec, so a child of a 2 GB runner reports at least 2 GB whatever it does itself."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024.0
+    return None  # a zombie: its memory is already released
+
+
 def self_peak_rss_mb() -> float:
-    """Peak resident set size of this process so far (Linux reports ru_maxrss in KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    """Peak resident set size of this process since its exec."""
+    peak = peak_rss_mb()
+    if peak is None:
+        raise RuntimeError("no VmHWM in /proc/self/status")
+    return peak
 
 
 @dataclass
@@ -71,13 +90,19 @@ class ChildRun:
 def run_child(
     cmd: Sequence[str], *, log: Path, env: dict[str, str] | None = None, cwd: Path | None = None
 ) -> ChildRun:
-    """Run `cmd` to completion, measuring wall time and that child's peak RSS (via wait4, not the whole tree's
-    running maximum that RUSAGE_CHILDREN would mix across children)."""
+    """Run `cmd` to completion, measuring wall time and that child's own peak RSS (its VmHWM, sampled every
+    `RSS_SAMPLE_S` until it exits — growth within its last interval can be missed)."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as out:
         start = time.perf_counter()
         proc = subprocess.Popen(list(cmd), stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd)
-        _, status, usage = os.wait4(proc.pid, 0)
+        peak = 0.0
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            peak = max(peak, peak_rss_mb(proc.pid) or 0.0)
+            time.sleep(RSS_SAMPLE_S)
         wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return ChildRun(proc.returncode, wall, usage.ru_maxrss / 1024.0, log, usage.ru_utime + usage.ru_stime)
+    return ChildRun(proc.returncode, wall, peak, log, usage.ru_utime + usage.ru_stime)

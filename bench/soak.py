@@ -38,6 +38,7 @@ from bench import soak_port
 from bench.errors import BenchError
 from bench.exact import ExactOracle, check_coexpression, check_correlation, check_variability
 from bench.gateway_client import Gateway, build_call, free_port, parse_answer
+from bench.measure import peak_rss_mb
 from bench.study import StudyFiles, read_study
 from bench.workload import make_workload
 
@@ -338,13 +339,6 @@ class Soak:
                 self.tally.mistake(f"/health answered {status}")
 
 
-def _peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024.0
-    return float("nan")
-
-
 def soak(out: Path, duration_s: float) -> dict[str, Any]:
     out = out.resolve()
     env = {**os.environ, "GENOSTREAM_TARGET": "embedded", "GENOSTREAM_CHDB_PATH": str(out / "store")}
@@ -383,7 +377,7 @@ def soak(out: Path, duration_s: float) -> dict[str, Any]:
             thread.start()
         for thread in threads:
             thread.join(timeout=duration_s + 180)
-        peak_rss_mb = _peak_rss_mb(gateway.process.pid)
+        gateway_peak_mb = peak_rss_mb(gateway.process.pid) or float("nan")
     checks = run.check_questions()
     tally = run.tally
     health = sorted(tally.health_s)
@@ -400,7 +394,7 @@ def soak(out: Path, duration_s: float) -> dict[str, Any]:
         "checked": {k: v["n_compared"] for k, v in checks.items()},
         "health_max_s": round(health[-1], 3) if health else None,
         "health_p50_s": round(health[len(health) // 2], 3) if health else None,
-        "gateway_peak_rss_mb": round(peak_rss_mb, 1),
+        "gateway_peak_rss_mb": round(gateway_peak_mb, 1),
     }
 
 

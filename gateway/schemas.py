@@ -41,6 +41,17 @@ class NumericRange(Request):
     max: float | None = Field(None, allow_inf_nan=False)
 
 
+Coordinate = Annotated[float, Field(allow_inf_nan=False)]
+
+
+class Region(Request):
+    """A polygon drawn on an embedding (its name is the `where` key): the cells inside it."""
+
+    polygon: list[tuple[Coordinate, Coordinate]] = Field(
+        min_length=3, max_length=10_000, description="vertices [[x, y], …] in the embedding's coordinates"
+    )
+
+
 def _json_object(value: Any) -> Any:
     """A GET endpoint's `where` arrives as JSON text; a POST body's is already an object."""
     if isinstance(value, str):
@@ -51,7 +62,7 @@ def _json_object(value: Any) -> Any:
     return value
 
 
-WhereObject = Annotated[dict[Name, list[Name] | NumericRange], Field(max_length=100)]
+WhereObject = Annotated[dict[Name, list[Name] | NumericRange | Region], Field(max_length=100)]
 Where = Annotated[
     WhereObject | None,
     BeforeValidator(_json_object),
@@ -59,7 +70,8 @@ Where = Annotated[
         description="cells whose metadata match: column → accepted values (a group column) or "
         '{"min": a, "max": b} (a numeric column, inclusive). Columns AND together, values OR. '
         "`cell_type` and `sample` name the designated columns; GET endpoints take it JSON-encoded. See "
-        "/datasets/{dataset}/metadata",
+        '/datasets/{dataset}/metadata. An embedding\'s name with {"polygon": [[x, y], …]} selects the cells '
+        "inside that polygon of the embedding (/datasets/{dataset}/embeddings)",
     ),
 ]
 
@@ -94,6 +106,24 @@ class GeneVariabilityRequest(Request):
     min_pct_expressing: float | None = Field(
         None, ge=0, le=1, description="keep genes expressed in at least this fraction of the cells (0–1)"
     )
+
+
+class HighlyVariableGenesRequest(Request):
+    dataset: DatasetName = None
+    flavor: Literal["seurat", "cell_ranger"] = Field(
+        "seurat", description="scanpy's dispersion-based flavours (sc.pp.highly_variable_genes)"
+    )
+    cell_types: CellTypes = []
+    where: Where = None
+    n_top_genes: int | None = Field(
+        None, ge=1, le=1_000_000, description="keep this many genes (ties kept); no cutoffs then"
+    )
+    min_mean: float | None = Field(None, allow_inf_nan=False, description="scanpy's cutoff; default 0.0125")
+    max_mean: float | None = Field(None, allow_inf_nan=False, description="default 3")
+    min_disp: float | None = Field(None, allow_inf_nan=False, description="default 0.5")
+    max_disp: float | None = Field(None, allow_inf_nan=False, description="default: unbounded")
+    n_bins: int = Field(20, ge=1, le=1000, description="seurat: equal-width bins of the means")
+    subset: bool = Field(False, description="list only the highly variable genes")
 
 
 class ExpressionMatrixRequest(Request):
@@ -135,8 +165,23 @@ class CoexpressionQuery(Request):
     limit: int = Field(20, ge=1, le=1000)
 
 
+class DistributionQuery(Request):
+    dataset: DatasetName = None
+    cell_types: CellTypes = []
+    where: Where = None
+    bins: int = Field(40, ge=1, le=200, description="equal-width bins of the non-zero values")
+
+
+MAX_DOT_PLOT_GENES = 5000
+
+
 class DotPlotQuery(Request):
-    genes: list[Name] = Field(min_length=1, max_length=200, description="gene symbols or ids, 1–200")
+    genes: list[Name] = Field(
+        min_length=1,
+        max_length=MAX_DOT_PLOT_GENES,
+        description="gene symbols or ids (any case when unique), 1–5,000; unknown ones are listed in "
+        "`unknown` and the others drawn",
+    )
     dataset: DatasetName = None
     cell_order: Literal["clustered", "name", "size"] = Field(
         "clustered",
@@ -162,6 +207,25 @@ class GenePairRequest(Request):
         5000, ge=0, le=50_000, description="at most this many cells come back as points, more as bins"
     )
     bins: int = Field(60, ge=4, le=200, description="bins per axis of the 2-D histogram")
+
+
+class DotPlotRequest(DotPlotQuery):
+    """POST /dot-plot's body: GET /dot-plot's arguments, for lists too long for a URL."""
+
+
+class EmbeddingRequest(Request):
+    dataset: DatasetName = None
+    embedding: Name = Field(description="an embedding of the dataset (/datasets/{dataset}/embeddings)")
+    gene: Name | None = Field(None, description="colour by this gene's lognorm (zeros apart)")
+    color_by: Name | None = Field(
+        None, description="or colour by a metadata column (/datasets/{dataset}/metadata); neither: no colour"
+    )
+    cell_types: CellTypes = []
+    where: Where = None
+    max_points: int = Field(
+        5000, ge=0, le=50_000, description="at most this many cells come back as points, more as a grid"
+    )
+    bins: int = Field(100, ge=4, le=400, description="bins per axis of the grid")
 
 
 class MarkersQuery(Request):
@@ -197,11 +261,39 @@ class MetadataQuery(Request):
 # ----- responses ----------------------------------------------------------------------------------------
 
 
+class ResolvedGene(Response):
+    given: str = Field(description="the name as given")
+    gene: str = Field(description="the gene symbol it was read as (by case, or a gene id)")
+
+
+class UnknownGene(Response):
+    given: str
+    suggestions: list[str] = Field(
+        description="best first: same name in another case, the prefix family (CD3 → CD3D, CD3E, CD3G), "
+        "then look-alikes (CD63)"
+    )
+
+
+def _resolved() -> Any:
+    return Field(
+        default_factory=list, description="names that were read as another gene symbol (case, gene id)"
+    )
+
+
+def _unknown() -> Any:
+    return Field(
+        default_factory=list, description="every name that is not a gene of the dataset, with suggestions"
+    )
+
+
 class ErrorResponse(Response):
     error: str = Field(description="one sentence")
     field: str | None = None
     value: str | None = Field(None, description="the unknown name, when a name was not found")
     suggestions: list[str] | None = None
+    unknown: list[UnknownGene] | None = Field(
+        None, description="genes: every unknown name of the request with its suggestions"
+    )
 
 
 class HealthResponse(Response):
@@ -239,6 +331,11 @@ class GeneItem(Response):
     gene: str
     gene_id: str
     n_cells_expressing: int
+    match: Literal["exact", "prefix", "id", "similar"] = Field(
+        "prefix",
+        description="how it matches `prefix`: the gene itself (any case, or its id), its symbol's prefix "
+        "(the family first: CD3 → CD3D before CD36), its id's prefix, or a look-alike",
+    )
 
 
 class GenesResponse(Response):
@@ -287,6 +384,8 @@ class DotPlotResponse(Response):
     genes: list[str] = Field(description="resolved symbols in display order (rows)")
     cell_types: list[str] = Field(description="cell types in display order (columns)")
     rows: list[DotPlotCell]
+    resolved: list[ResolvedGene] = _resolved()
+    unknown: list[UnknownGene] = _unknown()
 
 
 class GenePairPoints(Response):
@@ -318,12 +417,70 @@ class GenePairResponse(Response):
     n_zero_both: int = Field(description="cells where neither gene is detected")
     points: GenePairPoints | None = Field(description="one entry per cell (mode `points`)")
     bins: GenePairBins | None = Field(description="non-empty bins (mode `bins`)")
+    resolved: list[ResolvedGene] = _resolved()
+
+
+class EmbeddingItem(Response):
+    name: str
+    n_cells: int = Field(description="cells the embedding places (a study's file may cover only some)")
+    x_min: float
+    x_max: float
+    y_min: float
+    y_max: float
+
+
+class EmbeddingsResponse(Response):
+    dataset: str
+    embeddings: list[EmbeddingItem]
+
+
+class EmbeddingPoints(Response):
+    barcode: list[str]
+    cell_type: list[str]
+    x: list[float]
+    y: list[float]
+    value: list[float | None] | None = Field(
+        description="the gene's lognorm (0 where not detected) or the numeric column's value (null: none)"
+    )
+    label: list[str] | None = Field(description="the group column's value ('' where the cell has none)")
+
+
+class EmbeddingBins(Response):
+    x_edges: list[float] = Field(
+        description="bins + 1 edges: bin i is [x_edges[i], x_edges[i+1]), the last closed"
+    )
+    y_edges: list[float]
+    x_bin: list[int]
+    y_bin: list[int]
+    n_cells: list[int]
+    mean: list[float | None] | None = Field(
+        description="gene: mean lognorm over the bin's cells, zeros included; numeric column: mean value"
+    )
+    n_expressing: list[int] | None = Field(description="gene: the bin's cells where it is detected")
+    top_value: list[str] | None = Field(description="group column: the bin's most frequent value")
+    top_count: list[int] | None = Field(description="group column: cells of the bin with that value")
+
+
+class EmbeddingResponse(Response):
+    dataset: str
+    embedding: str
+    gene: str | None
+    color_by: str | None
+    colour_kind: Literal["gene", "group", "numeric", "none"]
+    cell_types: list[str]
+    layer: Literal["lognorm"] = "lognorm"
+    mode: Literal["points", "bins"]
+    n_cells: int = Field(description="cells of the selection on the embedding")
+    n_expressing: int | None = Field(description="gene: of those, the cells where it is detected")
+    points: EmbeddingPoints | None = Field(description="one entry per cell, in matrix order (mode `points`)")
+    bins: EmbeddingBins | None = Field(description="non-empty bins (mode `bins`)")
 
 
 class GeneCellTypesResponse(Response):
     gene: str
     dataset: str
     cell_types: list[DotPlotRow]
+    resolved: list[ResolvedGene] = _resolved()
 
 
 class CorrelationStats(Response):
@@ -362,6 +519,7 @@ class GeneCorrelationResponse(CorrelationStats):
     difference: CorrelationDifference | None = Field(
         None, description="with `by` and exactly two groups: whether their correlations differ"
     )
+    resolved: list[ResolvedGene] = _resolved()
 
 
 class GeneVariabilityItem(Response):
@@ -374,6 +532,50 @@ class GeneVariabilityItem(Response):
 
 class GeneVariabilityResponse(RootModel[list[GeneVariabilityItem]]):
     pass
+
+
+class HighlyVariableGeneItem(Response):
+    gene: str
+    means: float = Field(description="seurat: log1p of the mean of expm1(lognorm); cell_ranger: mean lognorm")
+    dispersions: float | None = Field(description="variance / mean (seurat: its log); null when undefined")
+    dispersions_norm: float | None = Field(description="normalised within the gene's mean bin")
+    highly_variable: bool
+    pct_expressing: float = Field(description="fraction of the chosen cells expressing the gene (0–1)")
+
+
+class HighlyVariableGenesResponse(Response):
+    dataset: str
+    flavor: str
+    cell_types: list[str]
+    observation_count: int = Field(description="every chosen cell, zeros included")
+    n_genes: int = Field(description="genes detected in at least one chosen cell (the genes ranked)")
+    n_highly_variable: int
+    genes: list[HighlyVariableGeneItem] = Field(
+        description="highest normalised dispersion first, undefined last (only the chosen ones with `subset`)"
+    )
+
+
+class DistributionGroup(Response):
+    cell_type: str
+    n_cells: int = Field(description="every chosen cell of the type")
+    n_zero: int = Field(description="cells where the gene is not detected (value exactly 0): the zero bin")
+    n_expressing: int
+    mean: float = Field(description="over every cell, zeros included")
+    mean_expressing: float | None = Field(description="over the expressing cells; null if none")
+    counts: list[int] = Field(
+        description="non-zero cells per bin of `edges` (numpy.histogram: [edge i, edge i+1), the last closed)"
+    )
+
+
+class DistributionResponse(Response):
+    gene: str
+    dataset: str
+    layer: Literal["lognorm"] = "lognorm"
+    cell_types: list[str] = Field(description="the cell types asked for (empty: every cell type)")
+    edges: list[float] = Field(
+        description="bins + 1 edges over the non-zero values' range; empty when no chosen cell expresses it"
+    )
+    groups: list[DistributionGroup] = Field(description="per cell type, most cells first")
 
 
 class CoexpressionItem(Response):
@@ -390,6 +592,7 @@ class CoexpressionResponse(Response):
     observation_count: int
     results: list[CoexpressionItem]
     note: str | None = None
+    resolved: list[ResolvedGene] = _resolved()
 
 
 class MarkerItem(Response):
@@ -399,15 +602,30 @@ class MarkerItem(Response):
     t_statistic: float | None
     p_value: float | None
     p_value_adj: float | None
-    mean_in: float
+    mean_in: float = Field(description="lognorm mean over the cell type's cells, zeros included")
     mean_out: float | None
-    pct_in: float
+    pct_in: float = Field(description="fraction of the cell type's cells expressing the gene (0–1)")
     pct_out: float | None
+    expm1_mean_in: float = Field(
+        description="expm1(mean_in): the fold change is "
+        "log2((expm1_mean_in + 1e-9) / (expm1_mean_out + 1e-9)) (scanpy's rank_genes_groups)"
+    )
+    expm1_mean_out: float
+    fold_change_bound: bool = Field(
+        description="true when one side does not express the gene at all: only the 1e-9 pseudocount decides "
+        "the fold change (about ±30), a bound rather than a measured ratio"
+    )
 
 
 class MarkersResponse(Response):
     cell_type: str
     dataset: str
+    n_in: int = Field(description="cells of the cell type (within `where`)")
+    n_out: int = Field(description="every other cell (within `where`)")
+    min_group_size: int = Field(description="groups smaller than this are flagged `small_group`")
+    small_group: bool = Field(
+        description="the cell type has fewer than min_group_size cells: its p-values rest on few cells"
+    )
     results: list[MarkerItem]
 
 
@@ -421,6 +639,13 @@ class DifferentialExpressionItem(Response):
     mean_b: float
     pct_a: float = Field(description="fraction of group A's cells expressing the gene (0–1)")
     pct_b: float
+    expm1_mean_a: float = Field(
+        description="expm1(mean_a): log2_fold_change = log2((expm1_mean_a + 1e-9) / (expm1_mean_b + 1e-9))"
+    )
+    expm1_mean_b: float
+    fold_change_bound: bool = Field(
+        description="one group does not express the gene: only the 1e-9 pseudocount decides the fold change"
+    )
 
 
 class DifferentialExpressionResponse(Response):
@@ -428,7 +653,11 @@ class DifferentialExpressionResponse(Response):
     method: str
     n_a: int
     n_b: int
+    min_group_size: int = Field(description="groups smaller than this are flagged `small_group`")
+    small_group: bool = Field(description="group A or B has fewer than min_group_size cells")
     results: list[DifferentialExpressionItem]
+    resolved: list[ResolvedGene] = _resolved()
+    unknown: list[UnknownGene] = _unknown()
 
 
 class SqlResponse(Response):

@@ -48,6 +48,7 @@ SHARDING_KEYS: dict[str, str] = {
     "raw.barcodes": "cityHash64(dataset, cell_index - 1)",
     "raw.genes": "cityHash64(dataset)",
     "raw.metadata": "cityHash64(dataset)",
+    "raw.embeddings": "cityHash64(dataset)",
 }
 
 

@@ -48,6 +48,14 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     load.add_argument(
         "--sample-column", help="metadata (obs) column with the sample (default: donor_id, sample or Subject)"
     )
+    load.add_argument(
+        "--cluster",
+        type=Path,
+        action="append",
+        metavar="FILE",
+        help="Single Cell Portal cluster file (NAME, X, Y[, Z] with a TYPE row): cell coordinates kept as an "
+        "embedding named after the file; repeatable (those beside a Portal study are found without it)",
+    )
     bar = load.add_mutually_exclusive_group()
     bar.add_argument(
         "--progress", dest="progress", action="store_true", default=None, help="always show progress"
@@ -91,6 +99,7 @@ def _load(args: argparse.Namespace) -> None:
             layer=args.layer,
             cell_type_column=args.cell_type_column,
             sample_column=args.sample_column,
+            clusters=args.cluster,
             progress=args.progress,
         )
     finally:
@@ -135,6 +144,8 @@ def _detect(args: argparse.Namespace) -> None:
     print(f"{files.layout} study in {args.data_dir}")
     for role, path in files.roles():
         print(f"  {role}: {path}")
+    for path in getattr(files, "clusters", ()):
+        print(f"  cluster: {path}")
 
 
 def _synth(args: argparse.Namespace) -> None:

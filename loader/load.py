@@ -21,6 +21,7 @@ from clickhouse_connect.driver.client import Client
 from genostream import __version__
 from genostream.engine import engine_errors
 from loader import lease, manifest, publish
+from loader.embeddings import Embedding, embedding_tables, find_embeddings
 from loader.entries import value_kind
 from loader.errors import DatasetNameError, LoadInterruptedError, StoreWriteError
 from loader.features import barcodes_table, constant_column, genes_table
@@ -61,12 +62,14 @@ class LoadResult:
     nnz: int
     value_kind: str
     seconds: float
+    embeddings: tuple[str, ...] = ()
 
     def summary(self) -> str:
         rate = self.nnz / self.seconds if self.seconds > 0 else 0.0
+        kept = f", embeddings: {', '.join(self.embeddings)}" if self.embeddings else ""
         return (
             f"loaded {self.dataset} ({self.layout}, {self.value_kind}): {self.n_genes:,} genes × "
-            f"{self.n_cells:,} cells, {self.nnz:,} non-zeros, {self.n_metadata_cells:,} metadata rows "
+            f"{self.n_cells:,} cells, {self.nnz:,} non-zeros, {self.n_metadata_cells:,} metadata rows{kept} "
             f"in {self.seconds:.1f} s ({rate:,.0f} entries/s)"
         )
 
@@ -133,9 +136,16 @@ def _insert(client, table: str, data, source: Path) -> None:
         ) from None
 
 
-def _source_files(source: StudySource, hashes: dict[str, Any]) -> list[dict[str, Any]]:
+def _embedding_files(embeddings: list[Embedding]) -> list[tuple[str, Path, str]]:
+    """(manifest key, path, embedding) of every embedding kept in a file of its own."""
+    return [(f"{e.file_role}:{e.name}", e.path, e.name) for e in embeddings if e.file_role]
+
+
+def _source_files(
+    source: StudySource, hashes: dict[str, Any], embeddings: list[Embedding]
+) -> list[dict[str, Any]]:
     extra = source.details()
-    return [
+    files = [
         {
             "role": role,
             "path": str(path.resolve()),
@@ -145,6 +155,29 @@ def _source_files(source: StudySource, hashes: dict[str, Any]) -> list[dict[str,
         }
         for role, path in source.roles()
     ]
+    for key, path, name in _embedding_files(embeddings):
+        files.append(
+            {
+                "role": key.split(":")[0],
+                "path": str(path.resolve()),
+                "size": path.stat().st_size,
+                "sha256": hashes[key].result() if key in hashes else "",
+                "embedding": name,
+            }
+        )
+    return files
+
+
+def _cluster_paths(files: StudyFiles | Hdf5File, clusters: list[Path | str] | None) -> list[Path]:
+    """Cluster files found beside a Portal study and those given (`--cluster`), each once."""
+    found = list(getattr(files, "clusters", ()))
+    seen = {p.resolve() for p in found}
+    for given in clusters or []:
+        path = Path(given)
+        if path.resolve() not in seen:
+            seen.add(path.resolve())
+            found.append(path)
+    return found
 
 
 @engine_errors()
@@ -160,6 +193,7 @@ def load_dataset(
     layer: str | None = None,
     cell_type_column: str | None = None,
     sample_column: str | None = None,
+    clusters: list[Path | str] | None = None,
     progress: bool | None = None,
 ) -> LoadResult:
     """Load one study as a dataset; its previous version is replaced only once this one is whole and valid.
@@ -177,6 +211,10 @@ def load_dataset(
         AnnData only: which matrix (`X`, `raw`, a `layers/` name); default as for `open_source`.
     cell_type_column, sample_column
         The metadata (obs) columns holding each cell's type and sample; default as for `open_source`.
+    clusters
+        Single Cell Portal cluster files (cell coordinates, `--cluster`), besides those found in the study
+        directory; with the .h5ad's obsm and Cell Ranger projections they land in `raw.embeddings`
+        (`loader.embeddings`).
     progress
         Show a progress bar on stderr: True, False, or None for "when stderr is a terminal".
 
@@ -198,7 +236,8 @@ def load_dataset(
     """
     started = time.perf_counter()
     files = find_study(data_dir, matrix=matrix, genes=genes, barcodes=barcodes, metadata=metadata)
-    states = snapshot([path for _, path in files.roles()])  # before the load reads any of them
+    cluster_paths = _cluster_paths(files, clusters)
+    states = snapshot([path for _, path in files.roles()] + cluster_paths)  # before the load reads them
     source = open_files(
         files,
         data_dir=data_dir,
@@ -208,7 +247,9 @@ def load_dataset(
     )
     try:
         name = dataset_name(dataset, Path(data_dir) if data_dir is not None else None, files)
-        record = _load(client, source, name, started, progress, states)
+        embeddings = find_embeddings(source, cluster_paths)
+        states.update(snapshot([e.path for e in embeddings if e.file_role and e.path not in states]))
+        record = _load(client, source, name, started, progress, states, embeddings)
     finally:
         source.close()
     publish.retire_older(client, record)
@@ -224,6 +265,7 @@ def load_dataset(
         record.nnz,
         record.value_kind,
         seconds,
+        tuple(e.name for e in embeddings),
     )
 
 
@@ -234,6 +276,7 @@ def _load(
     started: float,
     progress: bool | None,
     states: dict[Path, FileState | None],
+    embeddings: list[Embedding],
 ) -> LoadRecord:
     """Write the load's partitions, validate them and publish them with one manifest insert; `states`, the
     input files as they were before the load read them, must still hold once everything is read."""
@@ -247,7 +290,7 @@ def _load(
         n_cells=len(source.barcodes),
         cell_type_column=source.cell_type_column,
         sample_column=source.sample_column,
-        source_files=_source_files(source, {}),
+        source_files=_source_files(source, {}, embeddings),
         loader_version=__version__,
         owner=lease.OWNER,
     )
@@ -261,6 +304,7 @@ def _load(
             manifest.garbage_collect(client)
             log.info("START load %s (%s) from %s", name, record.load_id, source.roles()[0][1])
             hashes = {role: hasher.submit(sha256_of, path) for role, path in source.roles()}
+            hashes.update({key: hasher.submit(sha256_of, p) for key, p, _ in _embedding_files(embeddings)})
             log.debug("prepared in %.2f s", time.perf_counter() - started)
             paths = dict(source.roles())
             genes_path = paths.get("genes", paths["matrix"])
@@ -272,7 +316,11 @@ def _load(
             )
             for table in source.metadata_tables(name, record.load_id):
                 _insert(client, "raw.metadata", table, metadata_path)
-            log.debug("metadata done at %.2f s", time.perf_counter() - started)
+            n_embedded = 0
+            for embedding, table in embedding_tables(embeddings, source.barcodes, name, record.load_id):
+                _insert(client, "raw.embeddings", table, embedding.path)
+                n_embedded += table.num_rows
+            log.debug("metadata and embeddings done at %.2f s", time.perf_counter() - started)
             bar = LoadProgress(f"loading {name}", source.matrix_bytes, progress)
             try:
                 for batch in prefetch(lambda: source.matrix_batches(bar.update)):
@@ -291,7 +339,7 @@ def _load(
                 value_kind=value_kind(source.integer_declared, source.stats),
                 nnz=source.stats.nnz,
                 n_metadata_cells=source.n_metadata_cells,
-                source_files=_source_files(source, hashes),
+                source_files=_source_files(source, hashes, embeddings),
             )
             refuse_changed(states)  # the checksums and the rows describe the same bytes
             heartbeat.stop()  # from here on the publish insert is this row's last version
@@ -302,6 +350,8 @@ def _load(
             }
             if source.n_metadata_cells:
                 stored["metadata"] = (source.n_metadata_cells, metadata_path)
+            if n_embedded:
+                stored["embeddings"] = (n_embedded, embeddings[0].path)
             record = publish.publish(client, record, baseline, stored)
         except BaseException as exc:
             heartbeat.stop()  # so that no renewal lands after the `failed` row

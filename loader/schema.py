@@ -94,9 +94,24 @@ TABLES: dict[str, str] = {
         PARTITION BY (dataset, load_id)
         ORDER BY (dataset, load_id, barcode)
     """,
+    # 2-D coordinates of cells (UMAP, t-SNE, …) the study ships: obsm keys, cluster files, Cell Ranger
+    # projections (loader/embeddings.py); cells by barcode, as in raw.metadata.
+    "embeddings": """
+        CREATE TABLE IF NOT EXISTS raw.embeddings (
+            dataset LowCardinality(String),
+            load_id LowCardinality(String),
+            embedding LowCardinality(String),
+            barcode String,
+            x Float64,
+            y Float64
+        )
+        ENGINE = MergeTree
+        PARTITION BY (dataset, load_id)
+        ORDER BY (dataset, load_id, embedding, barcode)
+    """,
 }
 
-DATA_TABLES = ("matrix", "genes", "barcodes", "metadata")
+DATA_TABLES = ("matrix", "genes", "barcodes", "metadata", "embeddings")
 
 # Columns added since the first release: stores created before get them on the loader's next run.
 ADDED_COLUMNS = {

@@ -8,6 +8,7 @@ import gzip
 import re
 from pathlib import Path
 
+from loader.embeddings import is_scp_cluster
 from loader.errors import DetectError, InputError
 from loader.formats.hdf5 import H5AD, Hdf5File, is_hdf5, open_hdf5, sniff_layout
 from loader.formats.mtx import read_header
@@ -199,6 +200,8 @@ def detect_study(
         pool = [p for p in pool if p != matrix]
     if not matrix.exists():
         raise InputError(matrix, None, "matrix file not found")
+    clusters = tuple(p for p in pool if is_scp_cluster(p))  # NAME, X, Y and TYPE: cell coordinates
+    pool = [p for p in pool if p not in clusters]
     if metadata is None and directory is not None:
         candidates = [p for p in pool if is_scp_metadata(p)] or [
             p for p in pool if METADATA_PATTERN.search(p.name) and not BARCODES_PATTERN.search(p.name)
@@ -223,7 +226,7 @@ def detect_study(
     if barcodes is None:
         raise DetectError(f"{directory}: no barcodes file found (name it *barcodes* or pass --barcodes)")
     tenx = metadata is None and TENX_MATRIX.match(matrix.name) and TENX_GENES.match(genes.name)
-    return StudyFiles("10x" if tenx else "scp", matrix, genes, barcodes, metadata)
+    return StudyFiles("10x" if tenx else "scp", matrix, genes, barcodes, metadata, clusters)
 
 
 def _as_path(value: Path | str | None) -> Path | None:

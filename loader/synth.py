@@ -8,7 +8,9 @@ module genes really are correlated (EPCAM and KRT18 in `Epithelial`). The metada
 do (CELLxGENE's `donor_id`, a `condition`, `sex` and QC numbers such as `pct_mito`), so filters and
 compare-by have something to work on. Generation is vectorised gene block by gene block, so memory stays
 bounded; the body is written by pyarrow's CSV writer. The metadata lists some extra cells that are not in
-the matrix.
+the matrix. A Single Cell Portal cluster file, `umap.txt`, gives every matrix cell UMAP-like coordinates: one
+island per cell type, shaped by the cell's own module factor and library size (so neighbouring cells are
+alike), drawn from a random stream of its own (the matrix does not change with it).
 """
 
 from __future__ import annotations
@@ -341,6 +343,27 @@ def _metadata_lines(
     return lines
 
 
+EMBEDDING_FILE = "umap.txt"
+
+
+def _embedding_lines(model: _Model, barcodes: list[str], seed: int) -> list[str]:
+    """A UMAP-like layout of the matrix cells: an island per cell type around centres spread over a disc,
+    each island stretched along its cells' module factor and library size."""
+    rng = np.random.default_rng([seed, 1])
+    n_types = len(CELL_TYPES)
+    angles = np.linspace(0.0, 2 * np.pi, n_types, endpoint=False) + rng.uniform(0, 0.3, n_types)
+    radii = rng.uniform(6.0, 12.0, n_types)
+    centres = np.column_stack([radii * np.cos(angles), radii * np.sin(angles)])
+    t = model.cell_type
+    cells = np.arange(len(t))
+    spread = rng.uniform(0.6, 1.4, n_types)[t]
+    x = centres[t, 0] + spread * (0.9 * model.module_factor[t, cells] + rng.normal(0, 0.35, len(t)))
+    y = centres[t, 1] + spread * (1.2 * model.log_library + rng.normal(0, 0.35, len(t)))
+    lines = ["NAME\tX\tY", "TYPE\tnumeric\tnumeric"]
+    lines += [f"{b}\t{a:.4f}\t{c:.4f}" for b, a, c in zip(barcodes, x.tolist(), y.tolist(), strict=True)]
+    return lines
+
+
 def write_study(out_dir: Path, spec: SynthSpec) -> SynthResult:
     """Write matrix, genes, barcodes and metadata files of a synthetic study into `out_dir`."""
     started = time.perf_counter()
@@ -366,6 +389,8 @@ def write_study(out_dir: Path, spec: SynthSpec) -> SynthResult:
     _write_lines(out_dir / f"{PREFIX}.barcodes.tsv{suffix}", barcodes[: spec.cells], spec.gzip)
     meta = _metadata_lines(model, barcodes, detected, totals, rng)
     _write_lines(out_dir / f"{PREFIX}.meta.txt{suffix}", meta, spec.gzip)
+    umap = _embedding_lines(model, barcodes[: spec.cells], spec.seed)
+    _write_lines(out_dir / f"{EMBEDDING_FILE}{suffix}", umap, spec.gzip)
     return SynthResult(
         out_dir, spec.cells, len(model.symbols), nnz, len(meta) - 2, time.perf_counter() - started
     )

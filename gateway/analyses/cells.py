@@ -6,7 +6,10 @@ the study's own metadata columns (marts.cells' `group_attributes` / `numeric_att
 `cell_type` and `sample`): a list of accepted values for a group column, an inclusive {min, max} range for a
 numeric one; columns AND together, values OR. It becomes one WHERE term over marts.cells with every value a
 bound parameter (never spliced into the SQL); the expression marts, whose rows carry no metadata, select
-their cells with `cell IN (SELECT cell FROM marts.cells WHERE …)`.
+their cells with `cell IN (SELECT cell FROM marts.cells WHERE …)`. An embedding's name with
+`{"polygon": [[x, y], …]}` is a region term: the cells of that embedding inside the polygon (ClickHouse's
+pointInPolygon over marts.embeddings, the vertices one bound array), so a region drawn on the embedding view
+is a group of cells for every question that takes a `where`.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from gateway.analyses.embeddings import embedding_of
 from gateway.catalog import DatasetCatalog
 from gateway.clients import ClientPool
 from gateway.errors import BadRequest, close_matches
@@ -152,6 +156,33 @@ class Term:
         return " AND ".join(parts), params
 
 
+class Polygon(Protocol):
+    """A region as the request schema gives it."""
+
+    polygon: list[tuple[float, float]]
+
+
+@dataclass(frozen=True)
+class RegionTerm:
+    """The cells of an embedding inside a polygon (vertices in order; the polygon closes itself)."""
+
+    embedding: str
+    polygon: tuple[tuple[float, float], ...]
+
+    def sql(self, name: str) -> tuple[str, dict[str, Any]]:
+        """(the term over marts.cells' `cell`, its parameters named `<name>_…`)."""
+        inside = (
+            "SELECT cell FROM marts.embeddings WHERE dataset = {dataset:String} "
+            f"AND embedding = {{{name}_e:String}} "
+            f"AND pointInPolygon((x, y), {{{name}_p:Array(Tuple(Float64, Float64))}})"
+        )
+        return f"cell IN ({inside})", {f"{name}_e": self.embedding, f"{name}_p": list(self.polygon)}
+
+
+Condition = list[str] | Range | Polygon  # one `where` entry: values, a range, or a region
+AnyTerm = Term | RegionTerm
+
+
 def _values_term(column: MetadataColumn, values: list[str], at: str) -> Term:
     if column.kind != "group":
         raise BadRequest(
@@ -183,7 +214,8 @@ def _range_term(column: MetadataColumn, condition: Range, at: str) -> Term:
 def resolve_where(
     metadata: StudyMetadata, where: Mapping[str, list[str] | Range], *, field_name: str = "where"
 ) -> tuple[Term, ...]:
-    """The validated terms of a request's `where`; a 400 naming the column and the problem otherwise."""
+    """The validated terms of a request's `where` (no region terms); a 400 naming the column and the problem
+    otherwise."""
     if where and not metadata.has_metadata:
         raise BadRequest(
             f"{field_name}: dataset {metadata.dataset!r} has no cell metadata to select cells by",
@@ -207,7 +239,7 @@ class CellSelection:
     types (a cell type's "rest")."""
 
     cell_types: tuple[str, ...] = ()
-    terms: tuple[Term, ...] = ()
+    terms: tuple[AnyTerm, ...] = ()
     excluded_cell_types: tuple[str, ...] = ()
 
     @property
@@ -251,15 +283,26 @@ def select_cells(
     pool: ClientPool,
     catalog: DatasetCatalog,
     cell_types: Iterable[str],
-    where: Mapping[str, list[str] | Range] | None,
+    where: Mapping[str, Condition] | None,
     *,
     field_name: str = "where",
     cell_types_field: str = "cell_types",
 ) -> CellSelection:
     """The request's cell types and `where` resolved against the dataset (404/400 naming what is wrong)."""
     types = tuple(catalog.cell_type_list(cell_types, field_name=cell_types_field))
-    terms = resolve_where(study_metadata(pool, catalog), where or {}, field_name=field_name) if where else ()
-    return CellSelection(types, terms)
+    columns: dict[str, list[str] | Range] = {}
+    regions: list[AnyTerm] = []
+    for name, condition in (where or {}).items():
+        if isinstance(condition, list) or not hasattr(condition, "polygon"):
+            columns[name] = condition
+            continue
+        embedding = embedding_of(pool, catalog, name, field_name=f"{field_name}.{name}").name
+        vertices = tuple((float(x), float(y)) for x, y in condition.polygon)
+        regions.append(RegionTerm(embedding, vertices))
+    terms: tuple[AnyTerm, ...] = ()
+    if columns:
+        terms = resolve_where(study_metadata(pool, catalog), columns, field_name=field_name)
+    return CellSelection(types, terms + tuple(regions))
 
 
 def count_cells(pool: ClientPool, catalog: DatasetCatalog, selection: CellSelection) -> int:

@@ -6,10 +6,12 @@ from flask import Blueprint
 
 from gateway.analyses.cells import count_cells, select_cells, study_metadata
 from gateway.analyses.correlation import correlate
+from gateway.analyses.hvg import Cutoffs, gene_moments, rank_highly_variable
 from gateway.analyses.scatter import pair_values
 from gateway.analyses.variability import rank_selected_variability, rank_variability
 from gateway.errors import BadRequest
 from gateway.http.endpoint import endpoint
+from gateway.routes.gene_reports import renamed
 from gateway.schemas import (
     GeneCorrelationRequest,
     GeneCorrelationResponse,
@@ -18,6 +20,9 @@ from gateway.schemas import (
     GeneVariabilityItem,
     GeneVariabilityRequest,
     GeneVariabilityResponse,
+    HighlyVariableGeneItem,
+    HighlyVariableGenesRequest,
+    HighlyVariableGenesResponse,
 )
 from gateway.state import get_dataset
 
@@ -61,6 +66,7 @@ def gene_correlation(body: GeneCorrelationRequest):
         by=body.by,
         groups=groups,
         difference=difference,
+        resolved=renamed((body.gene_a, gene_a), (body.gene_b, gene_b)),
         **overall.model_dump(),
     )
 
@@ -97,6 +103,57 @@ def gene_variability(body: GeneVariabilityRequest):
 
 @endpoint(
     bp,
+    "/highly-variable-genes",
+    "POST",
+    summary="Highly variable genes of a group of cells (scanpy's seurat and cell_ranger flavours)",
+    description="As `sc.pp.highly_variable_genes(adata, flavor=…)` on the lognorm matrix of the chosen "
+    "cells (every cell, zeros included; variance n − 1) with the genes detected in at least one of them: "
+    "dispersion = variance / mean in mean bins (seurat: of expm1(lognorm), logged, 20 equal-width bins of "
+    "log1p(mean); cell_ranger: of lognorm, percentile bins, median/MAD), normalised within the bin. "
+    "`n_top_genes` keeps the top genes (ties kept), otherwise scanpy's cutoffs decide.",
+    tag="analysis",
+    body=HighlyVariableGenesRequest,
+    response=HighlyVariableGenesResponse,
+)
+def highly_variable_genes(body: HighlyVariableGenesRequest):
+    gw, catalog = get_dataset(body.dataset)
+    given = {
+        name: value
+        for name in ("min_mean", "max_mean", "min_disp", "max_disp")
+        if (value := getattr(body, name)) is not None
+    }
+    if body.n_top_genes is not None and given:
+        raise BadRequest(
+            f"n_top_genes: give n_top_genes or cutoffs ({', '.join(given)}), not both", field="n_top_genes"
+        )
+    selection = select_cells(gw.pool, catalog, body.cell_types, body.where)
+    n = count_cells(gw.pool, catalog, selection)
+    if n < 2:
+        raise BadRequest(f"where: {n} cell(s) are selected; at least 2 are needed", field="where")
+
+    def moments():
+        return gene_moments(gw.pool, catalog.name, selection, n, body.flavor)
+
+    if selection.has_where or len(selection.cell_types) > 1:
+        found = moments()
+    else:  # one cell type or every cell: once per load
+        found = catalog.memo(("hvg", body.flavor, selection.cell_types), moments)
+    ranked = rank_highly_variable(
+        found, body.flavor, n_bins=body.n_bins, n_top_genes=body.n_top_genes, cutoffs=Cutoffs(**given)
+    )
+    return HighlyVariableGenesResponse(
+        dataset=catalog.name,
+        flavor=body.flavor,
+        cell_types=list(selection.cell_types),
+        observation_count=n,
+        n_genes=len(ranked.genes),
+        n_highly_variable=int(ranked.highly_variable.sum()),
+        genes=[HighlyVariableGeneItem(**item) for item in ranked.items(subset=body.subset)],
+    )
+
+
+@endpoint(
+    bp,
     "/gene-pair",
     "POST",
     summary="Two genes cell by cell (scatter-plot data), zeros included",
@@ -127,5 +184,6 @@ def gene_pair(body: GenePairRequest):
         gene_b=gene_b,
         dataset=catalog.name,
         cell_types=list(selection.cell_types),
+        resolved=renamed((body.gene_a, gene_a), (body.gene_b, gene_b)),
         **values,
     )

@@ -32,13 +32,15 @@ DUPLICATE_CELL_SQL = """
 
 @dataclass(frozen=True)
 class StudyFiles:
-    """The files of one study; `metadata` is optional (10x output has none)."""
+    """The files of one study; `metadata` is optional (10x output has none); `clusters`: Single Cell Portal
+    cluster files (cell coordinates) found beside the study (`loader.embeddings`)."""
 
     layout: str
     matrix: Path
     genes: Path
     barcodes: Path
     metadata: Path | None
+    clusters: tuple[Path, ...] = ()
 
     def roles(self) -> list[tuple[str, Path]]:
         pairs = [("matrix", self.matrix), ("genes", self.genes), ("barcodes", self.barcodes)]

@@ -60,6 +60,7 @@ def write_h5ad(
     raw_var: pd.DataFrame | None = None,
     layers: dict | None = None,
     uns: dict | None = None,
+    obsm: dict | None = None,
 ) -> Path:
     """An .h5ad written by anndata (`x` None: an AnnData without X)."""
     import anndata
@@ -67,7 +68,7 @@ def write_h5ad(
     with _object_strings():
         obs, var = _plain(obs), _plain(var)
         raw_var = None if raw_var is None else _plain(raw_var)
-        adata = anndata.AnnData(X=x, obs=obs, var=var, layers=layers, uns=uns)
+        adata = anndata.AnnData(X=x, obs=obs, var=var, layers=layers, uns=uns, obsm=obsm)
         if raw_x is not None:
             adata.raw = anndata.AnnData(X=raw_x, obs=obs, var=var if raw_var is None else raw_var)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -91,9 +92,17 @@ def _pbmc_frames() -> tuple[np.ndarray, pd.DataFrame, pd.DataFrame]:
 
 
 def pbmc_h5ad(path: Path, encoding: str = "csr") -> Path:
-    """The shared PBMC study as anndata writes it (values as in the SCP files: float64, log-normalised)."""
+    """The shared PBMC study as anndata writes it (values as in the SCP files: float64, log-normalised), with
+    scanpy's UMAP of it (pbmc.umap.txt) in obsm['X_umap']."""
     dense, obs, var = _pbmc_frames()
-    return write_h5ad(path, as_encoding(dense, encoding), obs, var)
+    return write_h5ad(path, as_encoding(dense, encoding), obs, var, obsm={"X_umap": pbmc_umap()})
+
+
+def pbmc_umap() -> np.ndarray:
+    """cells × 2: scanpy's UMAP of the PBMC study, in barcode order (tests/data/pbmc68k_scp/pbmc.umap.txt)."""
+    frame = pd.read_csv(PBMC_DIR / "pbmc.umap.txt", sep="\t", skiprows=[1], index_col="NAME")
+    barcodes = (PBMC_DIR / "pbmc.barcodes.tsv").read_text().split("\n")[:-1]
+    return frame.loc[barcodes, ["X", "Y"]].to_numpy(dtype=np.float64)
 
 
 def write_tenx_h5(

@@ -107,3 +107,13 @@ def test_downloads_and_api_csv_share_the_formula_triggers() -> None:
     text = (STATIC / "explorer" / "csv.js").read_text()
     match = re.search(r"export const FORMULA_TRIGGERS = (\[[^\]]*\]);", text)
     assert match and json.loads(match.group(1)) == list(FORMULA_TRIGGERS)
+
+
+def test_study_text_reaches_the_page_as_text_never_as_markup() -> None:
+    # Names from a study file (genes, cell types, metadata values) are shown through textContent / text nodes
+    # (ui.js's el()); no script parses a string as HTML.
+    markup = re.compile(
+        r"\.(?:innerHTML|outerHTML)\b|insertAdjacentHTML|document\.write|createContextualFragment|DOMParser"
+    )
+    for script in (STATIC / "explorer").rglob("*.js"):
+        assert not markup.search(script.read_text()), script.name

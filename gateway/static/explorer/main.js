@@ -4,18 +4,23 @@
 import { api, cancelAll, wireCancelButton, isAbort, ApiError } from "./api.js";
 import { fmt } from "./format.js";
 import { el } from "./ui.js";
+import { carry, contextOf, fitContext } from "./context.js";
+import { filterPanel } from "./filters.js";
+import { decodeWhere } from "./where.js";
 import study from "./views/study.js";
 import genes from "./views/genes.js";
 import pair from "./views/pair.js";
 import coexpression from "./views/coexpression.js";
 import markers from "./views/markers.js";
 import variability from "./views/variability.js";
+import compare from "./views/compare.js";
+import distribution from "./views/distribution.js";
 
-const VIEWS = { study, genes, pair, coexpression, markers, variability };
+const VIEWS = { study, genes, pair, coexpression, markers, variability, compare, distribution };
 
 window.explorer = { charts: {}, timings: [], renders: 0 };
 
-const state = { datasets: [], cellTypes: new Map() };
+const state = { datasets: [], cellTypes: new Map(), metadata: new Map(), leftBehind: null };
 
 function params() {
   return new URLSearchParams(window.location.search);
@@ -63,6 +68,45 @@ async function cellTypes(dataset) {
   return state.cellTypes.get(dataset);
 }
 
+/** The dataset's metadata columns (what `where`, `by` and `compare_by` can name), asked once per dataset. */
+async function metadata(dataset) {
+  if (!state.metadata.has(dataset)) {
+    const found = await api(`/datasets/${encodeURIComponent(dataset)}/metadata`);
+    state.metadata.set(dataset, found.columns);
+  }
+  return state.metadata.get(dataset);
+}
+
+/** The URL values `view` takes over from the current URL (gene(s), cell type(s), filters: context.js). */
+function carried(view) {
+  return carry(contextOf(params()), (VIEWS[view] && VIEWS[view].carries) || []);
+}
+
+/** Another dataset, keeping the view and whatever of its context exists there. */
+async function switchDataset(dataset) {
+  const view = params().get("view") || "study";
+  document.body.dataset.state = "loading";
+  let values = {};
+  try {
+    const [types, columns] = await Promise.all([cellTypes(dataset), metadata(dataset)]);
+    const context = contextOf(params());
+    // A gene is kept when the new dataset has a gene of that name (beyond 50, the view reports unknown ones).
+    const checked = context.genes.slice(0, 50);
+    const found = await Promise.all(checked.map((gene) => api("/genes", { query: { prefix: gene, dataset, limit: 20 } })));
+    const genes = new Set(checked.filter((gene, i) => found[i].genes.some((g) => g.gene.toUpperCase() === gene.toUpperCase())));
+    const hasGene = (g) => genes.has(g) || !checked.includes(g);
+    const fitted = fitContext(context, { hasGene, cellTypes: types.map((t) => t.cell_type), columns });
+    values = carry(fitted.context, (VIEWS[view] && VIEWS[view].carries) || []);
+    state.leftBehind = { dataset, items: fitted.dropped };
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error; // the new dataset's view shows what is wrong
+  }
+  const next = new URLSearchParams({ view, dataset });
+  for (const [key, value] of Object.entries(values)) for (const item of [].concat(value)) next.append(key, item);
+  window.history.pushState(null, "", `?${next.toString()}`);
+  render();
+}
+
 /** The header's links to the views. */
 function viewLinks() {
   return /** @type {NodeListOf<HTMLAnchorElement>} */ (document.querySelectorAll("#nav a[data-view]"));
@@ -79,6 +123,7 @@ function header(dataset) {
   for (const a of viewLinks()) {
     const next = new URLSearchParams({ view: a.dataset.view });
     if (dataset) next.set("dataset", dataset);
+    for (const [key, value] of Object.entries(carried(a.dataset.view))) for (const item of [].concat(value)) next.append(key, item);
     a.href = `?${next.toString()}`;
     if (a.dataset.view === view) a.setAttribute("aria-current", "page");
     else a.removeAttribute("aria-current");
@@ -114,8 +159,20 @@ async function render() {
     }
     header(dataset);
     document.title = `${view.title} · ${dataset} · genostream`;
+    let filters = null;
+    if (view.takesWhere) {
+      const decoded = decodeWhere(query.get("where"));
+      if (decoded.error) {
+        main.replaceChildren(el("div", { class: "error", role: "alert" }, decoded.error));
+        document.body.dataset.state = "ready";
+        return;
+      }
+      filters = { where: decoded.where, ...filterPanel({ columns: await metadata(dataset), where: decoded.where }) };
+    }
     const context = {
       dataset,
+      metadata: () => metadata(dataset),
+      filters,
       info: state.datasets.find((d) => d.dataset === dataset),
       datasets: state.datasets,
       cellTypes: await cellTypes(dataset),
@@ -125,6 +182,11 @@ async function render() {
     };
     const container = el("section", { "aria-labelledby": "view-title" }, el("h2", { id: "view-title" }, view.title));
     main.replaceChildren(container);
+    // Once, after switching dataset: what of the previous selection this dataset does not have.
+    if (state.leftBehind && state.leftBehind.dataset === dataset && state.leftBehind.items.length) {
+      container.append(el("p", { class: "note", id: "left-behind" }, `Not in ${dataset}, so left out: ${state.leftBehind.items.join(", ")}.`));
+    }
+    state.leftBehind = null;
     await view.render(container, context);
     if (renderId !== window.explorer.renders) return; // a newer navigation took over
     if (focusedId && document.getElementById(focusedId)) document.getElementById(focusedId).focus();
@@ -139,15 +201,13 @@ async function render() {
 }
 
 document.getElementById("dataset").addEventListener("change", (event) => {
-  const next = new URLSearchParams({ view: params().get("view") || "study", dataset: /** @type {HTMLSelectElement} */ (event.target).value });
-  window.history.pushState(null, "", `?${next.toString()}`);
-  render();
+  switchDataset(/** @type {HTMLSelectElement} */ (event.target).value);
 });
 for (const a of viewLinks()) {
   a.addEventListener("click", (event) => {
     if (event.ctrlKey || event.metaKey || event.shiftKey) return;
     event.preventDefault();
-    navigate(a.dataset.view);
+    navigate(a.dataset.view, carried(a.dataset.view));
   });
 }
 window.addEventListener("popstate", render);

@@ -56,7 +56,7 @@ export function geneInput({ id, label, value = "", dataset, required = false, on
       asked = prefix;
       try {
         const found = await api("/genes", { query: { prefix, dataset, limit: 20 } });
-        list.replaceChildren(...found.genes.map((g) => el("option", { value: g.gene }, g.gene_id)));
+        list.replaceChildren(...found.genes.map((g) => el("option", { value: g.gene }, g.match === "similar" ? `similar name · ${g.gene_id}` : g.gene_id)));
       } catch (error) {
         if (!isAbort(error)) list.replaceChildren();
       }
@@ -117,6 +117,48 @@ export function errorBox(error, onSuggestion = null) {
         { class: "suggestions" },
         "Use instead: ",
         error.suggestions.map((s) => el("button", { type: "button", class: "suggestion", onclick: () => onSuggestion(s, error) }, s)),
+      ),
+    );
+  }
+  return box;
+}
+
+/**
+ * What the gateway made of the gene names it was given (a response's `resolved` and `unknown` lists): the
+ * names it read as another symbol, and every unknown one with its suggestions as buttons. Empty when there is
+ * nothing to say.
+ */
+export function geneReport({ resolved = [], unknown = [] }, onSuggestion = null) {
+  const box = el("div", { class: "gene-report", id: "gene-report" });
+  if (unknown.length) {
+    box.append(
+      el(
+        "div",
+        { class: "notice", role: "status", id: "genes-unknown" },
+        el("strong", {}, `Not found in this dataset (${unknown.length}): `),
+        el(
+          "ul",
+          {},
+          unknown.map((u) =>
+            el(
+              "li",
+              { "data-gene": u.given },
+              el("code", {}, u.given),
+              u.suggestions.length ? " — did you mean " : " — no similar gene",
+              u.suggestions.map((s) => (onSuggestion ? el("button", { type: "button", class: "suggestion", onclick: () => onSuggestion(s, u.given) }, s) : el("code", {}, s))),
+            ),
+          ),
+        ),
+      ),
+    );
+  }
+  if (resolved.length) {
+    box.append(
+      el(
+        "p",
+        { class: "muted", id: "genes-resolved" },
+        "Read as: ",
+        resolved.map((r, i) => el("span", {}, i ? ", " : "", el("code", {}, r.given), " → ", el("code", {}, r.gene))),
       ),
     );
   }
@@ -194,7 +236,7 @@ function saveBlob(blob, filename) {
 }
 
 /** "Download CSV / .h5ad / SVG / PNG" buttons for one view: the rows as CSV, the expression of the view's genes
- * in its cells as AnnData (`anndata`: { dataset, genes, cellTypes }, for scanpy), the chart as an image. */
+ * in its cells as AnnData (`anndata`: { dataset, genes, cellTypes, where }, for scanpy), the chart as an image. */
 export function downloads({ name, rows, columns, chart, anndata = null }) {
   const buttons = [
     el("button", { type: "button", onclick: () => saveBlob(new Blob([toCsv(rows, columns)], { type: "text/csv" }), `${name}.csv`) }, "Download CSV"),
@@ -202,6 +244,7 @@ export function downloads({ name, rows, columns, chart, anndata = null }) {
   if (anndata && anndata.genes.length) {
     const problem = el("span", {});
     const body = { dataset: anndata.dataset, gene_names: [...new Set(anndata.genes)].slice(0, 500), cell_types: anndata.cellTypes || [] };
+    if (anndata.where) body.where = anndata.where; // the view's metadata filter (where.js)
     const save = async () => {
       problem.replaceChildren();
       try {

@@ -4,19 +4,26 @@
 import { api } from "../api.js";
 import { draw } from "../charts.js";
 import { fmt } from "../format.js";
-import { densitySpec, forestSpec, interval, scatterSpec } from "../specs.js";
+import { densitySpec, forestSpec, scatterSpec } from "../specs.js";
+import { forestRows } from "../comparespecs.js";
 import { el, geneInput, cellTypePicker, errorBox, sortableTable, downloads, slug } from "../ui.js";
+import { correctWhere, describeWhere, encodeWhere } from "../where.js";
 
 const MAX_POINTS = 5000; // more cells than this are drawn as a 2-D histogram
 
 export default {
   title: "Two genes",
-  async render(container, { dataset, cellTypes, params, navigate }) {
+  takesWhere: true,
+  carries: ["gene_a", "gene_b", "cell_types", "where"],
+  async render(container, { dataset, cellTypes, params, navigate, filters, metadata }) {
     const geneA = params.get("gene_a") || "";
     const geneB = params.get("gene_b") || "";
     const chosen = params.getAll("cell_types");
     const method = params.get("method") === "spearman" ? "spearman" : "pearson";
-    const by = ["cell_type", "sample", "none"].includes(params.get("by")) ? params.get("by") : "cell_type";
+    // Any group column of the study's metadata (compare-by): one r per value, a forest of them.
+    const groupColumns = (await metadata()).filter((c) => c.kind === "group").map((c) => c.name);
+    const by = params.get("by") || "cell_type";
+    const where = encodeWhere(filters.where);
     const display = params.get("display") === "density" ? "density" : "auto";
 
     const a = geneInput({ id: "gene-a", label: "Gene A (x)", value: geneA, dataset, required: true });
@@ -31,7 +38,9 @@ export default {
     const bySelect = el(
       "select",
       { id: "by", name: "by" },
-      [["cell_type", "per cell type"], ["sample", "per sample"], ["none", "none"]].map(([k, v]) => el("option", { value: k, selected: k === by }, v)),
+      [["cell_type", "per cell type"], ["sample", "per sample"], ...groupColumns.filter((c) => c !== "cell_type" && c !== "sample").map((c) => [c, `per ${c}`]), ["none", "none"]]
+        .concat(["cell_type", "sample", "none", ...groupColumns].includes(by) ? [] : [[by, `per ${by}`]])
+        .map(([k, v]) => el("option", { value: k, selected: k === by }, v)),
     );
     const displaySelect = el(
       "select",
@@ -46,6 +55,7 @@ export default {
       method: methodField.querySelector("input:checked").value,
       by: bySelect.value,
       display: displaySelect.value,
+      where: encodeWhere(filters.value()),
       ...overrides,
     });
     container.append(
@@ -53,22 +63,18 @@ export default {
         "form",
         { class: "controls", onsubmit: (e) => { e.preventDefault(); navigate("pair", values()); } },
         a.node, b.node, methodField,
-        el("label", { class: "field" }, el("span", {}, "Breakdown"), bySelect),
+        el("label", { class: "field" }, el("span", {}, "Breakdown (compare by)"), bySelect),
         el("label", { class: "field" }, el("span", {}, "Draw cells as"), displaySelect),
         picker.node,
+        filters.node,
         el("button", { type: "submit", id: "pair-submit" }, "Show scatter"),
       ),
     );
-    // The method switch and the breakdown apply at once when a pair is shown.
-    if (geneA && geneB) {
-      for (const input of methodField.querySelectorAll("input")) input.addEventListener("change", () => navigate("pair", values()));
-      for (const select of [bySelect, displaySelect]) select.addEventListener("change", () => navigate("pair", values()));
-    }
     if (!geneA || !geneB) {
       container.append(el("p", { class: "hint" }, "Choose two genes (suggestions appear as you type) and, if you like, some cell types; no cell type means every cell."));
       return;
     }
-    const request = { dataset, gene_a: geneA, gene_b: geneB, cell_types: chosen };
+    const request = { dataset, gene_a: geneA, gene_b: geneB, cell_types: chosen, ...(filters.where ? { where: filters.where } : {}) };
     let pair;
     let corr;
     try {
@@ -77,12 +83,18 @@ export default {
         api("/gene-correlation", { body: { ...request, method, by: by === "none" ? null : by } }),
       ]);
     } catch (error) {
-      container.append(errorBox(error, (suggestion, { field }) => navigate("pair", values({ [field === "gene_b" ? "gene_b" : "gene_a"]: suggestion }))));
+      container.append(errorBox(error, (suggestion, { field, value }) => {
+        const fixed = correctWhere(filters.where, { field, value }, suggestion);
+        if (fixed) return navigate("pair", values({ where: encodeWhere(fixed) }));
+        if (field === "by") return navigate("pair", values({ by: suggestion }));
+        if (field === "cell_types") return navigate("pair", values({ cell_types: chosen.map((c) => (c === value ? suggestion : c)) }));
+        navigate("pair", values({ [field === "gene_b" ? "gene_b" : "gene_a"]: suggestion }));
+      }));
       return;
     }
     const ga = pair.gene_a;
     const gb = pair.gene_b;
-    const where = pair.cell_types.length ? pair.cell_types.join(", ") : "every cell";
+    const cells = [pair.cell_types.length ? pair.cell_types.join(", ") : "every cell", where ? `with ${describeWhere(filters.where)}` : ""].filter(Boolean).join(" ");
     const stats = el(
       "dl",
       { class: "stats", id: "pair-stats" },
@@ -94,7 +106,7 @@ export default {
       el("dt", {}, "both"), el("dd", {}, fmt.int(corr.n_expressing_both)),
       el("dt", {}, "neither"), el("dd", { id: "stat-zero" }, fmt.int(pair.n_zero_both)),
     );
-    container.append(el("h3", {}, `${ga} vs ${pair.gene_b} in ${where}`), stats);
+    container.append(el("h3", {}, `${ga} vs ${pair.gene_b} in ${cells}`), stats);
     if (corr.note) container.append(el("p", { class: "note" }, corr.note));
     const { spec, rows, renderer } = pair.mode === "points" ? scatterSpec(pair.points, { a: ga, b: gb }) : densitySpec(pair.bins, { a: ga, b: gb });
     const chart = el("div", { class: "chart", id: "chart-pair" });
@@ -105,23 +117,35 @@ export default {
         : `${fmt.int(pair.observation_count)} cells in a 2-D histogram; the bins on the axes (0) hold the cells where a gene is not detected.`),
     );
     const view = await draw("pair", chart, spec, { renderer, description: `Scatter of ${ga} and ${gb}` });
-    const anndata = { dataset, genes: [ga, pair.gene_b], cellTypes: pair.cell_types };
+    const anndata = { dataset, genes: [ga, pair.gene_b], cellTypes: pair.cell_types, where: filters.where };
     container.append(downloads({ name: slug(dataset, ga, gb), rows, columns: Object.keys(rows[0] || {}), chart: view, anndata }));
 
     if (corr.groups) {
-      const groups = corr.groups.map((g) => {
-        const [low, high] = interval(g.pearson_correlation, g.observation_count, method);
-        return { group: g.group, r: g.pearson_correlation, p: g.p_value, n: g.observation_count, n_expressing_both: g.n_expressing_both, ci_low: low, ci_high: high, note: g.note };
-      });
+      const groups = forestRows(corr.groups, method);
+      const byLabel = by === "cell_type" ? "cell type" : by;
       const forest = el("div", { class: "chart", id: "chart-forest" });
-      container.append(el("h3", {}, `Per ${by === "sample" ? "sample" : "cell type"}`), forest);
-      const forestView = await draw("forest", forest, forestSpec(groups, { overall: corr.pearson_correlation, by }), { description: "Correlation per group with 95 % intervals" });
+      container.append(el("h3", {}, `Per ${byLabel}`), forest);
+      if (corr.difference) {
+        const d = corr.difference;
+        container.append(
+          el(
+            "p",
+            { class: "note", id: "pair-difference" },
+            `Do the correlations of ${d.groups.join(" and ")} differ? Fisher's z test of two independent correlations: z = `,
+            el("strong", { id: "difference-z" }, d.z === null ? "undefined" : d.z.toFixed(4)),
+            ", p = ",
+            el("strong", { id: "difference-p" }, fmt.p(d.p_value)),
+            ` (two-sided${method === "spearman" ? "; on Spearman's ρ" : ""}).`,
+          ),
+        );
+      }
+      const forestView = await draw("forest", forest, forestSpec(groups, { overall: corr.pearson_correlation, by }), { description: `Correlation per ${byLabel} with 95 % intervals` });
       container.append(
         el("p", { class: "muted" }, "Intervals: Fisher's z (Spearman: Fieller's variance), for reading only; r, p and n are the API's exact values."),
         downloads({ name: slug(dataset, ga, pair.gene_b, "by", by), rows: groups, columns: ["group", "r", "p", "n", "n_expressing_both", "ci_low", "ci_high", "note"], chart: forestView }),
         sortableTable({
           columns: [
-            { key: "group", label: by === "sample" ? "sample" : "cell type" },
+            { key: "group", label: byLabel },
             { key: "r", label: method === "spearman" ? "ρ" : "r", numeric: true, format: (v) => (v === null ? "undefined" : v.toFixed(4)) },
             { key: "p", label: "p", numeric: true, format: fmt.p },
             { key: "n", label: "cells", numeric: true, format: fmt.int },
