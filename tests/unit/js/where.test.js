@@ -76,7 +76,9 @@ test("context: genes, cell types and filters carry from one view's URL to anothe
   assert.deepEqual(carry(fromPair, ["genes", "where"]), { genes: ["EPCAM", "KRT18"], where });
   assert.deepEqual(carry(fromPair, ["gene", "cell_types", "where"]), { gene: "EPCAM", cell_types: ["T cell", "B (naive)"], where });
   assert.deepEqual(carry(fromPair, ["cell_type"]), { cell_type: "T cell" });
-  assert.deepEqual(carry(fromPair, ["a_cell_types"]), { a_cell_types: ["T cell", "B (naive)"] });
+  assert.deepEqual(carry(fromPair, ["a_cell_types", "a_where"]), { a_cell_types: ["T cell", "B (naive)"], a_where: where });
+  const fromCompare = contextOf(new URLSearchParams([["a_cell_types", "T cell"], ["a_where", where], ["b_cell_types", "B (naive)"]]));
+  assert.deepEqual(carry(fromCompare, ["cell_type", "where"]), { cell_type: "T cell", where });
   assert.deepEqual(carry(fromPair, []), {});
   const fromGenes = contextOf(new URLSearchParams([["genes", "CD3D"], ["genes", ""], ["genes", "NKG7"]]));
   assert.deepEqual(carry(fromGenes, ["gene_a", "gene_b"]), { gene_a: "CD3D", gene_b: "NKG7" });

@@ -15,7 +15,7 @@ const METHODS = { wilcoxon: "Wilcoxon rank-sum (tie-corrected)", "t-test": "Welc
 
 export default {
   title: "Compare two groups",
-  carries: ["a_cell_types"],
+  carries: ["a_cell_types", "a_where"],
   async render(container, { dataset, info, cellTypes, params, navigate, link, metadata }) {
     const aTypes = params.getAll("a_cell_types");
     const bTypes = params.getAll("b_cell_types");
@@ -72,8 +72,9 @@ export default {
         el("button", { type: "submit", id: "compare-submit" }, "Compare"),
       ),
     );
-    const asked = params.has("a_cell_types") || params.has("a_where") || params.has("b");
-    if (!asked) {
+    // Computed once asked (the button always says against what: b); a group carried over from another view
+    // only fills the form.
+    if (!params.has("b")) {
       container.append(el("p", { class: "hint" }, "Pick group A — cell types, metadata values, or both — and compare it with every other cell or with a group B. Every gene is tested over every cell of both groups, zeros included."));
       return;
     }
