@@ -180,13 +180,43 @@ export function markerRows(results, { maxP, minFold }) {
       call: significant ? (r.log2_fold_change > 0 ? "up" : "down") : "not significant",
     };
   });
-  const plotted = rows.filter((r) => r.neg_log10_p_adj !== null && r.log2_fold_change !== null);
+  const measured = rows.filter((r) => r.log2_fold_change !== null && !r.fold_change_bound).map((r) => Math.abs(r.log2_fold_change));
+  // Fold changes only the pseudocount decides (about ±30) sit at the plot's edge, not stretching its axis.
+  const edge = VOLCANO_MARGIN * Math.max(1, ...measured);
+  const plotted = rows
+    .filter((r) => r.neg_log10_p_adj !== null && r.log2_fold_change !== null)
+    .map((r) => ({ ...r, plot_log2_fold_change: r.fold_change_bound ? Math.sign(r.log2_fold_change) * edge : r.log2_fold_change, point: r.fold_change_bound ? "fold change bound (edge)" : r.p_below_float ? "adj. p = 0" : "measured" }));
+  const up = plotted.filter((r) => r.call === "up");
+  const down = plotted.filter((r) => r.call === "down").reverse(); // strongest (lowest score) first
+  const candidates = [];
+  for (let i = 0; i < LABELS_PER_SIDE; i++) candidates.push(up[i], down[i]);
   return {
     rows,
     plotted,
-    labelled: plotted.filter((r) => r.call === "up").slice(0, 8),
+    labelled: withoutOverlaps(candidates.filter(Boolean), plotted, edge),
     belowFloat: finite.length < plotted.length,
+    clipped: plotted.some((r) => r.fold_change_bound),
   };
+}
+
+const LABELS_PER_SIDE = 6;
+const VOLCANO_SIZE = { width: 520, height: 400 };
+
+/** Of `candidates` (most important first), those whose text box (≈ 6 px a character, 11 px high, right of
+ * the point) overlaps no label kept before it, on a VOLCANO_SIZE plot of `plotted`. */
+function withoutOverlaps(candidates, plotted, edge) {
+  const top = Math.max(1, ...plotted.map((r) => r.neg_log10_p_adj));
+  const boxes = [];
+  const kept = [];
+  for (const r of candidates) {
+    const x = ((r.plot_log2_fold_change + edge) / (2 * edge)) * VOLCANO_SIZE.width + 5;
+    const y = (1 - r.neg_log10_p_adj / top) * VOLCANO_SIZE.height - 4;
+    const box = [x, y - 11, x + 6 * r.gene.length, y];
+    if (boxes.some((b) => box[0] < b[2] && b[0] < box[2] && box[1] < b[3] && b[1] < box[3])) continue;
+    boxes.push(box);
+    kept.push(r);
+  }
+  return kept;
 }
 
 /**
@@ -210,7 +240,7 @@ function labelledGenes({ width, height, rows, labelled, mark, encoding, labelOff
 
 /** Volcano: log2 fold change against −log10 adjusted p, with the threshold rules. marked: markerRows();
  * `contrast` names the comparison on the x axis (default "<cellType> vs rest"). */
-export function volcanoSpec({ plotted, labelled, belowFloat }, { cellType, maxP, minFold, contrast = null }) {
+export function volcanoSpec({ plotted, labelled, belowFloat, clipped = false }, { cellType, maxP, minFold, contrast = null }) {
   const genes = labelledGenes({
     width: 520,
     height: 400,
@@ -218,9 +248,9 @@ export function volcanoSpec({ plotted, labelled, belowFloat }, { cellType, maxP,
     labelled,
     mark: { type: "point", filled: true, size: 26, opacity: 0.75 },
     encoding: {
-      x: { field: "log2_fold_change", type: "quantitative", title: `log2 fold change (${contrast || `${cellType} vs rest`})` },
+      x: { field: "plot_log2_fold_change", type: "quantitative", title: `log2 fold change (${contrast || `${cellType} vs rest`})` },
       y: { field: "neg_log10_p_adj", type: "quantitative", title: "−log10 adjusted p" },
-      shape: { field: "p_below_float", type: "nominal", title: "adj. p = 0", scale: { domain: [false, true], range: ["circle", "triangle-up"] }, legend: belowFloat ? {} : null },
+      shape: { field: "point", type: "nominal", title: null, scale: { domain: ["measured", "adj. p = 0", "fold change bound (edge)"], range: ["circle", "triangle-up", "diamond"] }, legend: belowFloat || clipped ? {} : null },
       color: { field: "call", type: "nominal", title: null, scale: { domain: ["up", "down", "not significant"], range: [HIGHLIGHT.up, HIGHLIGHT.down, HIGHLIGHT.other] } },
       tooltip: [{ field: "gene" }, { field: "log2_fold_change", format: ".3f", title: "log2FC" }, { field: "p_value_adj", format: ".2e", title: "adj. p" }, { field: "pct_in", format: ".1%", title: "expressing in" }, { field: "pct_out", format: ".1%", title: "expressing out" }],
     },

@@ -17,7 +17,7 @@ from selenium.webdriver.common.by import By
 
 from tests.helpers.browser import console_errors, mark_counts
 
-pytestmark = pytest.mark.studies("wide", "demo")
+pytestmark = pytest.mark.studies("wide", "demo", "pbmc")
 
 
 def _get(base: str, path: str, **query) -> dict:
@@ -58,3 +58,26 @@ def test_unknown_gene_suggestion_replaces_it_and_case_is_read(page, explorer_url
     page.wait_ready()
     assert page.driver.find_elements(By.ID, "genes-unknown") == []
     assert mark_counts(page)["dotplot"]["dots_marks"] == 2 * len(cell_types)
+
+
+def test_markers_warn_of_a_small_group_and_clip_pseudocount_fold_changes(page, explorer_url) -> None:
+    counts = {
+        c["cell_type"]: c["n_cells"] for c in _get(explorer_url, "/datasets/pbmc/cell-types")["cell_types"]
+    }
+    small = min(counts, key=counts.get)
+    assert counts[small] < 20
+    page.driver.get(f"{explorer_url}/?view=markers&dataset=pbmc&cell_type={requests.utils.quote(small)}")
+    page.wait_ready()
+    warning = page.driver.find_element(By.ID, "small-group-warning")
+    assert f"has {counts[small]} cells" in warning.text
+    shown = page.driver.execute_script(
+        "const v = window.explorer.charts.volcano; const out = [];"
+        "(function walk(n){ if (!n) return;"
+        " if (n.name === 'genes_marks') out.push(...n.items.map(i => i.datum));"
+        " for (const i of n.items || []) for (const c of i.items || []) walk(c); })"
+        "(v.scenegraph().root);"
+        "return out.map(d => [d.point, d.plot_log2_fold_change, d.log2_fold_change]);"
+    )
+    clipped = [p for p in shown if p[0] == "fold change bound (edge)"]
+    measured = [abs(p[1]) for p in shown if p[0] != "fold change bound (edge)"]
+    assert clipped and all(abs(p[1]) <= 1.1 * max(measured) + 1e-9 < abs(p[2]) for p in clipped)
