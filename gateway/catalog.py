@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from gateway.clients import ClientPool
 from gateway.errors import BadRequest, NotFound, unknown
+from gateway.gene_names import GeneNames, Resolution, Unknown
 
 T = TypeVar("T")
 DATASETS_SQL = """
@@ -54,26 +55,55 @@ class DatasetCatalog:
     gene_index: dict[str, int] = field(default_factory=dict)
     # (cell type, sample) → number of cells: every group size a query needs, without scanning marts.cells
     group_sizes: dict[tuple[str, str], int] = field(default_factory=dict)
-    _gene_set: frozenset[str] = frozenset()
+    names: GeneNames = field(init=False)
     # Results derived from this load of the dataset alone (e.g. a cell type's ranked markers); a reload
     # replaces the whole DatasetCatalog, and with it these.
     _memo: dict[Hashable, Any] = field(default_factory=dict)
     _memo_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
-        self._gene_set = frozenset(self.genes)
+        self.names = GeneNames(self.genes, self.gene_ids)
 
     @property
     def name(self) -> str:
         return self.info.dataset
 
     def gene(self, name: str, *, field_name: str = "gene") -> str:
-        """The gene symbol for `name` (a symbol or a gene id); 404 with close matches otherwise."""
-        if name in self._gene_set:
-            return name
-        if name in self.gene_ids:
-            return self.gene_ids[name]
-        raise unknown("gene", name, self.genes, dataset=self.name).with_field(field_name)
+        """The gene symbol for `name`: a symbol or gene id, exact or (when only one gene matches) in any case;
+        404 with suggestions otherwise."""
+        found = self.names.lookup(name)
+        if isinstance(found, str):
+            return found
+        if found is None:
+            missing = Unknown(name, self.names.suggest(name))
+        else:
+            missing = Unknown(name, found, ambiguous=True)
+        raise self._unknown_genes([missing], field_name)
+
+    def resolve_genes(self, names: Iterable[str], *, field_name: str = "genes") -> Resolution:
+        """Every name of a list resolved or reported unknown at once; 404 (listing them all) when none
+        resolves."""
+        resolution = self.names.resolve(names)
+        if not resolution.genes:
+            raise self._unknown_genes(resolution.unknown, field_name)
+        return resolution
+
+    def _unknown_genes(self, missing: list[Unknown], field_name: str) -> NotFound:
+        first = missing[0]
+        if first.ambiguous:
+            hint = f" matches {len(first.suggestions)} genes that differ only in case; name one exactly: "
+        else:
+            hint = "; did you mean " if first.suggestions else ""
+        listed = ", ".join(repr(s) for s in first.suggestions)
+        end = "?" if first.suggestions and not first.ambiguous else ""
+        more = f" (and {len(missing) - 1} more unknown)" if len(missing) > 1 else ""
+        return NotFound(
+            f"unknown gene {first.given!r} in dataset {self.name!r}{hint}{listed}{end}{more}",
+            value=first.given,
+            suggestions=first.suggestions,
+            unknown=[{"given": m.given, "suggestions": m.suggestions} for m in missing],
+            field=field_name,
+        )
 
     def cell_type(self, name: str, *, field_name: str = "cell_type") -> str:
         if name in self.cell_types:

@@ -172,8 +172,16 @@ class DistributionQuery(Request):
     bins: int = Field(40, ge=1, le=200, description="equal-width bins of the non-zero values")
 
 
+MAX_DOT_PLOT_GENES = 5000
+
+
 class DotPlotQuery(Request):
-    genes: list[Name] = Field(min_length=1, max_length=200, description="gene symbols or ids, 1–200")
+    genes: list[Name] = Field(
+        min_length=1,
+        max_length=MAX_DOT_PLOT_GENES,
+        description="gene symbols or ids (any case when unique), 1–5,000; unknown ones are listed in "
+        "`unknown` and the others drawn",
+    )
     dataset: DatasetName = None
     cell_order: Literal["clustered", "name", "size"] = Field(
         "clustered",
@@ -199,6 +207,10 @@ class GenePairRequest(Request):
         5000, ge=0, le=50_000, description="at most this many cells come back as points, more as bins"
     )
     bins: int = Field(60, ge=4, le=200, description="bins per axis of the 2-D histogram")
+
+
+class DotPlotRequest(DotPlotQuery):
+    """POST /dot-plot's body: GET /dot-plot's arguments, for lists too long for a URL."""
 
 
 class EmbeddingRequest(Request):
@@ -249,11 +261,39 @@ class MetadataQuery(Request):
 # ----- responses ----------------------------------------------------------------------------------------
 
 
+class ResolvedGene(Response):
+    given: str = Field(description="the name as given")
+    gene: str = Field(description="the gene symbol it was read as (by case, or a gene id)")
+
+
+class UnknownGene(Response):
+    given: str
+    suggestions: list[str] = Field(
+        description="best first: same name in another case, the prefix family (CD3 → CD3D, CD3E, CD3G), "
+        "then look-alikes (CD63)"
+    )
+
+
+def _resolved() -> Any:
+    return Field(
+        default_factory=list, description="names that were read as another gene symbol (case, gene id)"
+    )
+
+
+def _unknown() -> Any:
+    return Field(
+        default_factory=list, description="every name that is not a gene of the dataset, with suggestions"
+    )
+
+
 class ErrorResponse(Response):
     error: str = Field(description="one sentence")
     field: str | None = None
     value: str | None = Field(None, description="the unknown name, when a name was not found")
     suggestions: list[str] | None = None
+    unknown: list[UnknownGene] | None = Field(
+        None, description="genes: every unknown name of the request with its suggestions"
+    )
 
 
 class HealthResponse(Response):
@@ -291,6 +331,11 @@ class GeneItem(Response):
     gene: str
     gene_id: str
     n_cells_expressing: int
+    match: Literal["exact", "prefix", "id", "similar"] = Field(
+        "prefix",
+        description="how it matches `prefix`: the gene itself (any case, or its id), its symbol's prefix "
+        "(the family first: CD3 → CD3D before CD36), its id's prefix, or a look-alike",
+    )
 
 
 class GenesResponse(Response):
@@ -339,6 +384,8 @@ class DotPlotResponse(Response):
     genes: list[str] = Field(description="resolved symbols in display order (rows)")
     cell_types: list[str] = Field(description="cell types in display order (columns)")
     rows: list[DotPlotCell]
+    resolved: list[ResolvedGene] = _resolved()
+    unknown: list[UnknownGene] = _unknown()
 
 
 class GenePairPoints(Response):
@@ -370,6 +417,7 @@ class GenePairResponse(Response):
     n_zero_both: int = Field(description="cells where neither gene is detected")
     points: GenePairPoints | None = Field(description="one entry per cell (mode `points`)")
     bins: GenePairBins | None = Field(description="non-empty bins (mode `bins`)")
+    resolved: list[ResolvedGene] = _resolved()
 
 
 class EmbeddingItem(Response):
@@ -432,6 +480,7 @@ class GeneCellTypesResponse(Response):
     gene: str
     dataset: str
     cell_types: list[DotPlotRow]
+    resolved: list[ResolvedGene] = _resolved()
 
 
 class CorrelationStats(Response):
@@ -470,6 +519,7 @@ class GeneCorrelationResponse(CorrelationStats):
     difference: CorrelationDifference | None = Field(
         None, description="with `by` and exactly two groups: whether their correlations differ"
     )
+    resolved: list[ResolvedGene] = _resolved()
 
 
 class GeneVariabilityItem(Response):
@@ -542,6 +592,7 @@ class CoexpressionResponse(Response):
     observation_count: int
     results: list[CoexpressionItem]
     note: str | None = None
+    resolved: list[ResolvedGene] = _resolved()
 
 
 class MarkerItem(Response):
@@ -551,15 +602,30 @@ class MarkerItem(Response):
     t_statistic: float | None
     p_value: float | None
     p_value_adj: float | None
-    mean_in: float
+    mean_in: float = Field(description="lognorm mean over the cell type's cells, zeros included")
     mean_out: float | None
-    pct_in: float
+    pct_in: float = Field(description="fraction of the cell type's cells expressing the gene (0–1)")
     pct_out: float | None
+    expm1_mean_in: float = Field(
+        description="expm1(mean_in): the fold change is "
+        "log2((expm1_mean_in + 1e-9) / (expm1_mean_out + 1e-9)) (scanpy's rank_genes_groups)"
+    )
+    expm1_mean_out: float
+    fold_change_bound: bool = Field(
+        description="true when one side does not express the gene at all: only the 1e-9 pseudocount decides "
+        "the fold change (about ±30), a bound rather than a measured ratio"
+    )
 
 
 class MarkersResponse(Response):
     cell_type: str
     dataset: str
+    n_in: int = Field(description="cells of the cell type (within `where`)")
+    n_out: int = Field(description="every other cell (within `where`)")
+    min_group_size: int = Field(description="groups smaller than this are flagged `small_group`")
+    small_group: bool = Field(
+        description="the cell type has fewer than min_group_size cells: its p-values rest on few cells"
+    )
     results: list[MarkerItem]
 
 
@@ -573,6 +639,13 @@ class DifferentialExpressionItem(Response):
     mean_b: float
     pct_a: float = Field(description="fraction of group A's cells expressing the gene (0–1)")
     pct_b: float
+    expm1_mean_a: float = Field(
+        description="expm1(mean_a): log2_fold_change = log2((expm1_mean_a + 1e-9) / (expm1_mean_b + 1e-9))"
+    )
+    expm1_mean_b: float
+    fold_change_bound: bool = Field(
+        description="one group does not express the gene: only the 1e-9 pseudocount decides the fold change"
+    )
 
 
 class DifferentialExpressionResponse(Response):
@@ -580,7 +653,11 @@ class DifferentialExpressionResponse(Response):
     method: str
     n_a: int
     n_b: int
+    min_group_size: int = Field(description="groups smaller than this are flagged `small_group`")
+    small_group: bool = Field(description="group A or B has fewer than min_group_size cells")
     results: list[DifferentialExpressionItem]
+    resolved: list[ResolvedGene] = _resolved()
+    unknown: list[UnknownGene] = _unknown()
 
 
 class SqlResponse(Response):

@@ -18,6 +18,7 @@ import numpy as np
 from gateway.analyses.cells import CellSelection
 from gateway.analyses.stats import (
     benjamini_hochberg_scanpy,
+    fold_change_parts,
     log2_fold_change,
     normal_p_values,
     rank_sum_z,
@@ -97,12 +98,21 @@ class Comparison:
     values: dict[str, np.ndarray]  # RESULT_COLUMNS → float64, NaN for undefined
 
     def top(self, limit: int) -> list[dict[str, Any]]:
-        """The first `limit` genes as response items (NaN → None)."""
+        """The first `limit` genes as response items (NaN → None), with the expm1 means the fold change is
+        computed from and whether only the pseudocount decides it."""
         head = {
             n: [None if np.isnan(v) else float(v) for v in self.values[n][:limit]] for n in RESULT_COLUMNS
         }
+        parts = fold_change_parts(self.values["mean_a"][:limit], self.values["mean_b"][:limit])
         return [
-            {"gene": g, **{n: head[n][i] for n in RESULT_COLUMNS}} for i, g in enumerate(self.genes[:limit])
+            {
+                "gene": g,
+                **{n: head[n][i] for n in RESULT_COLUMNS},
+                "expm1_mean_a": float(parts["expm1_a"][i]),
+                "expm1_mean_b": float(parts["expm1_b"][i]),
+                "fold_change_bound": bool(parts["bound"][i]),
+            }
+            for i, g in enumerate(self.genes[:limit])
         ]
 
 

@@ -1,4 +1,4 @@
-"""Genes of a dataset whose symbol starts with a prefix (case-insensitive), for a search box.
+"""Genes of a dataset by symbol, for a search box (the catalog's gene names rank them).
 
 Read live from marts.genes rather than the catalog's cached list: the answer carries each gene's
 `n_cells_expressing`, which the catalog does not keep.
@@ -10,15 +10,16 @@ from typing import Any
 
 from gateway.clients import ClientPool
 
-GENES_BY_PREFIX_SQL = """
+GENES_BY_NAME_SQL = """
 SELECT gene, gene_id, n_cells_expressing
 FROM marts.genes
-WHERE dataset = {dataset:String} AND startsWith(lowerUTF8(gene), lowerUTF8({prefix:String}))
-ORDER BY gene
-LIMIT {limit:UInt32}
+WHERE dataset = {dataset:String} AND gene IN {genes:Array(String)}
 """
 
 
-def genes_by_prefix(pool: ClientPool, dataset: str, prefix: str, *, limit: int) -> list[dict[str, Any]]:
-    """At most `limit` genes of `dataset` (by symbol) whose symbol starts with `prefix`."""
-    return pool.fetch(GENES_BY_PREFIX_SQL, {"dataset": dataset, "prefix": prefix, "limit": limit})
+def genes_by_name(pool: ClientPool, dataset: str, genes: list[str]) -> dict[str, dict[str, Any]]:
+    """Symbol → its row (gene, gene_id, n_cells_expressing) for the `genes` of `dataset`."""
+    if not genes:
+        return {}
+    rows = pool.fetch(GENES_BY_NAME_SQL, {"dataset": dataset, "genes": genes})
+    return {row["gene"]: row for row in rows}

@@ -16,7 +16,7 @@ import numpy as np
 
 from gateway.analyses.cells import AnyTerm, CellSelection
 from gateway.analyses.differential import compare
-from gateway.analyses.stats import benjamini_hochberg, score_order, welch_p_values
+from gateway.analyses.stats import benjamini_hochberg, fold_change_parts, score_order, welch_p_values
 from gateway.catalog import DatasetCatalog
 from gateway.clients import ClientPool
 
@@ -39,11 +39,25 @@ class RankedMarkers:
 
     genes: list[str]
     values: dict[str, np.ndarray]  # column → float64 values in ranked order, NaN for NULL
+    n_in: int | None = None  # the groups' sizes when a `where` chose them (else the catalog's)
+    n_out: int | None = None
 
     def top(self, limit: int) -> list[dict[str, Any]]:
-        """The first `limit` genes as response items (NaN → None)."""
+        """The first `limit` genes as response items (NaN → None), with the expm1 means the fold change is
+        computed from and whether only the pseudocount decides it."""
         head = {n: [None if np.isnan(v) else float(v) for v in self.values[n][:limit]] for n in COLUMNS}
-        return [{"gene": g, **{n: head[n][i] for n in COLUMNS}} for i, g in enumerate(self.genes[:limit])]
+        mean_out = np.nan_to_num(self.values["mean_out"][:limit])
+        parts = fold_change_parts(self.values["mean_in"][:limit], mean_out)
+        return [
+            {
+                "gene": g,
+                **{n: head[n][i] for n in COLUMNS},
+                "expm1_mean_in": float(parts["expm1_a"][i]),
+                "expm1_mean_out": float(parts["expm1_b"][i]),
+                "fold_change_bound": bool(parts["bound"][i]),
+            }
+            for i, g in enumerate(self.genes[:limit])
+        ]
 
 
 def _column(rows: list[dict[str, Any]], name: str) -> np.ndarray:
@@ -89,4 +103,4 @@ def compared_markers(
         "pct_in": result.values["pct_a"],
         "pct_out": result.values["pct_b"],
     }
-    return RankedMarkers(genes=result.genes, values=values)
+    return RankedMarkers(genes=result.genes, values=values, n_in=result.n_a, n_out=result.n_b)

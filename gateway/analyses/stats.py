@@ -155,6 +155,19 @@ def with_zeros(
     return mean, m2 / (n - 1)
 
 
+# Groups smaller than this get a `small_group` flag: their p-values rest on few cells (and markers of a tiny
+# cluster against thousands of cells reach p ≈ 1e-100 on a handful of them).
+MIN_GROUP_SIZE = 20
+
+
+def fold_change_parts(mean_a: np.ndarray, mean_b: np.ndarray) -> dict[str, np.ndarray]:
+    """What scanpy's fold change is computed from — expm1 of the lognorm means — and whether only the 1e-9
+    pseudocount decides it (a group where the gene is not expressed at all: the fold change is then about
+    ±30 whatever the other group's level, a bound rather than a measurement)."""
+    expm1_a, expm1_b = np.expm1(mean_a), np.expm1(mean_b)
+    return {"expm1_a": expm1_a, "expm1_b": expm1_b, "bound": (expm1_a == 0) | (expm1_b == 0)}
+
+
 def log2_fold_change(mean_a: np.ndarray, mean_b: np.ndarray) -> np.ndarray:
     """scanpy's log2 fold change of lognorm means: log2((expm1(a) + 1e-9) / (expm1(b) + 1e-9))."""
     return np.log2((np.expm1(mean_a) + 1e-9) / (np.expm1(mean_b) + 1e-9))

@@ -11,6 +11,7 @@ from gateway.analyses.scatter import pair_values
 from gateway.analyses.variability import rank_selected_variability, rank_variability
 from gateway.errors import BadRequest
 from gateway.http.endpoint import endpoint
+from gateway.routes.gene_reports import renamed
 from gateway.schemas import (
     GeneCorrelationRequest,
     GeneCorrelationResponse,
@@ -65,6 +66,7 @@ def gene_correlation(body: GeneCorrelationRequest):
         by=body.by,
         groups=groups,
         difference=difference,
+        resolved=renamed((body.gene_a, gene_a), (body.gene_b, gene_b)),
         **overall.model_dump(),
     )
 
@@ -182,5 +184,6 @@ def gene_pair(body: GenePairRequest):
         gene_b=gene_b,
         dataset=catalog.name,
         cell_types=list(selection.cell_types),
+        resolved=renamed((body.gene_a, gene_a), (body.gene_b, gene_b)),
         **values,
     )

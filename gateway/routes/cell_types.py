@@ -6,6 +6,7 @@ from flask import Blueprint
 
 from gateway.analyses.cells import select_cells
 from gateway.analyses.markers import compared_markers, rank_markers
+from gateway.analyses.stats import MIN_GROUP_SIZE
 from gateway.http.endpoint import endpoint
 from gateway.schemas import MarkerItem, MarkersQuery, MarkersResponse
 from gateway.state import get_dataset
@@ -22,7 +23,9 @@ bp = Blueprint("cell_types", __name__)
     "Welch's t-test (`t_statistic`, precomputed in marts.marker_genes) or `method=wilcoxon`, the "
     "tie-corrected rank-sum z (the zeros one tie block; computed on request, then kept for the load). "
     "Two-sided p-values, Benjamini–Hochberg over all genes (as POST /differential-expression). A `where` "
-    "restricts the cell type and its rest alike (computed on request).",
+    "restricts the cell type and its rest alike (computed on request). Each gene carries the expm1 means "
+    "its fold change is computed from and `fold_change_bound` when only the pseudocount decides it; "
+    "`small_group` flags a cell type (or rest) under `min_group_size` cells.",
     tag="cell types",
     query=MarkersQuery,
     response=MarkersResponse,
@@ -42,4 +45,14 @@ def markers(cell_type: str, query: MarkersQuery):
     else:
         ranked = catalog.memo(("markers", name), lambda: rank_markers(gw.pool, catalog.name, name))
     results = [MarkerItem(**item) for item in ranked.top(query.limit)]
-    return MarkersResponse(cell_type=name, dataset=catalog.name, results=results)
+    n_in = ranked.n_in if ranked.n_in is not None else catalog.cell_types[name]
+    n_out = ranked.n_out if ranked.n_out is not None else catalog.info.n_cells - n_in
+    return MarkersResponse(
+        cell_type=name,
+        dataset=catalog.name,
+        n_in=n_in,
+        n_out=n_out,
+        min_group_size=MIN_GROUP_SIZE,
+        small_group=min(n_in, n_out) < MIN_GROUP_SIZE,
+        results=results,
+    )

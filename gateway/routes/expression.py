@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -12,10 +13,12 @@ from gateway.analyses.cells import CellSelection, count_cells, select_cells
 from gateway.analyses.matrix import SCHEMA, anndata_queries, matrix_batches, matrix_query
 from gateway.clients import as_api_errors
 from gateway.errors import PayloadTooLarge
+from gateway.gene_names import Resolution
 from gateway.http.endpoint import endpoint
 from gateway.http.formats import MEDIA_TYPES, negotiate, write_batches
 from gateway.http.spool import Spool
 from gateway.http.streaming import export
+from gateway.routes.gene_reports import reported
 from gateway.schemas import ExpressionMatrixRequest
 from gateway.state import Gateway, get_dataset, get_gateway
 
@@ -25,6 +28,20 @@ if TYPE_CHECKING:
     from gateway.http import h5ad
 
 bp = Blueprint("expression", __name__)
+# The answer streams, so what the gene names resolved to travels in headers: JSON, ASCII-escaped.
+RESOLVED_HEADER = "Genostream-Resolved-Genes"
+UNKNOWN_HEADER = "Genostream-Unknown-Genes"
+
+
+def _with_genes(response: Response, resolution: Resolution) -> Response:
+    """The response with the resolved/unknown gene headers (only those with entries)."""
+    for header, key in ((RESOLVED_HEADER, "resolved"), (UNKNOWN_HEADER, "unknown")):
+        entries = reported(resolution)[key]
+        if entries:
+            listed = [entry.model_dump() for entry in entries]
+            response.headers[header] = json.dumps(listed, ensure_ascii=True, separators=(",", ":"))
+    return response
+
 
 FORMATS = ("json", "csv", "arrow", "parquet", "h5ad")
 
@@ -81,7 +98,9 @@ def _anndata(gw: Gateway, dataset: str, genes: list[str], selection: CellSelecti
     "spreadsheets show it as text instead of running it (JSON, Arrow and Parquet carry it unchanged). With "
     "`Accept: application/x-hdf5`, the selection as AnnData (.h5ad: X sparse CSR cells × genes of `layer`, "
     "obs by barcode with every metadata column, var by gene with gene_id, uns naming dataset, layer and "
-    "load), spooled and sent whole.",
+    "load), spooled and sent whole. Gene names resolve as in /dot-plot; as the answer streams, the names "
+    "read as another symbol and the unknown ones (with suggestions) come as JSON in the "
+    "`Genostream-Resolved-Genes` and `Genostream-Unknown-Genes` headers (a 404 only when no name is a gene).",
     tag="analysis",
     body=ExpressionMatrixRequest,
     media_types=tuple(MEDIA_TYPES[f] for f in FORMATS),
@@ -97,7 +116,8 @@ def expression_matrix(body: ExpressionMatrixRequest):
         )
     fmt = negotiate(request.accept_mimetypes, FORMATS)
     _, catalog = get_dataset(body.dataset)
-    genes = list(dict.fromkeys(catalog.gene(g, field_name="gene_names") for g in body.gene_names))
+    resolution = catalog.resolve_genes(body.gene_names, field_name="gene_names")
+    genes = resolution.genes
     selection = select_cells(gw.pool, catalog, body.cell_types, body.where)
     if body.dense:
         size = count_cells(gw.pool, catalog, selection) * len(genes)
@@ -108,12 +128,13 @@ def expression_matrix(body: ExpressionMatrixRequest):
                 field="dense",
             )
     if fmt == "h5ad":
-        return _anndata(gw, catalog.name, genes, selection, body.layer)
+        return _with_genes(_anndata(gw, catalog.name, genes, selection, body.layer), resolution)
     sql, params = matrix_query(catalog.name, genes, selection, layer=body.layer, dense=body.dense)
-    return export(
+    response = export(
         gw.pool,
         sql,
         params,
         lambda blocks: write_batches(fmt, SCHEMA, matrix_batches(blocks)),
         MEDIA_TYPES[fmt],
     )
+    return _with_genes(response, resolution)

@@ -8,8 +8,9 @@ from gateway.analyses.cells import count_cells, select_cells, study_metadata
 from gateway.analyses.coexpression import coexpressed
 from gateway.analyses.distribution import distribution
 from gateway.analyses.dotplot import axis_orders, collapsed, dot_rows, selected_dot_rows
-from gateway.analyses.genes import genes_by_prefix
+from gateway.analyses.genes import genes_by_name
 from gateway.http.endpoint import endpoint
+from gateway.routes.gene_reports import renamed, reported
 from gateway.schemas import (
     CoexpressionItem,
     CoexpressionQuery,
@@ -20,6 +21,7 @@ from gateway.schemas import (
     DistributionResponse,
     DotPlotCell,
     DotPlotQuery,
+    DotPlotRequest,
     DotPlotResponse,
     DotPlotRow,
     GeneCellTypesResponse,
@@ -30,22 +32,31 @@ from gateway.schemas import (
 from gateway.state import get_dataset
 
 bp = Blueprint("genes", __name__)
-GENE_PARAM = {"gene": "gene symbol or gene id; may contain '/', '+', spaces (percent-encode them)"}
+GENE_PARAM = {
+    "gene": "gene symbol or gene id (any case when only one gene matches); may contain '/', '+', spaces "
+    "(percent-encode them)"
+}
 
 
 @endpoint(
     bp,
     "/genes",
     "GET",
-    summary="Genes of a dataset, optionally by symbol prefix",
+    summary="Genes of a dataset, optionally matching a typed name (autocomplete)",
+    description="Without `prefix`, genes by symbol. With it, ranked as the suggestions for an unknown gene "
+    "are: the gene itself (any case, or its id), then symbols starting with it (the family first: CD3 → "
+    "CD3D, CD3E, CD3G before CD36 and CD300A; shorter first), then gene ids starting with it, then "
+    "look-alikes one edit away (`match` says which).",
     tag="genes",
     query=GenesQuery,
     response=GenesResponse,
 )
 def list_genes(query: GenesQuery):
     gw, catalog = get_dataset(query.dataset)
-    rows = genes_by_prefix(gw.pool, catalog.name, query.prefix, limit=query.limit)
-    return GenesResponse(dataset=catalog.name, prefix=query.prefix, genes=[GeneItem(**row) for row in rows])
+    ranked = catalog.names.complete(query.prefix, query.limit)
+    rows = genes_by_name(gw.pool, catalog.name, [symbol for symbol, _ in ranked])
+    genes = [GeneItem(**rows[symbol], match=how) for symbol, how in ranked if symbol in rows]
+    return GenesResponse(dataset=catalog.name, prefix=query.prefix, genes=genes)
 
 
 @endpoint(
@@ -65,8 +76,20 @@ def gene_cell_types(gene: str, query: DatasetQuery):
     symbol = catalog.gene(gene)
     rows = dot_rows(gw.pool, catalog.name, [symbol])
     return GeneCellTypesResponse(
-        gene=symbol, dataset=catalog.name, cell_types=[DotPlotRow(**row) for row in rows]
+        gene=symbol,
+        dataset=catalog.name,
+        cell_types=[DotPlotRow(**row) for row in rows],
+        resolved=renamed((gene, symbol)),
     )
+
+
+DOT_PLOT_DESCRIPTION = (
+    "Per gene × cell type, as `/genes/{gene}/cell-types`: mean over all cells (zeros included), fraction "
+    "expressing, mean over the expressing cells. `genes` and `cell_types` come in display order "
+    "(`cell_order`, `gene_order`). Genes are symbols or ids, in any case when only one gene matches "
+    "(`resolved` lists the names read as another symbol); unknown names do not stop the plot: every one is "
+    "listed in `unknown` with suggestions (a 404 only when no name is a gene)."
+)
 
 
 @endpoint(
@@ -74,16 +97,33 @@ def gene_cell_types(gene: str, query: DatasetQuery):
     "/dot-plot",
     "GET",
     summary="Dot-plot data: several genes in every cell type, in display order",
-    description="Per gene × cell type, as `/genes/{gene}/cell-types`: mean over all cells (zeros "
-    "included), fraction expressing, mean over the expressing cells. `genes` and `cell_types` come in "
-    "display order (`cell_order`, `gene_order`). An unknown gene is a 404 naming it, with suggestions.",
+    description=DOT_PLOT_DESCRIPTION,
     tag="genes",
     query=DotPlotQuery,
     response=DotPlotResponse,
 )
 def dot_plot(query: DotPlotQuery):
+    return _dot_plot(query)
+
+
+@endpoint(
+    bp,
+    "/dot-plot",
+    "POST",
+    summary="Dot-plot data for a long gene list (up to 5,000 genes): GET /dot-plot's arguments as JSON",
+    description=DOT_PLOT_DESCRIPTION,
+    tag="genes",
+    body=DotPlotRequest,
+    response=DotPlotResponse,
+)
+def dot_plot_post(body: DotPlotRequest):
+    return _dot_plot(body)
+
+
+def _dot_plot(query: DotPlotQuery) -> DotPlotResponse:
     gw, catalog = get_dataset(query.dataset)
-    genes = list(dict.fromkeys(catalog.gene(g, field_name="genes") for g in query.genes))
+    resolution = catalog.resolve_genes(query.genes, field_name="genes")
+    genes = resolution.genes
     if query.compare_by is not None:
         study_metadata(gw.pool, catalog).group_column(query.compare_by, field_name="compare_by")
     if query.where or query.compare_by is not None:
@@ -101,6 +141,7 @@ def dot_plot(query: DotPlotQuery):
         genes=ordered_genes,
         cell_types=cell_types,
         rows=[DotPlotCell(**row) for row in rows],
+        **reported(resolution),
     )
 
 
@@ -131,6 +172,7 @@ def gene_coexpression(gene: str, query: CoexpressionQuery):
         observation_count=n,
         results=[CoexpressionItem(**r) for r in results],
         note=note,
+        resolved=renamed((gene, symbol)),
     )
 
 

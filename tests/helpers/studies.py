@@ -66,6 +66,15 @@ def write_counts_study(directory: Path, *, seed: int = 7) -> Path:
     return directory
 
 
+def write_wide_study(directory: Path) -> Path:
+    """The demo's generator with many genes and few cells: for gene lists of thousands (a 5,000-gene dot
+    plot) without the load time of a large matrix."""
+    from loader.synth import SynthSpec, write_study
+
+    write_study(directory, SynthSpec.from_options(genes=5_200, cells=120, nnz=60_000, seed=3))
+    return directory
+
+
 def write_demo_like_study(directory: Path) -> Path:
     """The demo's synthetic study (`python -m loader synth --preset demo`: same cell types, marker genes,
     patients and correlated modules such as EPCAM–KRT18 in Epithelial) with fewer genes, so it loads fast."""

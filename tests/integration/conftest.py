@@ -22,6 +22,7 @@ from tests.helpers.studies import (
     studies_needed,
     write_counts_study,
     write_demo_like_study,
+    write_wide_study,
 )
 
 
@@ -57,6 +58,12 @@ def demo_study_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def wide_study_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """5,200 genes × 120 cells (`write_wide_study`), written once per session."""
+    return write_wide_study(tmp_path_factory.mktemp("wide_study"))
+
+
+@pytest.fixture(scope="session")
 def hdf5_studies_dir(tmp_path_factory: pytest.TempPathFactory, counts_study_dir: Path) -> Path:
     """The shared studies in the HDF5 formats (see `tests.helpers.hdf5_inputs`), written once per session."""
     directory = tmp_path_factory.mktemp("hdf5_studies")
@@ -74,6 +81,7 @@ STUDY_INPUTS: dict[str, Callable[[pytest.FixtureRequest], tuple[Path | None, dic
     "tenx": lambda _: (TENX_DIR, {}),
     "counts": lambda request: (request.getfixturevalue("counts_study_dir"), {}),
     "demo": lambda request: (request.getfixturevalue("demo_study_dir"), {}),
+    "wide": lambda request: (request.getfixturevalue("wide_study_dir"), {}),
     "pbmc_h5ad": lambda request: (request.getfixturevalue("hdf5_studies_dir") / "pbmc.h5ad", {}),
     "pbmc_h5ad_dense": lambda request: (request.getfixturevalue("hdf5_studies_dir") / "pbmc_dense.h5ad", {}),
     "pbmc_10x_h5": lambda request: (request.getfixturevalue("hdf5_studies_dir") / "pbmc.h5", {}),

@@ -51,11 +51,17 @@ def test_dot_plot_orders(api, pbmc_dense) -> None:
 
 
 def test_dot_plot_unknown_gene_names_it_with_suggestions(api) -> None:
+    # Issue 22: an unknown gene no longer blocks the plot — the others are drawn, the unknown one listed.
     got = api.get("/dot-plot", query_string={"genes": ["CD74", "CD3DD"], "dataset": "pbmc"})
-    assert got.status_code == 404
+    assert got.status_code == 200
     body = got.get_json()
+    assert body["genes"] == ["CD74"] and body["unknown"][0]["given"] == "CD3DD"
+    assert "CD3D" in body["unknown"][0]["suggestions"]
+    alone = api.get("/dot-plot", query_string={"genes": ["CD3DD"], "dataset": "pbmc"})
+    assert alone.status_code == 404
+    body = alone.get_json()
     assert body["field"] == "genes" and body["value"] == "CD3DD" and "CD3D" in body["suggestions"]
-    too_many = api.get("/dot-plot", query_string={"genes": [f"G{i}" for i in range(201)], "dataset": "pbmc"})
+    too_many = api.get("/dot-plot", query_string={"genes": [f"G{i}" for i in range(5001)], "dataset": "pbmc"})
     assert too_many.status_code == 400 and too_many.get_json()["field"] == "genes"
 
 

@@ -6,18 +6,18 @@
 import { decodeWhere, encodeWhere, fitWhere } from "./where.js";
 
 /** The parameters a view can take over from another (the names its URL uses). */
-export const CARRIED = ["genes", "gene", "gene_a", "gene_b", "cell_type", "cell_types", "a_cell_types", "where"];
+export const CARRIED = ["genes", "gene", "gene_a", "gene_b", "cell_type", "cell_types", "a_cell_types", "where", "a_where"];
 
 /**
  * The context of a view's URL: {genes, cellTypes, where} (where as the URL's text). Genes in the order the
- * view shows them (a list, A then B, or one gene); cell types likewise.
+ * view shows them (a list, A then B, or one gene); cell types likewise (the compare view's group A counts).
  * @param {URLSearchParams} params
  */
 export function contextOf(params) {
   const genes = [...params.getAll("genes"), params.get("gene_a"), params.get("gene_b"), params.get("gene")];
   const cellTypes = [...params.getAll("cell_types"), ...params.getAll("a_cell_types"), params.get("cell_type")];
   const present = (list) => [...new Set(list.filter((v) => v !== null && v !== undefined && v.trim() !== ""))];
-  return { genes: present(genes), cellTypes: present(cellTypes), where: params.get("where") || "" };
+  return { genes: present(genes), cellTypes: present(cellTypes), where: params.get("where") || params.get("a_where") || "" };
 }
 
 /**
@@ -38,6 +38,7 @@ export function carry(context, carries = []) {
   if (takes.has("a_cell_types") && cellTypes.length) values.a_cell_types = cellTypes;
   if (takes.has("cell_type") && cellTypes[0]) values.cell_type = cellTypes[0];
   if (takes.has("where") && where) values.where = where;
+  if (takes.has("a_where") && where) values.a_where = where; // the compare view's group A
   return values;
 }
 

@@ -14,13 +14,14 @@ import coexpression from "./views/coexpression.js";
 import markers from "./views/markers.js";
 import variability from "./views/variability.js";
 import compare from "./views/compare.js";
+import distribution from "./views/distribution.js";
 import embedding from "./views/embedding.js";
 
-const VIEWS = { study, genes, pair, coexpression, markers, variability, compare, embedding };
+const VIEWS = { study, genes, pair, coexpression, markers, variability, compare, distribution, embedding };
 
 window.explorer = { charts: {}, timings: [], renders: 0 };
 
-const state = { datasets: [], cellTypes: new Map(), metadata: new Map() };
+const state = { datasets: [], cellTypes: new Map(), metadata: new Map(), leftBehind: null };
 
 function params() {
   return new URLSearchParams(window.location.search);
@@ -90,13 +91,14 @@ async function switchDataset(dataset) {
   try {
     const [types, columns] = await Promise.all([cellTypes(dataset), metadata(dataset)]);
     const context = contextOf(params());
-    const genes = new Set();
-    for (const gene of context.genes.slice(0, 50)) {
-      const found = await api("/genes", { query: { prefix: gene, dataset, limit: 20 } });
-      for (const g of found.genes) if (g.gene.toUpperCase() === gene.toUpperCase()) genes.add(gene);
-    }
-    const fitted = fitContext(context, { hasGene: (g) => genes.has(g), cellTypes: types.map((t) => t.cell_type), columns });
+    // A gene is kept when the new dataset has a gene of that name (beyond 50, the view reports unknown ones).
+    const checked = context.genes.slice(0, 50);
+    const found = await Promise.all(checked.map((gene) => api("/genes", { query: { prefix: gene, dataset, limit: 20 } })));
+    const genes = new Set(checked.filter((gene, i) => found[i].genes.some((g) => g.gene.toUpperCase() === gene.toUpperCase())));
+    const hasGene = (g) => genes.has(g) || !checked.includes(g);
+    const fitted = fitContext(context, { hasGene, cellTypes: types.map((t) => t.cell_type), columns });
     values = carry(fitted.context, (VIEWS[view] && VIEWS[view].carries) || []);
+    state.leftBehind = { dataset, items: fitted.dropped };
   } catch (error) {
     if (!(error instanceof ApiError)) throw error; // the new dataset's view shows what is wrong
   }
@@ -181,6 +183,11 @@ async function render() {
     };
     const container = el("section", { "aria-labelledby": "view-title" }, el("h2", { id: "view-title" }, view.title));
     main.replaceChildren(container);
+    // Once, after switching dataset: what of the previous selection this dataset does not have.
+    if (state.leftBehind && state.leftBehind.dataset === dataset && state.leftBehind.items.length) {
+      container.append(el("p", { class: "note", id: "left-behind" }, `Not in ${dataset}, so left out: ${state.leftBehind.items.join(", ")}.`));
+    }
+    state.leftBehind = null;
     await view.render(container, context);
     if (renderId !== window.explorer.renders) return; // a newer navigation took over
     if (focusedId && document.getElementById(focusedId)) document.getElementById(focusedId).focus();

@@ -40,12 +40,15 @@ export function studySpec(rows) {
   };
 }
 
-/** The dot plot's rows with `scaled`: each gene's mean rescaled to 0–1 over the cell types (0 when flat). */
+/** The dot plot's rows with `scaled`: each gene's mean rescaled to 0–1 over the cell types (0 when flat). One
+ * pass over the rows (a 5,000-gene list has 50,000 of them). */
 export function dotPlotRows(rows, genes) {
-  const span = new Map();
-  for (const gene of genes) {
-    const means = rows.filter((r) => r.gene === gene).map((r) => r.mean);
-    span.set(gene, [Math.min(...means), Math.max(...means)]);
+  const span = new Map(genes.map((g) => [g, [Infinity, -Infinity]]));
+  for (const r of rows) {
+    const range = span.get(r.gene) || [Infinity, -Infinity];
+    range[0] = Math.min(range[0], r.mean);
+    range[1] = Math.max(range[1], r.mean);
+    span.set(r.gene, range);
   }
   return rows.map((r) => {
     const [low, high] = span.get(r.gene);
@@ -53,32 +56,93 @@ export function dotPlotRows(rows, genes) {
   });
 }
 
+/** Pixels per gene row: 30 for a few genes, fewer for many (≥ 3), so thousands of genes stay one drawable
+ * canvas (under ~16,000 px; the page scrolls it). */
+export function dotRowStep(nGenes) {
+  return nGenes <= 40 ? 30 : Math.max(3, Math.min(18, Math.floor(16000 / nGenes)));
+}
+
+const LABEL_CHAR_PX = 6.5;
+const SORT_LIST_MAX = 200;
+const LABEL_LINES = 3;
+
+/** `name` broken into lines of at most `perLine` characters (after spaces, '/', '-', ',' where it can; at most
+ * LABEL_LINES lines, the last ending in "…" when cut). */
+export function wrapLabel(name, perLine) {
+  const lines = [];
+  let rest = name;
+  while (rest.length > perLine && lines.length < LABEL_LINES - 1) {
+    const window = rest.slice(0, perLine + 1);
+    const cut = Math.max(window.lastIndexOf(" "), window.lastIndexOf("/") + 1, window.lastIndexOf("-") + 1, window.lastIndexOf(",") + 1);
+    const at = cut > 0 ? cut : perLine;
+    lines.push(rest.slice(0, at).trim());
+    rest = rest.slice(at).trim();
+  }
+  lines.push(rest.length > perLine ? `${rest.slice(0, perLine - 1)}…` : rest);
+  return lines;
+}
+
+/**
+ * The cell-type axis of a dot plot with `step` px per column: names horizontal when every one fits; else
+ * wrapped onto up to three lines (cut with "…"; the full name is in the tooltip and the table); columns too
+ * narrow for that get the names rotated. Returns Vega-Lite axis properties.
+ */
+export function cellTypeAxis(cellTypes, step) {
+  const perLine = Math.floor((step - 4) / LABEL_CHAR_PX);
+  if (cellTypes.every((c) => c.length <= perLine)) return { labelAngle: 0, labelLimit: step };
+  if (perLine < 5) return { labelAngle: -45, labelLimit: 180 };
+  const lines = cellTypes.map((c) => wrapLabel(c, perLine));
+  // Cell-type names are data: they enter the expression as JSON string literals, never as code.
+  return { labelAngle: 0, labelLimit: step, labelExpr: `${JSON.stringify(lines)}[indexof(${JSON.stringify(cellTypes)}, datum.value)]` };
+}
+
+/** Pixels per cell-type column so the plot uses `width` (34–120 px; room kept for gene names and legends). */
+export function cellTypeStep(nCellTypes, width) {
+  return Math.max(34, Math.min(120, Math.floor((width - 260) / Math.max(1, nCellTypes))));
+}
+
 /**
  * Dot plot (scanpy's sc.pl.dotplot): one row per gene, one column per cell type, size = fraction of cells
  * expressing, colour = mean over all cells ("mean") or that mean scaled per gene ("scaled").
- * rows: dotPlotRows(); options: {genes, cellTypes} in drawing order, colour.
+ * rows: dotPlotRows(); options: {genes, cellTypes} in drawing order, colour, width (px available), groups
+ * (gene → its group's label, from a pasted list's `#group` lines: one labelled block of rows per group).
  */
-export function dotPlotSpec(rows, { genes, cellTypes, colour = "mean" }) {
+export function dotPlotSpec(rows, { genes, cellTypes, colour = "mean", width = 900, groups = null }) {
   const scaled = colour === "scaled";
+  const rowStep = dotRowStep(genes.length);
+  const columnStep = cellTypeStep(cellTypes.length, width);
+  const dot = Math.min(rowStep, columnStep) - 2;
+  const encoding = {
+    x: { field: "cell_type", type: "nominal", sort: cellTypes, title: "cell type", axis: { orient: "top", ...cellTypeAxis(cellTypes, columnStep) } },
+    // Vega-Lite compiles a sort list into one nested expression, which overflows the parser's stack with
+    // thousands of genes: long lists sort by each row's place in the list instead.
+    y: { field: "gene", type: "nominal", sort: genes.length > SORT_LIST_MAX ? { field: "gene_rank", op: "min" } : genes, title: null, axis: rowStep < 10 ? { labelOverlap: "greedy", labelFontSize: 9 } : {} },
+    size: { field: "pct_expressing", type: "quantitative", scale: { domain: [0, 1], range: [0, Math.max(4, Math.round(0.58 * dot * dot))] }, legend: { title: "cells expressing", format: ".0%", values: [0.2, 0.4, 0.6, 0.8, 1] } },
+    color: { field: scaled ? "scaled" : "mean", type: "quantitative", scale: SEQUENTIAL, legend: { title: scaled ? "mean (scaled)" : "mean expression" } },
+    tooltip: [
+      { field: "gene" }, { field: "cell_type", title: "cell type" },
+      ...(groups ? [{ field: "gene_group", title: "group" }] : []),
+      { field: "mean", format: ".4f", title: "mean (all cells)" },
+      { field: "pct_expressing", format: ".1%", title: "expressing" },
+      { field: "mean_expressing", format: ".4f", title: "mean (expressing)" },
+      { field: "n_cells", title: "cells" },
+    ],
+  };
+  const mark = { type: "circle", stroke: rowStep < 10 ? null : "#555555", strokeWidth: 0.5, opacity: 1, cursor: "pointer" };
+  if (genes.length > SORT_LIST_MAX) {
+    const rank = new Map(genes.map((g, i) => [g, i]));
+    rows = rows.map((r) => ({ ...r, gene_rank: rank.get(r.gene) }));
+  }
+  if (!groups) {
+    return { data: { values: rows }, name: "dots", width: { step: columnStep }, height: { step: rowStep }, mark, encoding };
+  }
+  const labels = [...new Set(genes.map((g) => groups[g] || ""))];
   return {
-    data: { values: rows },
-    name: "dots",
-    width: { step: 34 },
-    height: { step: 30 },
-    mark: { type: "circle", stroke: "#555555", strokeWidth: 0.5, opacity: 1, cursor: "pointer" },
-    encoding: {
-      x: { field: "cell_type", type: "nominal", sort: cellTypes, title: "cell type", axis: { labelAngle: -40, labelLimit: 160 } },
-      y: { field: "gene", type: "nominal", sort: genes, title: null },
-      size: { field: "pct_expressing", type: "quantitative", scale: { domain: [0, 1], range: [0, 520] }, legend: { title: "cells expressing", format: ".0%", values: [0.2, 0.4, 0.6, 0.8, 1] } },
-      color: { field: scaled ? "scaled" : "mean", type: "quantitative", scale: SEQUENTIAL, legend: { title: scaled ? "mean (scaled)" : "mean expression" } },
-      tooltip: [
-        { field: "gene" }, { field: "cell_type", title: "cell type" },
-        { field: "mean", format: ".4f", title: "mean (all cells)" },
-        { field: "pct_expressing", format: ".1%", title: "expressing" },
-        { field: "mean_expressing", format: ".4f", title: "mean (expressing)" },
-        { field: "n_cells", title: "cells" },
-      ],
-    },
+    data: { values: rows.map((r) => ({ ...r, gene_group: groups[r.gene] || "" })) },
+    facet: { row: { field: "gene_group", type: "nominal", sort: labels, title: null, header: { labelAngle: 0, labelAlign: "left", labelAnchor: "start", labelOrient: "top", labelFontWeight: "bold", labelFontSize: 12 } } },
+    spacing: 6,
+    spec: { name: "dots", width: { step: columnStep }, height: { step: rowStep }, mark, encoding: { ...encoding, x: { ...encoding.x, axis: { ...encoding.x.axis } } } },
+    resolve: { scale: { y: "independent" } },
   };
 }
 
@@ -116,13 +180,43 @@ export function markerRows(results, { maxP, minFold }) {
       call: significant ? (r.log2_fold_change > 0 ? "up" : "down") : "not significant",
     };
   });
-  const plotted = rows.filter((r) => r.neg_log10_p_adj !== null && r.log2_fold_change !== null);
+  const measured = rows.filter((r) => r.log2_fold_change !== null && !r.fold_change_bound).map((r) => Math.abs(r.log2_fold_change));
+  // Fold changes only the pseudocount decides (about ±30) sit at the plot's edge, not stretching its axis.
+  const edge = VOLCANO_MARGIN * Math.max(1, ...measured);
+  const plotted = rows
+    .filter((r) => r.neg_log10_p_adj !== null && r.log2_fold_change !== null)
+    .map((r) => ({ ...r, plot_log2_fold_change: r.fold_change_bound ? Math.sign(r.log2_fold_change) * edge : r.log2_fold_change, point: r.fold_change_bound ? "fold change bound (edge)" : r.p_below_float ? "adj. p = 0" : "measured" }));
+  const up = plotted.filter((r) => r.call === "up");
+  const down = plotted.filter((r) => r.call === "down").reverse(); // strongest (lowest score) first
+  const candidates = [];
+  for (let i = 0; i < LABELS_PER_SIDE; i++) candidates.push(up[i], down[i]);
   return {
     rows,
     plotted,
-    labelled: plotted.filter((r) => r.call === "up").slice(0, 8),
+    labelled: withoutOverlaps(candidates.filter(Boolean), plotted, edge),
     belowFloat: finite.length < plotted.length,
+    clipped: plotted.some((r) => r.fold_change_bound),
   };
+}
+
+const LABELS_PER_SIDE = 6;
+const VOLCANO_SIZE = { width: 520, height: 400 };
+
+/** Of `candidates` (most important first), those whose text box (≈ 6 px a character, 11 px high, right of
+ * the point) overlaps no label kept before it, on a VOLCANO_SIZE plot of `plotted`. */
+function withoutOverlaps(candidates, plotted, edge) {
+  const top = Math.max(1, ...plotted.map((r) => r.neg_log10_p_adj));
+  const boxes = [];
+  const kept = [];
+  for (const r of candidates) {
+    const x = ((r.plot_log2_fold_change + edge) / (2 * edge)) * VOLCANO_SIZE.width + 5;
+    const y = (1 - r.neg_log10_p_adj / top) * VOLCANO_SIZE.height - 4;
+    const box = [x, y - 11, x + 6 * r.gene.length, y];
+    if (boxes.some((b) => box[0] < b[2] && b[0] < box[2] && box[1] < b[3] && b[1] < box[3])) continue;
+    boxes.push(box);
+    kept.push(r);
+  }
+  return kept;
 }
 
 /**
@@ -146,7 +240,7 @@ function labelledGenes({ width, height, rows, labelled, mark, encoding, labelOff
 
 /** Volcano: log2 fold change against −log10 adjusted p, with the threshold rules. marked: markerRows();
  * `contrast` names the comparison on the x axis (default "<cellType> vs rest"). */
-export function volcanoSpec({ plotted, labelled, belowFloat }, { cellType, maxP, minFold, contrast = null }) {
+export function volcanoSpec({ plotted, labelled, belowFloat, clipped = false }, { cellType, maxP, minFold, contrast = null }) {
   const genes = labelledGenes({
     width: 520,
     height: 400,
@@ -154,9 +248,9 @@ export function volcanoSpec({ plotted, labelled, belowFloat }, { cellType, maxP,
     labelled,
     mark: { type: "point", filled: true, size: 26, opacity: 0.75 },
     encoding: {
-      x: { field: "log2_fold_change", type: "quantitative", title: `log2 fold change (${contrast || `${cellType} vs rest`})` },
+      x: { field: "plot_log2_fold_change", type: "quantitative", title: `log2 fold change (${contrast || `${cellType} vs rest`})` },
       y: { field: "neg_log10_p_adj", type: "quantitative", title: "−log10 adjusted p" },
-      shape: { field: "p_below_float", type: "nominal", title: "adj. p = 0", scale: { domain: [false, true], range: ["circle", "triangle-up"] }, legend: belowFloat ? {} : null },
+      shape: { field: "point", type: "nominal", title: null, scale: { domain: ["measured", "adj. p = 0", "fold change bound (edge)"], range: ["circle", "triangle-up", "diamond"] }, legend: belowFloat || clipped ? {} : null },
       color: { field: "call", type: "nominal", title: null, scale: { domain: ["up", "down", "not significant"], range: [HIGHLIGHT.up, HIGHLIGHT.down, HIGHLIGHT.other] } },
       tooltip: [{ field: "gene" }, { field: "log2_fold_change", format: ".3f", title: "log2FC" }, { field: "p_value_adj", format: ".2e", title: "adj. p" }, { field: "pct_in", format: ".1%", title: "expressing in" }, { field: "pct_out", format: ".1%", title: "expressing out" }],
     },

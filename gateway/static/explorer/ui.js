@@ -56,7 +56,7 @@ export function geneInput({ id, label, value = "", dataset, required = false, on
       asked = prefix;
       try {
         const found = await api("/genes", { query: { prefix, dataset, limit: 20 } });
-        list.replaceChildren(...found.genes.map((g) => el("option", { value: g.gene }, g.gene_id)));
+        list.replaceChildren(...found.genes.map((g) => el("option", { value: g.gene }, g.match === "similar" ? `similar name · ${g.gene_id}` : g.gene_id)));
       } catch (error) {
         if (!isAbort(error)) list.replaceChildren();
       }
@@ -117,6 +117,48 @@ export function errorBox(error, onSuggestion = null) {
         { class: "suggestions" },
         "Use instead: ",
         error.suggestions.map((s) => el("button", { type: "button", class: "suggestion", onclick: () => onSuggestion(s, error) }, s)),
+      ),
+    );
+  }
+  return box;
+}
+
+/**
+ * What the gateway made of the gene names it was given (a response's `resolved` and `unknown` lists): the
+ * names it read as another symbol, and every unknown one with its suggestions as buttons. Empty when there is
+ * nothing to say.
+ */
+export function geneReport({ resolved = [], unknown = [] }, onSuggestion = null) {
+  const box = el("div", { class: "gene-report", id: "gene-report" });
+  if (unknown.length) {
+    box.append(
+      el(
+        "div",
+        { class: "notice", role: "status", id: "genes-unknown" },
+        el("strong", {}, `Not found in this dataset (${unknown.length}): `),
+        el(
+          "ul",
+          {},
+          unknown.map((u) =>
+            el(
+              "li",
+              { "data-gene": u.given },
+              el("code", {}, u.given),
+              u.suggestions.length ? " — did you mean " : " — no similar gene",
+              u.suggestions.map((s) => (onSuggestion ? el("button", { type: "button", class: "suggestion", onclick: () => onSuggestion(s, u.given) }, s) : el("code", {}, s))),
+            ),
+          ),
+        ),
+      ),
+    );
+  }
+  if (resolved.length) {
+    box.append(
+      el(
+        "p",
+        { class: "muted", id: "genes-resolved" },
+        "Read as: ",
+        resolved.map((r, i) => el("span", {}, i ? ", " : "", el("code", {}, r.given), " → ", el("code", {}, r.gene))),
       ),
     );
   }

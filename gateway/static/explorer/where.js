@@ -135,3 +135,24 @@ export function fitWhere(where, columns) {
   }
   return { where: Object.keys(kept).length ? kept : null, dropped };
 }
+
+/**
+ * The selection with the gateway's suggestion applied: for an error on `where` (an unknown column `value`)
+ * the column renamed, on `where.<column>` (an unknown value) the value replaced. `field` may carry a prefix
+ * (`group_a.where.donor`: pass `prefix` "group_a."). null when the error is not about this selection.
+ * @param {Where | null} where
+ * @returns {Where | null}
+ */
+export function correctWhere(where, { field, value }, suggestion, prefix = "") {
+  const clean = cleanWhere(where);
+  if (!clean || !field || !field.startsWith(`${prefix}where`)) return null;
+  const rest = field.slice(`${prefix}where`.length);
+  if (rest === "" && value in clean) {
+    return Object.fromEntries(Object.entries(clean).map(([k, v]) => [k === value ? suggestion : k, v]));
+  }
+  const column = rest.startsWith(".") ? rest.slice(1) : null;
+  if (column && Array.isArray(clean[column])) {
+    return { ...clean, [column]: clean[column].map((v) => (v === value ? suggestion : v)) };
+  }
+  return null;
+}

@@ -220,10 +220,14 @@ def test_context_carries_over_between_views_and_datasets(page, explorer_url) -> 
     page.wait_ready()
     params = _url_params(page)
     assert params["view"] == ["pair"] and params["dataset"] == ["pbmc"]
-    pbmc_genes = {g["gene"] for g in _api(explorer_url, "/genes", dataset="pbmc", prefix="EPCAM")["genes"]}
-    assert ("gene_a" in params) == ("EPCAM" in pbmc_genes)
-    pbmc_columns = {c["name"] for c in _api(explorer_url, "/datasets/pbmc/metadata")["columns"]}
-    assert ("where" in params) == ("condition" in pbmc_columns)
+    # The PBMC study has neither EPCAM nor KRT18, nor a `condition` column (tests/data/pbmc68k_scp).
+    for gene in ("EPCAM", "KRT18"):
+        assert gene not in {
+            g["gene"] for g in _api(explorer_url, "/genes", dataset="pbmc", prefix=gene)["genes"]
+        }
+    assert "condition" not in {c["name"] for c in _api(explorer_url, "/datasets/pbmc/metadata")["columns"]}
+    assert not {"gene_a", "gene_b", "where"} & set(params)
+    assert all(name in text(page, "#left-behind") for name in ("EPCAM", "KRT18", "condition"))
     # And back: the genes come along again when the new dataset has them.
     _open(page, explorer_url, view="genes", dataset="pbmc", genes=["CD3D", "NKG7"])
     Select(_find(page, "#dataset")).select_by_value("demo")
@@ -238,8 +242,12 @@ def test_context_carries_over_between_views_and_datasets(page, explorer_url) -> 
 
 
 def _table(page, css: str) -> list[list[str]]:
-    rows = page.driver.find_elements(By.CSS_SELECTOR, f"{css} tbody tr")
-    return [[td.text for td in r.find_elements(By.TAG_NAME, "td")] for r in rows]
+    """The cells' shown text, row by row (one script call, not one WebDriver call per cell)."""
+    return page.driver.execute_script(
+        "return [...document.querySelectorAll(arguments[0] + ' tbody tr')]"
+        ".map(tr => [...tr.querySelectorAll('td')].map(td => td.innerText.trim()))",
+        css,
+    )
 
 
 def _js_num(value: float) -> str:
@@ -362,7 +370,7 @@ def test_compare_a_group_with_the_rest_restores_from_its_url(page, explorer_url)
     assert _find(page, "input[name='a_where:pct_mito:min']").get_attribute("value") == "1"
 
     # A bad selection is the gateway's one-line 400, inline.
-    _open(page, explorer_url, view="compare", dataset="demo", a_where=json.dumps({"nope": ["x"]}))
+    _open(page, explorer_url, view="compare", dataset="demo", a_where=json.dumps({"nope": ["x"]}), b="rest")
     assert "unknown column 'nope'" in text(page, "[role=alert]")
     _open(page, explorer_url, view="compare", dataset="demo", a_where="{broken")
     assert text(page, "[role=alert]").startswith("a_where: not JSON")
@@ -410,7 +418,14 @@ def test_coexpression_markers_and_variability_take_the_filter(page, explorer_url
     variable = _api(
         explorer_url,
         "/gene-variability",
-        {"dataset": "demo", "cell_type": "Fibroblast", "limit": 20, "where": where},
+        # The view's stated default filter: genes expressed in >= 5 % of the cells.
+        {
+            "dataset": "demo",
+            "cell_type": "Fibroblast",
+            "limit": 20,
+            "where": where,
+            "min_pct_expressing": 0.05,
+        },
     )
     _open(
         page,
@@ -423,3 +438,76 @@ def test_coexpression_markers_and_variability_take_the_filter(page, explorer_url
     )
     assert [r[1] for r in _table(page, "table.data")] == [r["gene"] for r in variable]
     assert console_errors(page) == []
+
+
+def test_a_misspelt_filter_value_is_corrected_by_the_suggestion(page, explorer_url) -> None:
+    _open(
+        page,
+        explorer_url,
+        view="genes",
+        dataset="demo",
+        genes=["EPCAM"],
+        where=json.dumps({"condition": ["recurent"]}),
+    )
+    alert = _find(page, "[role=alert]")
+    assert "unknown value 'recurent'" in alert.text
+    alert.find_element(By.XPATH, ".//button[text()='recurrent']").click()
+    page.wait_ready()
+    assert json.loads(_url_params(page)["where"][0]) == {"condition": ["recurrent"]}
+    _dots_equal_api(
+        page,
+        _api(
+            explorer_url,
+            "/dot-plot",
+            dataset="demo",
+            genes=["EPCAM"],
+            where=json.dumps({"condition": ["recurrent"]}),
+        ),
+    )
+    assert console_errors(page, allow=("status of 400",)) == []
+
+
+def test_an_embedding_region_passes_through_the_panel_untouched(page, explorer_url) -> None:
+    embedding = _api(explorer_url, "/datasets/demo/embeddings")["embeddings"][0]
+    middle = (embedding["x_min"] + embedding["x_max"]) / 2
+    box = [
+        [embedding["x_min"], embedding["y_min"]],
+        [middle, embedding["y_min"]],
+        [middle, embedding["y_max"]],
+    ]
+    where = {"condition": ["recurrent"], embedding["name"]: {"polygon": box}}
+    _open(page, explorer_url, view="genes", dataset="demo", genes=["EPCAM"], where=json.dumps(where))
+    expected = _api(explorer_url, "/dot-plot", dataset="demo", genes=["EPCAM"], where=json.dumps(where))
+    _dots_equal_api(page, expected)
+    # The panel has no input for a region: it keeps it as it came (a box to drop it) and Apply sends it back.
+    assert _checked(page, f"where:{embedding['name']}") == ["keep"]
+    _find(page, "#genes-submit").click()
+    page.wait_ready()
+    assert json.loads(_url_params(page)["where"][0]) == where
+    _open_filters(page)
+    _find(page, f"input[name='where:{embedding['name']}']").click()
+    _find(page, "#genes-submit").click()
+    page.wait_ready()
+    assert json.loads(_url_params(page)["where"][0]) == {"condition": ["recurrent"]}
+
+
+def test_the_selection_carries_into_the_compare_view_as_group_a(page, explorer_url) -> None:
+    where = {"sex": ["female"]}
+    _open(page, explorer_url, view="markers", dataset="demo", cell_type="Fibroblast", where=json.dumps(where))
+    page.driver.find_element(By.LINK_TEXT, "Compare two groups").click()
+    page.wait_ready()
+    params = _url_params(page)
+    assert params["a_cell_types"] == ["Fibroblast"] and json.loads(params["a_where"][0]) == where
+    assert _checked(page, "a_cell_types") == ["Fibroblast"] and _checked(page, "a_where:sex") == ["female"]
+    assert "b" not in params and not page.driver.find_elements(
+        By.ID, "compare-table"
+    )  # filled, not yet asked
+    _find(page, "#compare-submit").click()  # A vs the rest, Wilcoxon
+    page.wait_ready()
+    body = {"dataset": "demo", "group_a": {"cell_types": ["Fibroblast"], "where": where}, "limit": 5}
+    expected = _api(explorer_url, "/differential-expression", body)
+    assert [r[1] for r in _table(page, "#compare-table")][:5] == [r["gene"] for r in expected["results"]]
+    # Back to the dot plot: group A's filter is the filter there.
+    page.driver.find_element(By.LINK_TEXT, "Genes × cell types").click()
+    page.wait_ready()
+    assert json.loads(_url_params(page)["where"][0]) == where

@@ -92,7 +92,8 @@ test("marker rows: rank, −log10 adjusted p, calls by both thresholds, p = 0 at
   assert.ok(Math.abs(rows[1].neg_log10_p_adj - 11) < 1e-12); // 10 % above the highest finite point
   assert.deepEqual(rows.map((r) => r.p_below_float), [false, true, false, false, false, false]);
   assert.deepEqual(plotted.map((r) => r.gene), ["UP", "ZERO", "DOWN", "SMALL", "NOTP"]);
-  assert.deepEqual(labelled.map((r) => r.gene), ["UP", "ZERO"]);
+  // Issue 22: the strongest down gene is labelled too (up and down alternate, most important first).
+  assert.deepEqual(labelled.map((r) => r.gene), ["UP", "DOWN", "ZERO"]);
   assert.equal(belowFloat, true);
   assert.equal(markerRows(results.slice(2), { maxP: 0.05, minFold: 1 }).belowFloat, false);
   assert.equal(markerRows([{ gene: "Z", log2_fold_change: 1, p_value_adj: 0 }], { maxP: 0.05, minFold: 1 }).rows[0].neg_log10_p_adj, 300);
@@ -175,4 +176,24 @@ test("forest: groups with an r, the overall r as a rule, the axis titled by the 
   assert.equal(spec.layer[2].name, "groups");
   assert.equal(forestSpec(groups, { overall: 0.3, by: "cell_type" }).layer[1].encoding.y.title, "cell type");
   assert.equal(forestSpec(groups, { overall: 0.3, by: "condition" }).layer[1].encoding.y.title, "condition");
+});
+
+test("volcano: pseudocount-decided fold changes at the edge, labels up and down that never overlap", () => {
+  const results = frozen([
+    { gene: "UP1", log2_fold_change: 2, p_value_adj: 1e-20 },
+    { gene: "UP2", log2_fold_change: 2.01, p_value_adj: 1.1e-20 },
+    { gene: "ABSENT", log2_fold_change: -29.9, p_value_adj: 1e-5, fold_change_bound: true },
+    { gene: "DOWN", log2_fold_change: -3, p_value_adj: 1e-8 },
+  ]);
+  const marked = markerRows(results, { maxP: 0.05, minFold: 1 });
+  const absent = marked.plotted.find((r) => r.gene === "ABSENT");
+  assert.equal(absent.log2_fold_change, -29.9); // the true value stays for the table and CSV
+  assert.ok(Math.abs(absent.plot_log2_fold_change + 3.3) < 1e-12); // drawn 10 % beyond the widest measured
+  assert.equal(absent.point, "fold change bound (edge)");
+  assert.equal(marked.clipped, true);
+  // UP2 would sit on UP1's label: left out; the strongest down gene is labelled.
+  assert.deepEqual(marked.labelled.map((r) => r.gene), ["UP1", "DOWN", "ABSENT"]);
+  const spec = volcanoSpec(marked, { cellType: "T", maxP: 0.05, minFold: 1 });
+  assert.equal(spec.layer[0].encoding.x.field, "plot_log2_fold_change");
+  assert.deepEqual(spec.layer[0].encoding.shape.legend, {});
 });

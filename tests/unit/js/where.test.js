@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { carry, contextOf, fitContext } from "../../../gateway/static/explorer/context.js";
-import { cleanWhere, countWhere, decodeWhere, describeWhere, encodeWhere, fitWhere, isRange } from "../../../gateway/static/explorer/where.js";
+import { cleanWhere, correctWhere, countWhere, decodeWhere, describeWhere, encodeWhere, fitWhere, isRange } from "../../../gateway/static/explorer/where.js";
 
 const COLUMNS = [
   { name: "cell_type", kind: "group", values: [{ value: "T cell", cells: 5 }, { value: "B (naive)", cells: 3 }], n_more_values: 0 },
@@ -76,7 +76,9 @@ test("context: genes, cell types and filters carry from one view's URL to anothe
   assert.deepEqual(carry(fromPair, ["genes", "where"]), { genes: ["EPCAM", "KRT18"], where });
   assert.deepEqual(carry(fromPair, ["gene", "cell_types", "where"]), { gene: "EPCAM", cell_types: ["T cell", "B (naive)"], where });
   assert.deepEqual(carry(fromPair, ["cell_type"]), { cell_type: "T cell" });
-  assert.deepEqual(carry(fromPair, ["a_cell_types"]), { a_cell_types: ["T cell", "B (naive)"] });
+  assert.deepEqual(carry(fromPair, ["a_cell_types", "a_where"]), { a_cell_types: ["T cell", "B (naive)"], a_where: where });
+  const fromCompare = contextOf(new URLSearchParams([["a_cell_types", "T cell"], ["a_where", where], ["b_cell_types", "B (naive)"]]));
+  assert.deepEqual(carry(fromCompare, ["cell_type", "where"]), { cell_type: "T cell", where });
   assert.deepEqual(carry(fromPair, []), {});
   const fromGenes = contextOf(new URLSearchParams([["genes", "CD3D"], ["genes", ""], ["genes", "NKG7"]]));
   assert.deepEqual(carry(fromGenes, ["gene_a", "gene_b"]), { gene_a: "CD3D", gene_b: "NKG7" });
@@ -90,4 +92,15 @@ test("context fitted to another dataset", () => {
   assert.deepEqual(fitted, { genes: ["CD3D"], cellTypes: ["T cell"], where: encodeWhere({ condition: ["control"] }) });
   assert.deepEqual(dropped, ["EPCAM", "Epithelial", "sex"]);
   assert.deepEqual(fitContext({ genes: [], cellTypes: [], where: "{bad" }, { hasGene: () => true, cellTypes: [], columns: [] }).dropped, ["where"]);
+});
+
+test("the gateway's suggestion corrects a column or a value of the selection", () => {
+  const where = { condtion: ["recurent", "naive"], pct_mito: { max: 5 } };
+  assert.deepEqual(correctWhere(where, { field: "where", value: "condtion" }, "condition"), { condition: ["recurent", "naive"], pct_mito: { max: 5 } });
+  assert.deepEqual(correctWhere(where, { field: "where.condtion", value: "recurent" }, "recurrent"), { condtion: ["recurrent", "naive"], pct_mito: { max: 5 } });
+  assert.deepEqual(correctWhere(where, { field: "group_b.where.condtion", value: "naive" }, "treatment-naive", "group_b."), { condtion: ["recurent", "treatment-naive"], pct_mito: { max: 5 } });
+  assert.equal(correctWhere(where, { field: "group_a.where.condtion", value: "naive" }, "x", "group_b."), null);
+  assert.equal(correctWhere(where, { field: "gene_a", value: "EPCM" }, "EPCAM"), null);
+  assert.equal(correctWhere(where, { field: "where.pct_mito", value: null }, "x"), null);
+  assert.equal(correctWhere(null, { field: "where", value: "a" }, "b"), null);
 });

@@ -6,7 +6,7 @@ import { draw } from "../charts.js";
 import { fmt } from "../format.js";
 import { coexpressionSpec } from "../specs.js";
 import { el, geneInput, cellTypePicker, errorBox, sortableTable, downloads, slug } from "../ui.js";
-import { describeWhere, encodeWhere } from "../where.js";
+import { correctWhere, describeWhere, encodeWhere } from "../where.js";
 
 export default {
   title: "Co-expression",
@@ -39,12 +39,15 @@ export default {
     try {
       data = await api(`/genes/${encodeURIComponent(gene)}/coexpression`, { query: { dataset, cell_types: chosen, limit, where: whereText } });
     } catch (error) {
-      container.append(errorBox(error, (suggestion, { field, value }) => navigate("coexpression", {
-        gene: field === "gene" ? suggestion : gene,
-        cell_types: chosen.map((c) => (c === value ? suggestion : c)),
-        limit,
-        where: whereText,
-      })));
+      container.append(errorBox(error, (suggestion, { field, value }) => {
+        const fixed = correctWhere(filters.where, { field, value }, suggestion);
+        navigate("coexpression", {
+          gene: field === "gene" ? suggestion : gene,
+          cell_types: fixed ? chosen : chosen.map((c) => (c === value ? suggestion : c)),
+          limit,
+          where: fixed ? encodeWhere(fixed) : whereText,
+        });
+      }));
       return;
     }
     const where = [data.cell_types.length ? data.cell_types.join(", ") : "every cell", whereText ? `with ${describeWhere(filters.where)}` : ""].filter(Boolean).join(" ");

@@ -9,13 +9,13 @@ import { fmt } from "../format.js";
 import { groupPicker } from "../groups.js";
 import { rendererFor, volcanoSpec } from "../specs.js";
 import { el, errorBox, sortableTable, downloads, slug } from "../ui.js";
-import { decodeWhere, describeWhere, encodeWhere } from "../where.js";
+import { correctWhere, decodeWhere, describeWhere, encodeWhere } from "../where.js";
 
 const METHODS = { wilcoxon: "Wilcoxon rank-sum (tie-corrected)", "t-test": "Welch's t-test" };
 
 export default {
   title: "Compare two groups",
-  carries: ["a_cell_types"],
+  carries: ["a_cell_types", "a_where"],
   async render(container, { dataset, info, cellTypes, params, navigate, link, metadata }) {
     const aTypes = params.getAll("a_cell_types");
     const bTypes = params.getAll("b_cell_types");
@@ -72,8 +72,9 @@ export default {
         el("button", { type: "submit", id: "compare-submit" }, "Compare"),
       ),
     );
-    const asked = params.has("a_cell_types") || params.has("a_where") || params.has("b");
-    if (!asked) {
+    // Computed once asked (the button always says against what: b); a group carried over from another view
+    // only fills the form.
+    if (!params.has("b")) {
       container.append(el("p", { class: "hint" }, "Pick group A — cell types, metadata values, or both — and compare it with every other cell or with a group B. Every gene is tested over every cell of both groups, zeros included."));
       return;
     }
@@ -93,7 +94,15 @@ export default {
     try {
       data = await api("/differential-expression", { body });
     } catch (error) {
-      container.append(errorBox(error));
+      const current = Object.fromEntries([...params.keys()].filter((k) => k !== "view" && k !== "dataset").map((k) => [k, params.getAll(k)]));
+      container.append(errorBox(error, (suggestion, { field, value }) => {
+        const fixA = correctWhere(aWhere.where, { field, value }, suggestion, "group_a.");
+        const fixB = correctWhere(bWhere.where, { field, value }, suggestion, "group_b.");
+        if (fixA) return navigate("compare", { ...current, a_where: encodeWhere(fixA) });
+        if (fixB) return navigate("compare", { ...current, b_where: encodeWhere(fixB) });
+        const side = field === "group_b.cell_types" ? "b_cell_types" : "a_cell_types";
+        navigate("compare", { ...current, [side]: (current[side] || []).map((c) => (c === value ? suggestion : c)) });
+      }));
       return;
     }
     const labelA = groupLabel({ cellTypes: aTypes, where: describeWhere(aWhere.where) });

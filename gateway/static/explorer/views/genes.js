@@ -1,14 +1,16 @@
 // Genes across cell types: the dot plot (size = fraction of cells expressing, colour = mean over all
-// cells, zeros included) for one gene or a pasted list, from GET /dot-plot.
+// cells, zeros included) for one gene or a pasted list, from POST /dot-plot.
 
 import { api } from "../api.js";
 import { draw } from "../charts.js";
 import { fmt } from "../format.js";
-import { dotPlotRows, dotPlotSpec } from "../specs.js";
+import { dotPlotRows, dotPlotSpec, rendererFor } from "../specs.js";
+import { formatGeneList, geneGroups, parseGeneList, resolvedGroups } from "../genelist.js";
 import { compareDotPlotSpec, compareDotRows } from "../comparespecs.js";
-import { el, geneInput, splitGenes, errorBox, sortableTable, downloads, slug } from "../ui.js";
-import { describeWhere, encodeWhere } from "../where.js";
+import { el, geneInput, errorBox, geneReport, sortableTable, downloads, slug } from "../ui.js";
+import { correctWhere, describeWhere, encodeWhere } from "../where.js";
 
+const ACTION_GENES = 40;
 const ORDERS = { clustered: "clustered (similar profiles together)", name: "by name", size: "by number of cells" };
 
 export default {
@@ -16,15 +18,17 @@ export default {
   takesWhere: true,
   carries: ["genes", "where"],
   async render(container, { dataset, params, navigate, link, filters, metadata }) {
-    const genes = params.getAll("genes");
+    // `genes` holds the pasted list's tokens: genes, and "#label" for its `#group` lines.
+    const tokens = params.getAll("genes");
+    const { genes, groups } = geneGroups(tokens);
     const order = params.get("order") || "clustered";
     const colour = params.get("colour") || "mean";
     const compareBy = params.get("compare_by") || "";
     const groupColumns = (await metadata()).filter((c) => c.kind === "group" && c.name !== "cell_type");
     const where = encodeWhere(filters.where);
 
-    const list = el("textarea", { id: "genes-list", name: "genes", rows: 2, spellcheck: "false", placeholder: "EPCAM KRT18 CD3D …" }, genes.join(" "));
-    const go = (extra = []) => navigate("genes", { genes: [...splitGenes(list.value), ...extra], order: orderSelect.value, colour: colourSelect.value, compare_by: compareSelect.value, where: encodeWhere(filters.value()) });
+    const list = el("textarea", { id: "genes-list", name: "genes", rows: 2, spellcheck: "false", placeholder: "EPCAM KRT18 CD3D …  (#group lines label the genes below them)" }, formatGeneList(tokens));
+    const go = (extra = []) => navigate("genes", { genes: [...parseGeneList(list.value), ...extra], order: orderSelect.value, colour: colourSelect.value, compare_by: compareSelect.value, where: encodeWhere(filters.value()) });
     const add = geneInput({ id: "gene-add", label: "Find a gene", dataset, onEnter: (g) => g && go([g]) });
     const orderSelect = el("select", { id: "order", name: "order" }, Object.entries(ORDERS).map(([k, v]) => el("option", { value: k, selected: k === order }, v)));
     const colourSelect = el(
@@ -58,10 +62,14 @@ export default {
     }
     let data;
     try {
-      data = await api("/dot-plot", { query: { dataset, genes, cell_order: order, where, compare_by: compareBy } });
+      // POST: a pasted list of thousands of genes does not fit a URL's query string.
+      data = await api("/dot-plot", { body: { dataset, genes, cell_order: order, where: where || undefined, compare_by: compareBy || undefined } });
     } catch (error) {
-      container.append(errorBox(error, (suggestion, { value }) => {
-        navigate("genes", { genes: genes.map((g) => (g === value ? suggestion : g)), order, colour, compare_by: compareBy, where });
+      container.append(errorBox(error, (suggestion, { field, value }) => {
+        const fixed = correctWhere(filters.where, { field, value }, suggestion);
+        if (fixed) return navigate("genes", { genes: tokens, order, colour, compare_by: compareBy, where: encodeWhere(fixed) });
+        if (field === "compare_by") return navigate("genes", { genes: tokens, order, colour, compare_by: suggestion, where });
+        navigate("genes", { genes: tokens.map((g) => (g === value ? suggestion : g)), order, colour, compare_by: compareBy, where });
       }));
       return;
     }
@@ -70,15 +78,19 @@ export default {
       : null;
     const rows = compared ? compared.rows : dotPlotRows(data.rows, data.genes);
     if (where) container.append(el("p", { class: "note", id: "where-note" }, `Only cells with ${describeWhere(filters.where)}.`));
-    const chart = el("div", { class: "chart", id: "chart-dotplot" });
-    container.append(chart);
+    // Many genes scroll inside the plot's box, the cell-type axis on top.
+    const chart = el("div", { class: data.genes.length > 40 ? "chart dotplot-scroll" : "chart", id: "chart-dotplot" });
+    const replace = (suggestion, given) => navigate("genes", { genes: tokens.map((g) => (g === given ? suggestion : g)), order, colour, compare_by: compareBy, where });
+    const byGene = resolvedGroups(groups, data.resolved || []);
+    container.append(geneReport(data, replace), chart);
     const view = await draw(
       "dotplot",
       chart,
       compared
         ? compareDotPlotSpec(rows, { genes: data.genes, order: compared.order, compareBy: data.compare_by, colour })
-        : dotPlotSpec(rows, { genes: data.genes, cellTypes: data.cell_types, colour }),
+        : dotPlotSpec(rows, { genes: data.genes, cellTypes: data.cell_types, colour, width: container.clientWidth || 900, groups: byGene }),
       {
+        renderer: rendererFor(rows.length),
         description: `Dot plot of ${data.genes.join(", ")} across cell types${compared ? ` compared by ${data.compare_by}` : ""}`,
         onClick: (d) => navigate("coexpression", { gene: d.gene, cell_types: [d.cell_type], where }),
       },
@@ -89,7 +101,9 @@ export default {
       el(
         "ul",
         { class: "gene-actions" },
-        data.genes.map((g) => el("li", {}, el("strong", {}, g), " — ", el("a", link("coexpression", { gene: g }), "co-expressed genes"), " · ", el("a", link("pair", { gene_a: g }), "two-gene scatter"))),
+        // The first genes' links (each link reads the page's URL, which a long list makes long).
+        data.genes.slice(0, ACTION_GENES).map((g) => el("li", {}, el("strong", {}, g), " — ", el("a", link("coexpression", { gene: g }), "co-expressed genes"), " · ", el("a", link("pair", { gene_a: g }), "two-gene scatter"), " · ", el("a", link("distribution", { gene: g, where }), "distribution"))),
+        data.genes.length > ACTION_GENES ? el("li", { class: "muted" }, `… and ${fmt.int(data.genes.length - ACTION_GENES)} more genes (click a dot for any of them)`) : null,
       ),
       sortableTable({
         columns: [

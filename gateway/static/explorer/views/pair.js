@@ -7,7 +7,7 @@ import { fmt } from "../format.js";
 import { densitySpec, forestSpec, scatterSpec } from "../specs.js";
 import { forestRows } from "../comparespecs.js";
 import { el, geneInput, cellTypePicker, errorBox, sortableTable, downloads, slug } from "../ui.js";
-import { describeWhere, encodeWhere } from "../where.js";
+import { correctWhere, describeWhere, encodeWhere } from "../where.js";
 
 const MAX_POINTS = 5000; // more cells than this are drawn as a 2-D histogram
 
@@ -83,7 +83,13 @@ export default {
         api("/gene-correlation", { body: { ...request, method, by: by === "none" ? null : by } }),
       ]);
     } catch (error) {
-      container.append(errorBox(error, (suggestion, { field }) => navigate("pair", values({ [field === "gene_b" ? "gene_b" : "gene_a"]: suggestion }))));
+      container.append(errorBox(error, (suggestion, { field, value }) => {
+        const fixed = correctWhere(filters.where, { field, value }, suggestion);
+        if (fixed) return navigate("pair", values({ where: encodeWhere(fixed) }));
+        if (field === "by") return navigate("pair", values({ by: suggestion }));
+        if (field === "cell_types") return navigate("pair", values({ cell_types: chosen.map((c) => (c === value ? suggestion : c)) }));
+        navigate("pair", values({ [field === "gene_b" ? "gene_b" : "gene_a"]: suggestion }));
+      }));
       return;
     }
     const ga = pair.gene_a;

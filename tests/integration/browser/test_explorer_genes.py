@@ -1,0 +1,83 @@
+"""The dot plot with long and imperfect gene lists in headless Chromium: thousands of genes draw, every
+unknown gene is listed with suggestions, names in another case are read and said so."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.helpers.chromium import missing
+
+if missing() and os.environ.get("CI", "").lower() != "true":
+    pytest.skip(missing(), allow_module_level=True)
+
+import requests
+from selenium.webdriver.common.by import By
+
+from tests.helpers.browser import console_errors, mark_counts
+
+pytestmark = pytest.mark.studies("wide", "demo", "pbmc")
+
+
+def _get(base: str, path: str, **query) -> dict:
+    response = requests.get(base + path, params=query, timeout=60)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def _paste(page, base: str, dataset: str, text: str) -> None:
+    """Open the dot plot of `dataset`, paste `text` into the gene list and press the button."""
+    page.driver.get(f"{base}/?view=genes&dataset={dataset}")
+    page.wait_ready()
+    page.driver.execute_script("document.getElementById('genes-list').value = arguments[0]", text)
+    page.driver.find_element(By.ID, "genes-submit").click()
+    page.wait_ready()
+
+
+def test_5000_genes_with_two_unknown_draw_and_list_both(page, explorer_url) -> None:
+    known = [g["gene"] for g in _get(explorer_url, "/genes", dataset="wide", limit=100_000)["genes"]][:4998]
+    assert len(known) == 4998
+    genes = [*known[:2000], "NOTAGENE1", *known[2000:], "CD3DX"]
+    _paste(page, explorer_url, "wide", "\n".join(genes))
+    cell_types = _get(explorer_url, "/datasets/wide/cell-types")["cell_types"]
+    assert mark_counts(page)["dotplot"]["dots_marks"] == 4998 * len(cell_types)
+    listed = page.driver.find_elements(By.CSS_SELECTOR, "#genes-unknown li")
+    assert [li.get_attribute("data-gene") for li in listed] == ["NOTAGENE1", "CD3DX"]
+    assert "Not found in this dataset (2)" in page.driver.find_element(By.ID, "genes-unknown").text
+    assert console_errors(page) == []
+
+
+def test_unknown_gene_suggestion_replaces_it_and_case_is_read(page, explorer_url) -> None:
+    _paste(page, explorer_url, "demo", "epcam KRT18 EPCM")
+    cell_types = _get(explorer_url, "/datasets/demo/cell-types")["cell_types"]
+    assert mark_counts(page)["dotplot"]["dots_marks"] == 2 * len(cell_types)
+    assert "epcam → EPCAM" in page.driver.find_element(By.ID, "genes-resolved").text
+    item = page.driver.find_element(By.CSS_SELECTOR, "#genes-unknown li[data-gene=EPCM]")
+    item.find_element(By.XPATH, ".//button[text()='EPCAM']").click()
+    page.wait_ready()
+    assert page.driver.find_elements(By.ID, "genes-unknown") == []
+    assert mark_counts(page)["dotplot"]["dots_marks"] == 2 * len(cell_types)
+
+
+def test_markers_warn_of_a_small_group_and_clip_pseudocount_fold_changes(page, explorer_url) -> None:
+    counts = {
+        c["cell_type"]: c["n_cells"] for c in _get(explorer_url, "/datasets/pbmc/cell-types")["cell_types"]
+    }
+    small = min(counts, key=counts.get)
+    assert counts[small] < 20
+    page.driver.get(f"{explorer_url}/?view=markers&dataset=pbmc&cell_type={requests.utils.quote(small)}")
+    page.wait_ready()
+    warning = page.driver.find_element(By.ID, "small-group-warning")
+    assert f"has {counts[small]} cells" in warning.text
+    shown = page.driver.execute_script(
+        "const v = window.explorer.charts.volcano; const out = [];"
+        "(function walk(n){ if (!n) return;"
+        " if (n.name === 'genes_marks') out.push(...n.items.map(i => i.datum));"
+        " for (const i of n.items || []) for (const c of i.items || []) walk(c); })"
+        "(v.scenegraph().root);"
+        "return out.map(d => [d.point, d.plot_log2_fold_change, d.log2_fold_change]);"
+    )
+    clipped = [p for p in shown if p[0] == "fold change bound (edge)"]
+    measured = [abs(p[1]) for p in shown if p[0] != "fold change bound (edge)"]
+    assert clipped and all(abs(p[1]) <= 1.1 * max(measured) + 1e-9 < abs(p[2]) for p in clipped)
