@@ -13,6 +13,7 @@ text). Every use of a client therefore goes through `ClientPool.using`.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,11 +29,13 @@ from clickhouse_connect.driver.exceptions import (
 
 from gateway.config import GatewayConfig
 from gateway.errors import ApiError, BadRequest, InternalError, QueryTimeout, Unavailable
-from gateway.sqlguard.cost import MAX_PATTERN_CHARS
+from gateway.sqlguard.cost import MAX_CREATED_ELEMENTS, MAX_PATTERN_CHARS
 from genostream.engine import get_client
 from genostream.errors import EngineError
 
 SQL_BLOCK_ROWS = 8192
+SQL_TIMEZONE = "UTC"  # the session time zone of /sql and the ClickHouse port
+SQL_TZINFO = datetime.UTC
 SQL_DATABASE = "marts"  # the /sql client's default database: unqualified table names are marts tables
 # For queries that read a few granules (two genes' stored rows): one thread. Reading them in parallel costs
 # more in coordination than it saves, and concurrent requests only compete for the cores (170M non-zeros,
@@ -52,20 +55,30 @@ class ClientPool:
         self._open: list[Client] = []
         self._closed = False
 
+    def _server_settings(self) -> dict[str, int | str]:
+        """The embedded engine's process-wide settings (a server keeps its own; see genostream.engine).
+
+        The engine's memory is the gateway's: every query together stays under `max_server_memory_usage`.
+        Not the per-user `max_memory_usage_for_user`: chDB frees a result stream the gateway gave up on (a
+        client that stopped reading) outside the user's tracker, so that tracker only grows while some query
+        runs — with exports always running it drifted up to its limit and every query failed."""
+        return {"max_server_memory_usage": self.config.engine_max_memory_bytes}
+
     def _settings(self, purpose: str) -> dict[str, Any]:
-        # The embedded engine's memory is the gateway's: every query of it together stays under one cap (all
-        # run as the same engine user). A server has its own limits, and its user may be shared with dbt.
         embedded = self.config.engine.embedded
-        shared = {"max_memory_usage_for_user": self.config.engine_max_memory_bytes} if embedded else {}
         if purpose == "main":
-            return {**shared, "max_execution_time": self.config.query_timeout_s}
+            return {"max_execution_time": self.config.query_timeout_s}
         if purpose == "stream":
             # The engine's own clock also runs while a slow client reads; the export budget bounds that, and
             # `exports.engine_time_budget` holds the engine's work to query_timeout_s.
-            return {**shared, "max_execution_time": self.config.export_timeout_s}
+            settings: dict[str, Any] = {"max_execution_time": self.config.export_timeout_s}
+            if embedded:  # a server has its own limits
+                settings.update(export_memory_settings(self.config))
+            return settings
         # readonly comes last: once it is set, no later setting on the handle can change.
         return {
-            **shared,
+            # The host's time zone is not the analyst's business (formatDateTime(now(), '%z') showed it).
+            "session_timezone": SQL_TIMEZONE,
             "max_execution_time": self.config.sql_timeout_s,
             "max_result_rows": self.config.sql_max_rows,
             "max_result_bytes": self.config.sql_max_bytes,
@@ -75,6 +88,8 @@ class ClientPool:
             # engine checks the time limit between blocks (a function call's own cost is bounded by the
             # guard, gateway.sqlguard.cost).
             "max_block_size": SQL_BLOCK_ROWS,
+            # range() creates at most this many elements per block (other sized functions: the guard).
+            "function_range_max_elements_in_block": MAX_CREATED_ELEMENTS,
             # multiMatch*'s pattern sets (Hyperscan): bounded in size, and no patterns known to be costly.
             "max_hyperscan_regexp_length": MAX_PATTERN_CHARS,
             "max_hyperscan_regexp_total_length": 10 * MAX_PATTERN_CHARS,
@@ -89,11 +104,16 @@ class ClientPool:
         if self._closed:
             raise Unavailable("the gateway is shutting down")
         try:
-            client = get_client(self.config.engine, settings=self._settings(purpose))
+            client = get_client(
+                self.config.engine, settings=self._settings(purpose), server_settings=self._server_settings()
+            )
         except ClickHouseError as exc:
             raise Unavailable(f"cannot open the engine: {EngineError.from_clickhouse(exc)}") from None
         if purpose == "sql":
             client.database = SQL_DATABASE
+            # clickhouse-connect learnt the engine's zone before the session's applied; DateTime values are
+            # the session's (an embedded engine sends no X-ClickHouse-Timezone that would tell it).
+            client.server_tz = SQL_TZINFO
         with self._lock:
             self._open.append(client)
         setattr(self._local, purpose, client)
@@ -158,6 +178,18 @@ class ClientPool:
         with self._lock:
             self._closed = False
         self._local = threading.local()
+
+
+def export_memory_settings(config: GatewayConfig) -> dict[str, int]:
+    """One export's share of the embedded engine's memory: with every export worker busy (`bulk_threads`),
+    exports together hold at most half of it, so exports a client stalls cannot starve short questions;
+    sorts and aggregations beyond half the share spill to disk instead of failing."""
+    share = config.engine_max_memory_bytes // (2 * config.bulk_threads)
+    return {
+        "max_memory_usage": share,
+        "max_bytes_before_external_sort": share // 2,
+        "max_bytes_before_external_group_by": share // 2,
+    }
 
 
 def api_error_for(

@@ -30,7 +30,9 @@ class GatewayConfig(BaseModel):
     max_dense_values: int = Field(20_000_000, gt=0, description="cells × genes limit of a dense matrix")
     catalog_ttl_s: float = Field(5.0, ge=0, description="how long dataset/gene/cell-type lists are cached")
     engine_max_memory_bytes: int = Field(
-        4_000_000_000, gt=0, description="max_memory_usage_for_user: every query of the gateway together"
+        4_000_000_000,
+        gt=0,
+        description="max_server_memory_usage of the embedded engine: every query of the gateway together",
     )
     sql_max_concurrent: int = Field(2, gt=0, description="POST /sql queries run at once; others wait")
     sql_queue_timeout_s: float = Field(5.0, ge=0, description="how long /sql waits for a turn, then 503")

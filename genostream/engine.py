@@ -53,21 +53,52 @@ def store_locked_by_other_process(path: str | os.PathLike[str]) -> bool:
         os.close(fd)
 
 
-def open_chdb(path: str | os.PathLike[str], *, settings: dict[str, Any] | None = None) -> Client:
-    """A client on the embedded engine at `path`; several clients in one process share one engine."""
+def open_chdb(
+    path: str | os.PathLike[str],
+    *,
+    settings: dict[str, Any] | None = None,
+    server_settings: dict[str, int | str] | None = None,
+) -> Client:
+    """A client on the embedded engine at `path`; several clients in one process share one engine.
+
+    `server_settings` are the engine's own (process-wide) settings, such as `max_server_memory_usage`: chDB
+    takes them from the connection string of the connection that starts the engine, and ignores them on
+    later ones — so a caller that needs them opens the engine first; a mismatch is logged."""
     resolved = os.path.realpath(path)
     if resolved not in _opened_here and store_locked_by_other_process(resolved):
         raise StoreLockedError(resolved)
     Path(resolved).mkdir(parents=True, exist_ok=True)
     try:
-        client = clickhouse_connect.get_client(interface="chdb", path=resolved, settings=settings or {})
+        client = clickhouse_connect.get_client(
+            interface="chdb", path=resolved, settings=settings or {}, chdb_options=server_settings or None
+        )
     except (ClickHouseError, RuntimeError) as exc:
         if store_locked_by_other_process(resolved):
             raise StoreLockedError(resolved) from None
         raise StoreUnavailableError(f"cannot open the embedded store at {resolved}: {exc}") from None
     _opened_here.add(resolved)
     _embedded_clients.add(client)
+    if server_settings:
+        _check_server_settings(client, server_settings)
     return client
+
+
+def _check_server_settings(client: Client, wanted: dict[str, int | str]) -> None:
+    """Log the server settings the running engine does not have (it was started without them)."""
+    rows = client.query(
+        "SELECT name, value FROM system.server_settings WHERE name IN {names:Array(String)}",
+        parameters={"names": list(wanted)},
+    ).result_rows
+    running = {str(name): str(value) for name, value in rows}
+    for name, value in wanted.items():
+        if running.get(name) != str(value):
+            log.warning(
+                "the embedded engine runs with %s = %s, not %s: it was started earlier in this process "
+                "without it",
+                name,
+                running.get(name, "(unknown)"),
+                value,
+            )
 
 
 def is_embedded(client: Client) -> bool:
@@ -91,13 +122,20 @@ def open_server(engine: EngineSettings, *, settings: dict[str, Any] | None = Non
         raise StoreUnavailableError(f"cannot reach ClickHouse at {engine.location}: {exc}") from None
 
 
-def get_client(engine: EngineSettings | None = None, *, settings: dict[str, Any] | None = None) -> Client:
+def get_client(
+    engine: EngineSettings | None = None,
+    *,
+    settings: dict[str, Any] | None = None,
+    server_settings: dict[str, int | str] | None = None,
+) -> Client:
     """A client for the configured target (environment by default). On a cluster its session starts with the
-    cluster settings, before the caller's (which may end with readonly: nothing after it can change)."""
+    cluster settings, before the caller's (which may end with readonly: nothing after it can change).
+    `server_settings` apply to the embedded engine only (see `open_chdb`); a ClickHouse server keeps its
+    own configuration and is never sent them."""
     engine = engine or EngineSettings.from_env()
     settings = {**session_settings(engine), **(settings or {})}
     if engine.embedded:
-        return open_chdb(engine.chdb_path, settings=settings)
+        return open_chdb(engine.chdb_path, settings=settings, server_settings=server_settings)
     return open_server(engine, settings=settings)
 
 

@@ -20,6 +20,7 @@ from werkzeug.wrappers import Request, Response
 from gateway.clickhouse_http import codecs, formats
 from gateway.clickhouse_http.errors import ClickHouseException
 from gateway.clickhouse_http.request import PortRequest, credentials, read
+from gateway.clients import SQL_TIMEZONE
 from gateway.errors import ApiError
 from gateway.http.spool import Spool
 from gateway.sqlguard.port import admit_port
@@ -57,7 +58,10 @@ class ClickHousePort:
     def server_facts(self) -> tuple[str, str]:
         """(version, timezone) of the engine, asked once."""
         if self._facts is None:
-            row = self.gateway.pool.fetch("SELECT version() AS version, timezone() AS timezone")[0]
+            row = self.gateway.pool.fetch(
+                "SELECT version() AS version, timezone() AS timezone",
+                settings={"session_timezone": SQL_TIMEZONE},  # the port's queries' zone, not the host's
+            )[0]
             self._facts = (str(row["version"]), str(row["timezone"]))
         return self._facts
 

@@ -8,11 +8,18 @@ memory limit, but not for these:
 - `arrayFold` is quadratic when its accumulator grows;
 - a regular expression is compiled before the first row, in time that grows with the square of its nesting
   (`(?:a` × 30,000: 14 s), so a pattern must be a string literal (or an array of them) of at most
-  MAX_PATTERN_CHARS characters — not built by `repeat()` or taken from a column.
+  MAX_PATTERN_CHARS characters — not built by `repeat()` or taken from a column;
+- a function that creates an array or string of a size it is given works on one row for as long as that size
+  takes (`arrayResize([1], 200000000)`, `randomPrintableASCII(1000000000)`: 1–5 s past a 1 s limit, and any
+  function over the result longer still — `arraySort` of 30M elements 10 s), so the size must be an integer
+  literal of at most MAX_CREATED_ELEMENTS — the engine's own cap on `repeat()`, `space()` and `leftPad()`,
+  whose results it already refuses beyond that. `range()` is held to the same number of elements per block by
+  the engine (`function_range_max_elements_in_block`, set for /sql in gateway.clients).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 UNBOUNDED = frozenset(
@@ -32,6 +39,20 @@ UNBOUNDED = frozenset(
     )
 )
 MAX_PATTERN_CHARS = 1000
+MAX_CREATED_ELEMENTS = 1_000_000
+# Functions that create an array or a string of a given size, and the position of that size argument.
+SIZE_ARGUMENT = {
+    name.casefold(): position
+    for name, position in (
+        ("arrayWithConstant", 0),
+        ("arrayResize", 1),
+        ("randomString", 0),
+        ("randomFixedString", 0),
+        ("randomPrintableASCII", 0),
+        ("randomStringUTF8", 0),
+    )
+}
+_INTEGER_LITERAL = re.compile(r"^U?Int\d+_(-?\d+)$")
 # The regular-expression functions of the allow-list, and the position of their pattern argument.
 PATTERN_ARGUMENT = {
     name.casefold(): position
@@ -84,6 +105,8 @@ def cost_problem(name: str, arguments: Sequence[tuple[str, str]]) -> str | None:
             f"function {name}() is not allowed: its cost grows with the square of its arguments' length, and "
             "the engine cannot stop one call at the time limit"
         )
+    if (size_at := SIZE_ARGUMENT.get(folded)) is not None:
+        return _size_problem(name, arguments, size_at)
     position = PATTERN_ARGUMENT.get(folded)
     if position is None:
         return None
@@ -93,5 +116,16 @@ def cost_problem(name: str, arguments: Sequence[tuple[str, str]]) -> str | None:
         return (
             f"{name}(): the regular expression must be a string literal (or an array of them) of at most "
             f"{MAX_PATTERN_CHARS} characters, so that compiling it stays within the time limit"
+        )
+    return None
+
+
+def _size_problem(name: str, arguments: Sequence[tuple[str, str]], position: int) -> str | None:
+    kind, text = arguments[position] if position < len(arguments) else ("", "")
+    match = _INTEGER_LITERAL.match(text) if kind == "Literal" else None
+    if match is None or abs(int(match.group(1))) > MAX_CREATED_ELEMENTS:
+        return (
+            f"{name}(): the size must be an integer literal of at most {MAX_CREATED_ELEMENTS:,}, so that "
+            "one call stays within the time limit"
         )
     return None

@@ -33,6 +33,7 @@ METADATA_BLOCK = 100_000
 PROBE_VALUES = 1 << 16
 SPARSE_ENCODINGS = {"csr_matrix": "csr", "csc_matrix": "csc"}
 COLUMN_PARTS = ("codes", "values", "mask")  # one per row: categorical codes, nullable values and mask
+MAX_UNUSED_CATEGORIES = 10_000
 
 
 def _read_frame(handle: h5py.File, key: str, path: Path) -> pd.DataFrame:
@@ -60,7 +61,8 @@ def _frame_rows(handle: h5py.File, key: str) -> int | None:
 
 
 def _check_columns(handle: h5py.File, key: str, n_rows: int | None, path: Path) -> None:
-    """Every column of the dataframe at `key` has `n_rows` values, from the metadata, before it is read."""
+    """Every column of the dataframe at `key` has `n_rows` values, and every categorical at most
+    `n_rows` + MAX_UNUSED_CATEGORIES categories, from the metadata, before it is read."""
     if n_rows is None:
         return
     for node in handle[key].values():
@@ -70,6 +72,20 @@ def _check_columns(handle: h5py.File, key: str, n_rows: int | None, path: Path) 
             if length != n_rows:
                 where = part.name.lstrip("/")
                 raise InputError(path, None, f"{where} has {length} values but {key} has {n_rows} rows")
+    legacy = handle[key].get("__categories")  # anndata < 0.8 kept categories apart from the codes
+    categories = [n.get("categories") for n in handle[key].values() if isinstance(n, h5py.Group)]
+    categories += list(legacy.values()) if isinstance(legacy, h5py.Group) else []
+    for part in categories:
+        if not isinstance(part, h5py.Dataset):
+            continue
+        length = part.shape[0] if part.ndim else 0
+        if length > n_rows + MAX_UNUSED_CATEGORIES:
+            raise InputError(
+                path,
+                None,
+                f"{part.name.lstrip('/')} has {length:,} categories for {n_rows:,} rows (at most "
+                f"{MAX_UNUSED_CATEGORIES:,} more categories than rows: a subset may keep unused ones)",
+            )
 
 
 def _refuse_mismatch(

@@ -146,6 +146,46 @@ def test_sql_stops_within_a_second_of_its_limit(built_store) -> None:
     assert answer.status_code == 504 and elapsed < 2.0, (answer.text, elapsed)
 
 
+ONE_ROW_SHAPES = [  # arrays and strings built inside one row: once 1–20 s past a 1 s limit, bounded by memory
+    "SELECT length(arrayMap(x -> x * x, range(100000000)))",
+    "SELECT sum(length(arrayMap(x -> x * x, range(number)))) FROM numbers(100000)",
+    "SELECT length(arraySort(arrayMap(x -> rand(x), range(30000000))))",
+    "SELECT length(replicate(1, range(100000000)))",
+    "SELECT length(arrayWithConstant(200000000, 1))",
+    "SELECT sum(length(arrayWithConstant(number, 1))) FROM numbers(100000)",
+    "SELECT length(arrayResize([1], 200000000))",
+    "SELECT length(arraySort(arrayResize([rand()], 100000000, 7)))",
+    "SELECT length(repeat('a', 1000000000))",
+    "SELECT length(randomString(1000000000))",
+    "SELECT length(randomPrintableASCII(1000000000))",
+    "SELECT sum(length(randomStringUTF8(number))) FROM numbers(100000)",
+    "SELECT length(leftPad('a', 1000000000))",
+    "SELECT length(arrayStringConcat(arrayMap(x -> toString(x), range(30000000))))",
+]
+
+
+@pytest.mark.parametrize("query", ONE_ROW_SHAPES)
+def test_sql_built_inside_one_row_ends_within_its_limit(built_store, query) -> None:
+    limit_s = 2.0
+    with serving({"sql_timeout_s": limit_s}) as base:
+        started = time.monotonic()
+        answer = requests.post(base + "/sql", json={"query": query}, timeout=120)
+        elapsed = time.monotonic() - started
+    assert answer.status_code in (400, 504), answer.text
+    assert elapsed < limit_s + 1.5, (elapsed, answer.text)
+
+
+def test_sql_sized_functions_within_the_bound_still_answer(built_store) -> None:
+    query = (
+        "SELECT length(arrayWithConstant(1000, 'x')) AS a, length(arrayResize([1, 2], 10)) AS b, "
+        "length(randomString(16)) AS c, sum(length(range(number))) AS d FROM numbers(100)"
+    )
+    with serving() as base:
+        answer = requests.post(base + "/sql", json={"query": query}, timeout=60)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["data"] == [[1000, 10, 16, 4950]]
+
+
 # ----- 7. every request gets an HTTP answer, errors as JSON ------------------------------------------------
 
 

@@ -233,6 +233,12 @@ COSTLY = [
         _never_written("obs/_index", 60_000_000, h5py.string_dtype()),
         r".*study\.h5ad: X has 700 rows \(cells\) but obs has 60000000$",
     ),
+    Costly(
+        "categories_far_more_than_rows",
+        _never_written("obs/Cluster/categories", 50_000_000, h5py.string_dtype()),
+        r".*study\.h5ad: obs/Cluster/categories has 50,000,000 categories for 700 rows \(at most 10,000 more "
+        r"categories than rows: a subset may keep unused ones\)$",
+    ),
 ]
 
 

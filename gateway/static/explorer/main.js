@@ -15,8 +15,9 @@ import markers from "./views/markers.js";
 import variability from "./views/variability.js";
 import compare from "./views/compare.js";
 import distribution from "./views/distribution.js";
+import embedding from "./views/embedding.js";
 
-const VIEWS = { study, genes, pair, coexpression, markers, variability, compare, distribution };
+const VIEWS = { study, genes, pair, coexpression, markers, variability, compare, distribution, embedding };
 
 window.explorer = { charts: {}, timings: [], renders: 0 };
 

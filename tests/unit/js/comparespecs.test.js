@@ -65,3 +65,16 @@ test("group labels", () => {
   assert.equal(groupLabel({ cellTypes: [], where: "" }, "the rest"), "the rest");
   assert.equal(groupLabel({ cellTypes: [], where: "x ≤ 1" }), "x ≤ 1");
 });
+
+test("a fold change only the pseudocount decides is drawn at the edge, its value kept", () => {
+  const results = [
+    { gene: "ON", score: 9, log2_fold_change: 2, p_value: 1e-10, p_value_adj: 1e-9, mean_a: 2, mean_b: 0.5, pct_a: 0.9, pct_b: 0.3, fold_change_bound: false },
+    { gene: "OFF", score: -8, log2_fold_change: -29.9, p_value: 1e-6, p_value_adj: 1e-5, mean_a: 0, mean_b: 1, pct_a: 0, pct_b: 0.8, fold_change_bound: true },
+  ];
+  const marked = differentialRows(results, { maxP: 0.05, minFold: 1 });
+  assert.ok(marked.clipped);
+  const off = marked.plotted.find((r) => r.gene === "OFF");
+  assert.equal(off.log2_fold_change, -29.9);
+  assert.ok(off.plot_log2_fold_change < 0 && Math.abs(off.plot_log2_fold_change) < 3);
+  assert.equal(volcanoSpec(marked, { cellType: "A", maxP: 0.05, minFold: 1, contrast: "A vs B" }).layer[0].encoding.x.field, "plot_log2_fold_change");
+});
