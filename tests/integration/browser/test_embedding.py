@@ -111,7 +111,7 @@ def test_a_box_drawn_with_the_mouse_is_a_group_for_other_views(page, explorer_ur
 
     compare = page.driver.find_element(By.ID, "use-compare").get_attribute("href")
     query = parse_qs(urlparse(compare).query)
-    assert query["view"] == ["compare"] and json.loads(query["a_where"][0]) == where
+    assert query["view"] == ["compare"] and json.loads(query["a_where"][0]) == where and query["b"] == ["rest"]
     pair = parse_qs(urlparse(page.driver.find_element(By.ID, "use-pair").get_attribute("href")).query)
     assert pair["view"] == ["pair"] and json.loads(pair["where"][0]) == where and pair["gene_a"] == ["CST3"]
 
@@ -123,6 +123,12 @@ def test_a_box_drawn_with_the_mouse_is_a_group_for_other_views(page, explorer_ur
     page.wait_ready()
     assert text(page, "#emb-n") == f"{shown:,}"
     assert mark_counts(page)["embedding"]["cells_marks"] == shown
+
+    # The compare view tests the selected cells against every other cell.
+    page.driver.get(compare)
+    page.wait_ready()
+    assert f"({shown:,} cells) vs" in text(page, "#compare-heading")
+    assert f"({700 - shown:,} cells)" in text(page, "#compare-heading")
 
 
 def test_the_polygon_group_opens_the_two_gene_view_with_the_apis_numbers(page, explorer_url) -> None:

@@ -140,7 +140,7 @@ export default {
       const where = regionWhere(filters.where, answer.embedding, polygon);
       const whereText = encodeWhere(where);
       const pairLink = link("pair", { where: whereText, cell_types: chosen, gene_a: gene });
-      const compareLink = link("compare", { a_where: whereText, a_cell_types: chosen });
+      const compareLink = link("compare", { a_where: whereText, a_cell_types: chosen, b: "rest" });
       const hereLink = link("embedding", { ...values(), embedding: answer.embedding, where: whereText });
       const count = el("strong", { id: "selection-n" }, "…");
       panel.replaceChildren(
