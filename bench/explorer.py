@@ -39,6 +39,8 @@ def view_urls(
             "b": "rest",
             "method": "t-test",
         },
+        # the study's first embedding (synth studies: `umap`), every cell coloured by gene A
+        "embedding": {"view": "embedding", "gene": gene_a},
     }
     return {name: f"{base}/?{urlencode({**p, 'dataset': dataset}, doseq=True)}" for name, p in views.items()}
 

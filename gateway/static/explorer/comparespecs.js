@@ -55,8 +55,8 @@ export function compareDotPlotSpec(rows, { genes, order, compareBy, colour = "me
  */
 export function forestRows(groups, method) {
   return groups.map((g) => {
-    const [low, high] = interval(g.pearson_correlation, g.observation_count, method);
-    return { group: g.group, r: g.pearson_correlation, p: g.p_value, n: g.observation_count, n_expressing_both: g.n_expressing_both, ci_low: low, ci_high: high, note: g.note ?? null };
+    const [low, high] = interval(g.correlation, g.observation_count, method);
+    return { group: g.group, r: g.correlation, p: g.p_value, n: g.observation_count, n_expressing_both: g.n_expressing_both, ci_low: low, ci_high: high, note: g.note ?? null };
   });
 }
 

@@ -2,7 +2,7 @@
 // fetch), so the views only fetch, call one of these and hand the result to charts.js's draw(), and node's
 // test runner checks the specs without a browser (tests/unit/js/).
 
-import { fmt } from "./format.js";
+import { fmt, fractionTicks } from "./format.js";
 
 /** Okabe & Ito's eight colours, distinguishable with every common colour-vision deficiency. */
 export const OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"];
@@ -274,6 +274,8 @@ export function rendererFor(n) {
 
 /** Variability: mean against CV of the most variable genes, the first five labelled. rows: ranked. */
 export function variabilitySpec(rows) {
+  const pct = rows.map((r) => r.pct_expressing);
+  const ticks = fractionTicks(Math.min(...pct, 1), Math.max(...pct, 0));
   return labelledGenes({
     width: 520,
     height: 380,
@@ -283,7 +285,7 @@ export function variabilitySpec(rows) {
     encoding: {
       x: { field: "mean_expression", type: "quantitative", scale: { type: "log", nice: false, padding: 12 }, title: "mean (log-normalised, log scale)" },
       y: { field: "cv", type: "quantitative", scale: { zero: false, padding: 12 }, title: "coefficient of variation" },
-      size: { field: "pct_expressing", type: "quantitative", title: "expressing", legend: { format: ".0%" }, scale: { range: [15, 200] } },
+      size: { field: "pct_expressing", type: "quantitative", title: "expressing", legend: { values: ticks.values, format: ticks.format }, scale: { domain: [Math.min(...ticks.values, ...pct), Math.max(...ticks.values, ...pct)], range: [15, 200] } },
       tooltip: [{ field: "gene" }, { field: "mean_expression", format: ".4f", title: "mean" }, { field: "cv", format: ".3f" }, { field: "stddev", format: ".4f", title: "sd" }, { field: "pct_expressing", format: ".1%", title: "expressing" }],
     },
     labelOffset: { dx: 7 },

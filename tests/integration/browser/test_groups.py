@@ -185,10 +185,10 @@ def test_two_genes_by_a_metadata_column_with_the_difference_test(page, explorer_
         by="sex",
         where=json.dumps(body["where"]),
     )
-    assert text(page, "#stat-r") == f"{expected['pearson_correlation']:.4f}"
+    assert text(page, "#stat-r") == f"{expected['correlation']:.4f}"
     assert text(page, "#stat-n") == f"{expected['observation_count']:,}"
     assert mark_counts(page)["pair"]["cells_marks"] == expected["observation_count"]
-    defined = [g for g in expected["groups"] if g["pearson_correlation"] is not None]
+    defined = [g for g in expected["groups"] if g["correlation"] is not None]
     assert len(expected["groups"]) == 2 and mark_counts(page)["forest"]["groups_marks"] == len(defined)
     difference = expected["difference"]
     assert text(page, "#difference-z") == f"{difference['z']:.4f}"

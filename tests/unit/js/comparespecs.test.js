@@ -29,8 +29,8 @@ test("compared dot plot: one row per cell type × value, cell types in order, va
 
 test("forest rows: Fisher z interval around r, undefined r kept without one", () => {
   const groups = [
-    { group: "control", pearson_correlation: 0.5, p_value: 0.01, observation_count: 28, n_expressing_both: 9 },
-    { group: "drug", pearson_correlation: null, p_value: null, observation_count: 2, n_expressing_both: 0, note: "constant" },
+    { group: "control", correlation: 0.5, p_value: 0.01, observation_count: 28, n_expressing_both: 9 },
+    { group: "drug", correlation: null, p_value: null, observation_count: 2, n_expressing_both: 0, note: "constant" },
   ];
   const [a, b] = forestRows(groups, "pearson");
   const se = 1 / Math.sqrt(25);

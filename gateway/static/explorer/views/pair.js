@@ -98,7 +98,7 @@ export default {
     const stats = el(
       "dl",
       { class: "stats", id: "pair-stats" },
-      el("dt", {}, method === "spearman" ? "Spearman ρ" : "Pearson r"), el("dd", { id: "stat-r" }, corr.pearson_correlation === null ? "undefined" : corr.pearson_correlation.toFixed(4)),
+      el("dt", {}, method === "spearman" ? "Spearman ρ" : "Pearson r"), el("dd", { id: "stat-r" }, corr.correlation === null ? "undefined" : corr.correlation.toFixed(4)),
       el("dt", {}, "p"), el("dd", { id: "stat-p" }, fmt.p(corr.p_value)),
       el("dt", {}, "n (cells)"), el("dd", { id: "stat-n" }, fmt.int(corr.observation_count)),
       el("dt", {}, `${ga} detected`), el("dd", {}, fmt.int(corr.n_expressing_a)),
@@ -139,7 +139,7 @@ export default {
           ),
         );
       }
-      const forestView = await draw("forest", forest, forestSpec(groups, { overall: corr.pearson_correlation, by }), { description: `Correlation per ${byLabel} with 95 % intervals` });
+      const forestView = await draw("forest", forest, forestSpec(groups, { overall: corr.correlation, by }), { description: `Correlation per ${byLabel} with 95 % intervals` });
       container.append(
         el("p", { class: "muted" }, "Intervals: Fisher's z (Spearman: Fieller's variance), for reading only; r, p and n are the API's exact values."),
         downloads({ name: slug(dataset, ga, pair.gene_b, "by", by), rows: groups, columns: ["group", "r", "p", "n", "n_expressing_both", "ci_low", "ci_high", "note"], chart: forestView }),
