@@ -202,6 +202,22 @@ def test_two_genes_by_a_metadata_column_with_the_difference_test(page, explorer_
         assert datum["ci_low"] == pytest.approx(np.tanh(z - 1.959963984540054 * se), abs=1e-12)
         assert datum["ci_high"] == pytest.approx(np.tanh(z + 1.959963984540054 * se), abs=1e-12)
 
+    # From "do the correlations differ" to "which genes differ": the two groups open in the compare view.
+    _find(page, "#compare-groups-link").click()
+    page.wait_ready()
+    first, second = difference["groups"]
+    params = _url_params(page)
+    assert params["a_cell_types"] == params["b_cell_types"] == ["Epithelial"]
+    assert json.loads(params["a_where"][0]) == {**body["where"], "sex": [first]}
+    assert json.loads(params["b_where"][0]) == {**body["where"], "sex": [second]}
+    sides = [{"cell_types": ["Epithelial"], "where": {**body["where"], "sex": [g]}} for g in (first, second)]
+    expected = _api(
+        explorer_url,
+        "/differential-expression",
+        {"dataset": "demo", "group_a": sides[0], "group_b": sides[1], "limit": 10},
+    )
+    assert [r[1] for r in _table(page, "#compare-table")][:10] == [r["gene"] for r in expected["results"]]
+
 
 def test_context_carries_over_between_views_and_datasets(page, explorer_url) -> None:
     where = {"condition": ["recurrent"]}
