@@ -53,7 +53,9 @@ export default {
       container.append(el("p", { class: "hint" }, "Choose a cell type: its most variable genes are listed, by coefficient of variation or by scanpy's normalised dispersion."));
       return;
     }
-    const flavor = rank === "cv" ? "seurat" : rank;
+    // The CV ranking's background is cell_ranger's: means on the same lognorm scale as the CV table's, and
+    // for a whole cell type read from marts.gene_stats (no second pass over the cell type's rows).
+    const flavor = rank === "cv" ? "cell_ranger" : rank;
     const hvgBody = { dataset, flavor, cell_types: [cellType], ...(filters.where ? { where: filters.where } : {}) };
     let rows;
     let all = null;
