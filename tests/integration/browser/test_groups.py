@@ -332,6 +332,18 @@ def test_compare_two_groups_picked_on_the_page_equals_the_api(page, explorer_url
         "Download PNG",
         "Download .h5ad (group B)",
     } <= set(buttons)
+    # Each group's cells as AnnData: A's and B's cell counts are the API's n_a and n_b.
+    import anndata
+
+    buttons["Download .h5ad (group B)"].click()
+    group_b = wait_for_file(page.downloads, "_group-B.h5ad", timeout=30)
+    adata = anndata.read_h5ad(group_b)
+    assert adata.n_obs == expected["n_b"] and set(adata.obs["condition"]) == {"treatment-naive"}
+    group_b.unlink()
+    buttons["Download .h5ad"].click()
+    adata = anndata.read_h5ad(wait_for_file(page.downloads, ".h5ad", timeout=30))
+    assert adata.n_obs == expected["n_a"] and set(adata.obs["condition"]) == {"recurrent"}
+    assert set(adata.obs["cell_type"]) == {"Epithelial"}
     buttons["Download CSV"].click()
     rows = list(csv.DictReader(io.StringIO(wait_for_file(page.downloads, ".csv").read_text())))
     assert [r["gene"] for r in rows] == [r["gene"] for r in expected["results"]]
