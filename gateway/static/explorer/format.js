@@ -1,6 +1,13 @@
 // Numbers as the views print them (tables, headings, tooltips built in code): no DOM, so the chart specs
 // and the node tests can use them too.
 
+/** What a dataset's `value_kind` means, in words (the header says it). */
+export function valueKindText(kind) {
+  if (kind === "real") return "values: already normalised, used as loaded";
+  if (kind === "counts") return "values: raw counts, normalised to 10,000 per cell and log1p-transformed";
+  return `values: ${kind}`;
+}
+
 export const fmt = {
   num(value, digits = 4) {
     if (value === null || value === undefined) return "—";

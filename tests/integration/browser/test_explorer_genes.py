@@ -15,7 +15,7 @@ if missing() and os.environ.get("CI", "").lower() != "true":
 import requests
 from selenium.webdriver.common.by import By
 
-from tests.helpers.browser import console_errors, mark_counts
+from tests.helpers.browser import console_errors, mark_counts, wait_for_file
 
 pytestmark = pytest.mark.studies("wide", "demo", "pbmc")
 
@@ -58,6 +58,14 @@ def test_unknown_gene_suggestion_replaces_it_and_case_is_read(page, explorer_url
     page.wait_ready()
     assert page.driver.find_elements(By.ID, "genes-unknown") == []
     assert mark_counts(page)["dotplot"]["dots_marks"] == 2 * len(cell_types)
+    # The exported image carries its title and a file name that says the same; the header says what the
+    # values are in words.
+    buttons = {b.text: b for b in page.driver.find_elements(By.CSS_SELECTOR, ".downloads button")}
+    buttons["Download SVG"].click()
+    svg = wait_for_file(page.downloads, ".svg")
+    assert svg.name == "demo_dot-plot_EPCAM_KRT18.svg"
+    assert ">Dot plot: EPCAM, KRT18 · dataset demo</text>" in svg.read_text()
+    assert "values: raw counts" in page.driver.find_element(By.ID, "dataset-summary").text
 
 
 def test_markers_warn_of_a_small_group_and_clip_pseudocount_fold_changes(page, explorer_url) -> None:

@@ -7,7 +7,8 @@ import { fmt } from "../format.js";
 import { dotPlotRows, dotPlotSpec, rendererFor } from "../specs.js";
 import { formatGeneList, geneGroups, parseGeneList, resolvedGroups } from "../genelist.js";
 import { compareDotPlotSpec, compareDotRows } from "../comparespecs.js";
-import { el, geneInput, errorBox, geneReport, sortableTable, downloads, slug } from "../ui.js";
+import { el, geneInput, errorBox, geneReport, sortableTable, downloads } from "../ui.js";
+import { chartFileName, chartTitle } from "../exports.js";
 import { correctWhere, describeWhere, encodeWhere } from "../where.js";
 
 const ACTION_GENES = 40;
@@ -97,7 +98,7 @@ export default {
     );
     container.append(
       el("p", { class: "muted" }, "Click a dot for the genes co-expressed with that gene in that cell type. Mean over every cell of the type, zeros included (log-normalised values)."),
-      downloads({ name: slug(dataset, "dotplot", data.genes.slice(0, 5), compared ? ["by", data.compare_by] : []), rows, columns: ["gene", "cell_type", ...(compared ? ["compare_value"] : []), "n_cells", "n_expressing", "pct_expressing", "mean", "mean_expressing"], chart: view, anndata: { dataset, genes: data.genes, where: filters.where } }),
+      downloads({ name: chartFileName({ view: "dot-plot", genes: data.genes, groups: compared ? ["by", data.compare_by] : [], dataset }), title: chartTitle({ view: "Dot plot", genes: data.genes, groups: compared ? [`compared by ${data.compare_by}`] : [], dataset }), rows, columns: ["gene", "cell_type", ...(compared ? ["compare_value"] : []), "n_cells", "n_expressing", "pct_expressing", "mean", "mean_expressing"], chart: view, anndata: { dataset, genes: data.genes, where: filters.where } }),
       el(
         "ul",
         { class: "gene-actions" },
