@@ -168,7 +168,8 @@ async function render() {
         document.body.dataset.state = "ready";
         return;
       }
-      filters = { where: decoded.where, ...filterPanel({ columns: await metadata(dataset), where: decoded.where }) };
+      const [columns] = await Promise.all([metadata(dataset), cellTypes(dataset)]); // one round trip, not two
+      filters = { where: decoded.where, ...filterPanel({ columns, where: decoded.where }) };
     }
     const context = {
       dataset,

@@ -202,6 +202,22 @@ def test_two_genes_by_a_metadata_column_with_the_difference_test(page, explorer_
         assert datum["ci_low"] == pytest.approx(np.tanh(z - 1.959963984540054 * se), abs=1e-12)
         assert datum["ci_high"] == pytest.approx(np.tanh(z + 1.959963984540054 * se), abs=1e-12)
 
+    # From "do the correlations differ" to "which genes differ": the two groups open in the compare view.
+    _find(page, "#compare-groups-link").click()
+    page.wait_ready()
+    first, second = difference["groups"]
+    params = _url_params(page)
+    assert params["a_cell_types"] == params["b_cell_types"] == ["Epithelial"]
+    assert json.loads(params["a_where"][0]) == {**body["where"], "sex": [first]}
+    assert json.loads(params["b_where"][0]) == {**body["where"], "sex": [second]}
+    sides = [{"cell_types": ["Epithelial"], "where": {**body["where"], "sex": [g]}} for g in (first, second)]
+    expected = _api(
+        explorer_url,
+        "/differential-expression",
+        {"dataset": "demo", "group_a": sides[0], "group_b": sides[1], "limit": 10},
+    )
+    assert [r[1] for r in _table(page, "#compare-table")][:10] == [r["gene"] for r in expected["results"]]
+
 
 def test_context_carries_over_between_views_and_datasets(page, explorer_url) -> None:
     where = {"condition": ["recurrent"]}
@@ -316,6 +332,18 @@ def test_compare_two_groups_picked_on_the_page_equals_the_api(page, explorer_url
         "Download PNG",
         "Download .h5ad (group B)",
     } <= set(buttons)
+    # Each group's cells as AnnData: A's and B's cell counts are the API's n_a and n_b.
+    import anndata
+
+    buttons["Download .h5ad (group B)"].click()
+    group_b = wait_for_file(page.downloads, "_group-B.h5ad", timeout=30)
+    adata = anndata.read_h5ad(group_b)
+    assert adata.n_obs == expected["n_b"] and set(adata.obs["condition"]) == {"treatment-naive"}
+    group_b.unlink()
+    buttons["Download .h5ad"].click()
+    adata = anndata.read_h5ad(wait_for_file(page.downloads, ".h5ad", timeout=30))
+    assert adata.n_obs == expected["n_a"] and set(adata.obs["condition"]) == {"recurrent"}
+    assert set(adata.obs["cell_type"]) == {"Epithelial"}
     buttons["Download CSV"].click()
     rows = list(csv.DictReader(io.StringIO(wait_for_file(page.downloads, ".csv").read_text())))
     assert [r["gene"] for r in rows] == [r["gene"] for r in expected["results"]]

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { compareDotPlotSpec, compareDotRows, differentialRows, forestRows, groupLabel } from "../../../gateway/static/explorer/comparespecs.js";
+import { compareDotPlotSpec, compareDotRows, differentialRows, forestRows, groupLabel, twoGroupParams } from "../../../gateway/static/explorer/comparespecs.js";
 import { volcanoSpec } from "../../../gateway/static/explorer/specs.js";
 
 const row = (gene, cell_type, compare_value, mean) => ({ gene, cell_type, compare_value, mean, pct_expressing: 0.5, n_cells: 4, n_expressing: 2, mean_expressing: 2 * mean });
@@ -77,4 +77,20 @@ test("a fold change only the pseudocount decides is drawn at the edge, its value
   assert.equal(off.log2_fold_change, -29.9);
   assert.ok(off.plot_log2_fold_change < 0 && Math.abs(off.plot_log2_fold_change) < 3);
   assert.equal(volcanoSpec(marked, { cellType: "A", maxP: 0.05, minFold: 1, contrast: "A vs B" }).layer[0].encoding.x.field, "plot_log2_fold_change");
+});
+
+test("two values of a breakdown become group A and group B of the compare view", () => {
+  const where = { pct_mito: { max: 5 } };
+  assert.deepEqual(twoGroupParams({ cellTypes: ["T"], where, by: "sex", groups: ["female", "male"] }), {
+    a_cell_types: ["T"],
+    a_where: JSON.stringify({ pct_mito: { max: 5 }, sex: ["female"] }),
+    b: "group",
+    b_cell_types: ["T"],
+    b_where: JSON.stringify({ pct_mito: { max: 5 }, sex: ["male"] }),
+  });
+  assert.deepEqual(twoGroupParams({ cellTypes: ["T", "B"], where: null, by: "cell_type", groups: ["T", "B"] }), {
+    a_cell_types: ["T"], a_where: "", b: "group", b_cell_types: ["B"], b_where: "",
+  });
+  // The breakdown's own column replaces a filter on it.
+  assert.equal(twoGroupParams({ where: { sex: ["female", "male"] }, by: "sex", groups: ["male", "female"] }).a_where, JSON.stringify({ sex: ["male"] }));
 });

@@ -5,7 +5,7 @@ import { api } from "../api.js";
 import { draw } from "../charts.js";
 import { fmt } from "../format.js";
 import { densitySpec, forestSpec, scatterSpec } from "../specs.js";
-import { forestRows } from "../comparespecs.js";
+import { forestRows, twoGroupParams } from "../comparespecs.js";
 import { el, geneInput, cellTypePicker, errorBox, sortableTable, downloads, slug } from "../ui.js";
 import { correctWhere, describeWhere, encodeWhere } from "../where.js";
 
@@ -15,7 +15,7 @@ export default {
   title: "Two genes",
   takesWhere: true,
   carries: ["gene_a", "gene_b", "cell_types", "where"],
-  async render(container, { dataset, cellTypes, params, navigate, filters, metadata }) {
+  async render(container, { dataset, cellTypes, params, navigate, link, filters, metadata }) {
     const geneA = params.get("gene_a") || "";
     const geneB = params.get("gene_b") || "";
     const chosen = params.getAll("cell_types");
@@ -135,7 +135,8 @@ export default {
             el("strong", { id: "difference-z" }, d.z === null ? "undefined" : d.z.toFixed(4)),
             ", p = ",
             el("strong", { id: "difference-p" }, fmt.p(d.p_value)),
-            ` (two-sided${method === "spearman" ? "; on Spearman's ρ" : ""}).`,
+            ` (two-sided${method === "spearman" ? "; on Spearman's ρ" : ""}). `,
+            el("a", { id: "compare-groups-link", ...link("compare", twoGroupParams({ cellTypes: chosen, where: filters.where, by, groups: d.groups })) }, `Compare ${d.groups[0]} with ${d.groups[1]}, every gene`),
           ),
         );
       }
