@@ -191,3 +191,40 @@ export function describeBox(box, embedding) {
   if (!polygon) return "";
   return `${embedding} 1 ∈ [${fmt.num(polygon[0][0])}, ${fmt.num(polygon[1][0])}], ${embedding} 2 ∈ [${fmt.num(polygon[0][1])}, ${fmt.num(polygon[2][1])}]`;
 }
+
+/** At most this many vertices go to the API (a lasso traced slowly has many more points). */
+export const MAX_VERTICES = 500;
+
+/**
+ * A lasso traced in pixels as a polygon in the embedding's coordinates: `invertX` / `invertY` map a pixel of
+ * the plot area to data (Vega's scale inversion); repeated points are dropped and long traces thinned to
+ * MAX_VERTICES. null when fewer than three distinct vertices remain (a click, a line).
+ * @param {[number, number][]} pixels
+ * @param {(px: number) => number} invertX
+ * @param {(py: number) => number} invertY
+ */
+export function lassoPolygon(pixels, invertX, invertY) {
+  const distinct = [];
+  for (const [px, py] of pixels) {
+    const last = distinct[distinct.length - 1];
+    if (!last || Math.hypot(px - last[0], py - last[1]) >= 1) distinct.push([px, py]);
+  }
+  const step = Math.ceil(distinct.length / MAX_VERTICES);
+  const kept = distinct.filter((_, i) => i % step === 0);
+  const polygon = kept.map(([px, py]) => [invertX(px), invertY(py)]);
+  if (polygon.length < 3 || !polygon.every(([x, y]) => Number.isFinite(x) && Number.isFinite(y))) return null;
+  return polygon;
+}
+
+/** A polygon as the URL's `lasso` text: "x y,x y,…" at full precision. */
+export function formatPolygon(polygon) {
+  return polygon.map(([x, y]) => `${x} ${y}`).join(",");
+}
+
+/** The URL's `lasso` text as a polygon, or null unless it is three or more pairs of finite numbers. */
+export function parsePolygon(text) {
+  if (!text) return null;
+  const polygon = text.split(",").map((pair) => pair.trim().split(/\s+/).map(Number));
+  if (polygon.length < 3 || !polygon.every((p) => p.length === 2 && p.every(Number.isFinite))) return null;
+  return polygon;
+}

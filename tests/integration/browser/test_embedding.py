@@ -96,6 +96,17 @@ def test_the_grid_is_the_servers_bins(page, explorer_url) -> None:
         sum(d["n_cells"] for d in drawn) == expected["n_cells"] == int(text(page, "#emb-n").replace(",", ""))
     )
     assert sorted(d["mean"] for d in drawn) == sorted(expected["bins"]["mean"])
+    # A lasso on the grid selects by the cells' own coordinates (the grid's scales are `bins_x`, `bins_y`).
+    page.driver.find_element(By.ID, "select-lasso").click()
+    page.driver.execute_script(LASSO_JS, [[0.1, 0.1], [0.9, 0.1], [0.9, 0.9], [0.1, 0.9]])
+    shown = _count(page)
+    lasso = wait_until(page, "return new URLSearchParams(location.search).get('lasso');")
+    polygon = [[float(v) for v in pair.split()] for pair in lasso.split(",")]
+    where = {"umap": {"polygon": polygon}}
+    selected = _api(
+        explorer_url, "/embedding", {"dataset": "demo", "embedding": "umap", "where": where, "max_points": 0}
+    )
+    assert 0 < shown == selected["n_cells"] < expected["n_cells"]
 
 
 def test_a_box_drawn_with_the_mouse_is_a_group_for_other_views(page, explorer_url) -> None:
@@ -111,7 +122,9 @@ def test_a_box_drawn_with_the_mouse_is_a_group_for_other_views(page, explorer_ur
 
     compare = page.driver.find_element(By.ID, "use-compare").get_attribute("href")
     query = parse_qs(urlparse(compare).query)
-    assert query["view"] == ["compare"] and json.loads(query["a_where"][0]) == where
+    assert (
+        query["view"] == ["compare"] and json.loads(query["a_where"][0]) == where and query["b"] == ["rest"]
+    )
     pair = parse_qs(urlparse(page.driver.find_element(By.ID, "use-pair").get_attribute("href")).query)
     assert pair["view"] == ["pair"] and json.loads(pair["where"][0]) == where and pair["gene_a"] == ["CST3"]
 
@@ -123,6 +136,45 @@ def test_a_box_drawn_with_the_mouse_is_a_group_for_other_views(page, explorer_ur
     page.wait_ready()
     assert text(page, "#emb-n") == f"{shown:,}"
     assert mark_counts(page)["embedding"]["cells_marks"] == shown
+
+    # The compare view tests the selected cells against every other cell.
+    page.driver.get(compare)
+    page.wait_ready()
+    assert f"({shown:,} cells) vs" in text(page, "#compare-heading")
+    assert f"({700 - shown:,} cells)" in text(page, "#compare-heading")
+
+
+# A lasso traced on the lasso layer through the given fractions of the plot area.
+LASSO_JS = """
+const layer = document.getElementById('lasso-layer');
+layer.scrollIntoView({ block: 'center' });
+const box = layer.getBoundingClientRect();
+const points = arguments[0];
+const at = ([fx, fy], buttons) => ({
+  clientX: box.left + fx * box.width, clientY: box.top + fy * box.height,
+  bubbles: true, pointerId: 1, pointerType: 'mouse', isPrimary: true, button: 0, buttons,
+});
+layer.dispatchEvent(new PointerEvent('pointerdown', at(points[0], 1)));
+for (const point of points.slice(1)) layer.dispatchEvent(new PointerEvent('pointermove', at(point, 1)));
+layer.dispatchEvent(new PointerEvent('pointerup', at(points[points.length - 1], 0)));
+"""
+
+
+def test_a_lasso_is_a_polygon_group(page, explorer_url) -> None:
+    _open(page, explorer_url, view="embedding", dataset="pbmc")
+    page.driver.find_element(By.ID, "select-lasso").click()
+    trace = [[0.2, 0.2], [0.5, 0.15], [0.7, 0.5], [0.45, 0.8], [0.15, 0.6], [0.2, 0.21]]
+    page.driver.execute_script(LASSO_JS, trace)
+    shown = _count(page)
+    text_polygon = wait_until(page, "return new URLSearchParams(location.search).get('lasso');")
+    polygon = [[float(v) for v in pair.split()] for pair in text_polygon.split(",")]
+    assert len(polygon) == len(trace)
+    where = {EMBEDDING: {"polygon": polygon}}
+    expected = _api(explorer_url, "/embedding", {"dataset": "pbmc", "embedding": EMBEDDING, "where": where})
+    assert 0 < shown == expected["n_cells"] < 700
+    page.driver.refresh()
+    page.wait_ready()
+    assert _count(page) == shown
 
 
 def test_the_polygon_group_opens_the_two_gene_view_with_the_apis_numbers(page, explorer_url) -> None:

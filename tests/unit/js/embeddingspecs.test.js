@@ -4,12 +4,16 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
+  MAX_VERTICES,
   ZERO_GREY,
   boxPolygon,
   describeBox,
   embeddingBinsSpec,
   embeddingPointsSpec,
+  formatPolygon,
   formatRegion,
+  lassoPolygon,
+  parsePolygon,
   parseRegion,
   regionWhere,
 } from "../../../gateway/static/explorer/embeddingspecs.js";
@@ -96,4 +100,25 @@ test("the URL's region round-trips at full precision and refuses anything but fo
   assert.equal(parseRegion("1,,3,4"), null);
   assert.equal(parseRegion(""), null);
   assert.equal(describeBox(box, "umap"), "umap 1 ∈ [-1.5, 0.3], umap 2 ∈ [2, 3]");
+});
+
+test("a lasso in pixels becomes a polygon in data coordinates, thinned and refused when degenerate", () => {
+  const invertX = (px) => px / 10;
+  const invertY = (py) => 100 - py;
+  const traced = [[0, 0], [0, 0.2], [10, 0], [10, 10], [0, 10]];
+  assert.deepEqual(lassoPolygon(traced, invertX, invertY), [[0, 100], [1, 100], [1, 90], [0, 90]]);
+  assert.equal(lassoPolygon([[0, 0], [5, 5]], invertX, invertY), null);
+  assert.equal(lassoPolygon([[0, 0], [5, 5], [9, 0]], () => NaN, invertY), null);
+  const long = Array.from({ length: 2000 }, (_, i) => [Math.cos(i / 318) * 100 + 200, Math.sin(i / 318) * 100 + 200]);
+  const thinned = lassoPolygon(long, invertX, invertY);
+  assert.ok(thinned.length <= MAX_VERTICES && thinned.length >= MAX_VERTICES / 2);
+});
+
+test("the URL's lasso round-trips and refuses anything but three or more pairs", () => {
+  const polygon = [[0.1 + 0.2, -1], [2, 3.5], [-4e-7, 1e10]];
+  assert.deepEqual(parsePolygon(formatPolygon(polygon)), polygon);
+  assert.equal(parsePolygon("1 2,3 4"), null);
+  assert.equal(parsePolygon("1 2,3 x,5 6"), null);
+  assert.equal(parsePolygon("1 2 3,3 4,5 6"), null);
+  assert.equal(parsePolygon(""), null);
 });

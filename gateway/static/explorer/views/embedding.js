@@ -1,6 +1,6 @@
 // Embedding: every cell of the selection on a UMAP/t-SNE the study shipped, coloured by a gene (lognorm, zeros
 // grey) or a metadata column; beyond a few thousand cells the gateway bins them (a grid computed in
-// ClickHouse). A box drawn on the plot is a group of cells: a link puts it into the two-gene view or the
+// ClickHouse). A box or a lasso drawn on the plot is a group of cells: a link puts it into the two-gene view or the
 // "Compare two groups" view as a `where` polygon term, or keeps only those cells here.
 
 import { api } from "../api.js";
@@ -11,7 +11,10 @@ import {
   describeBox,
   embeddingBinsSpec,
   embeddingPointsSpec,
+  formatPolygon,
   formatRegion,
+  lassoPolygon,
+  parsePolygon,
   parseRegion,
   regionWhere,
 } from "../embeddingspecs.js";
@@ -123,28 +126,27 @@ export default {
     const view = await draw("embedding", chart, spec, { renderer, description: `Cells on ${answer.embedding}` });
     container.append(downloads({ name: slug(dataset, answer.embedding, name || "cells"), rows, columns: Object.keys(rows[0] || {}), chart: view }));
 
-    // The selection: a box on the plot (or the URL's `region`) becomes a group of cells.
+    // The selection: a box or a lasso on the plot (or the URL's `region` / `lasso`) becomes a group of cells.
     const panel = el("section", { id: "embedding-selection", class: "note", "aria-live": "polite" });
-    container.append(panel);
     let counting = 0;
-    const showBox = async (box) => {
-      const polygon = boxPolygon(box);
+    const showSelection = async (polygon, description, param) => {
       const here = new URLSearchParams(window.location.search);
-      if (polygon) here.set("region", formatRegion(box));
-      else here.delete("region");
+      here.delete("region");
+      here.delete("lasso");
+      if (polygon) here.set(param[0], param[1]);
       window.history.replaceState(null, "", `?${here.toString()}`);
       if (!polygon) {
-        panel.replaceChildren(el("p", {}, "Drag a box on the plot to select cells; they become a group for other views."));
+        panel.replaceChildren(el("p", {}, "Drag a box (or draw a lasso) on the plot to select cells; they become a group for other views."));
         return;
       }
       const where = regionWhere(filters.where, answer.embedding, polygon);
       const whereText = encodeWhere(where);
       const pairLink = link("pair", { where: whereText, cell_types: chosen, gene_a: gene });
-      const compareLink = link("compare", { a_where: whereText, a_cell_types: chosen });
+      const compareLink = link("compare", { a_where: whereText, a_cell_types: chosen, b: "rest" });
       const hereLink = link("embedding", { ...values(), embedding: answer.embedding, where: whereText });
       const count = el("strong", { id: "selection-n" }, "…");
       panel.replaceChildren(
-        el("p", {}, "Selected: ", el("span", { id: "selection-box" }, describeBox(box, answer.embedding)), " — ", count, " cells."),
+        el("p", {}, "Selected: ", el("span", { id: "selection-box" }, description), " — ", count, " cells."),
         el(
           "p",
           {},
@@ -164,11 +166,74 @@ export default {
         if (mine === counting) panel.append(errorBox(error));
       }
     };
+    const showBox = (box) => showSelection(boxPolygon(box), describeBox(box, answer.embedding), ["region", formatRegion(box)]);
+    const showLasso = (polygon) => showSelection(polygon, `a lasso of ${polygon ? polygon.length : 0} points on ${answer.embedding}`, ["lasso", polygon ? formatPolygon(polygon) : ""]);
     let timer = null;
     view.addSignalListener("region", (_name, value) => {
       clearTimeout(timer);
       timer = setTimeout(() => showBox(value && Object.keys(value).length ? value : null), 250);
     });
-    await showBox(parseRegion(params.get("region")));
+
+    // The lasso: a layer over the plot area that takes the pointer while "lasso" is chosen.
+    const lasso = lassoLayer(chart, view, spec.name, (polygon) => { if (polygon) showLasso(polygon); });
+    const modes = el(
+      "fieldset",
+      { class: "inline", id: "selection-mode" },
+      el("legend", {}, "Select cells with"),
+      [["box", "a box (drag)"], ["lasso", "a lasso (draw around them)"]].map(([k, v]) =>
+        el("label", {}, el("input", { type: "radio", name: "select-mode", id: `select-${k}`, value: k, checked: k === "box", onchange: () => { lasso.hidden = k !== "lasso"; } }), ` ${v} `),
+      ),
+    );
+    container.append(modes, panel);
+    const traced = parsePolygon(params.get("lasso"));
+    if (traced) await showLasso(traced);
+    else await showBox(parseRegion(params.get("region")));
   },
 };
+
+/**
+ * A canvas over the chart's plot area: a pointer traced on it is drawn, then handed to `done` as a polygon
+ * in the embedding's coordinates (Vega's x and y scales inverted: Vega-Lite names them after the spec, e.g.
+ * `cells_x`). Hidden (box mode) until asked for.
+ */
+function lassoLayer(chart, view, name, done) {
+  const plot = chart.querySelector("svg, canvas");
+  const [ox, oy] = view.origin();
+  const layer = /** @type {HTMLCanvasElement} */ (el("canvas", { id: "lasso-layer", class: "lasso", width: view.width(), height: view.height(), "aria-label": "Draw a lasso around cells" }));
+  const chartBox = chart.getBoundingClientRect();
+  const plotBox = plot.getBoundingClientRect();
+  chart.style.position = "relative";
+  Object.assign(layer.style, { position: "absolute", left: `${plotBox.left - chartBox.left + ox}px`, top: `${plotBox.top - chartBox.top + oy}px`, cursor: "crosshair", touchAction: "none" });
+  layer.hidden = true;
+  const pen = layer.getContext("2d");
+  /** @type {[number, number][]} */
+  let trace = [];
+  layer.addEventListener("pointerdown", (event) => {
+    try {
+      layer.setPointerCapture(event.pointerId); // keep the trace when the pointer leaves the plot
+    } catch {
+      // a pointer the browser does not track (synthetic events) draws all the same
+    }
+    trace = [[event.offsetX, event.offsetY]];
+    pen.clearRect(0, 0, layer.width, layer.height);
+  });
+  layer.addEventListener("pointermove", (event) => {
+    if (!trace.length) return;
+    const [px, py] = trace[trace.length - 1];
+    trace.push([event.offsetX, event.offsetY]);
+    pen.strokeStyle = "#D55E00";
+    pen.lineWidth = 2;
+    pen.beginPath();
+    pen.moveTo(px, py);
+    pen.lineTo(event.offsetX, event.offsetY);
+    pen.stroke();
+  });
+  layer.addEventListener("pointerup", () => {
+    const [x, y] = [view.scale(`${name}_x`), view.scale(`${name}_y`)];
+    const polygon = lassoPolygon(trace, (px) => x.invert(px), (py) => y.invert(py));
+    trace = [];
+    done(polygon);
+  });
+  chart.append(layer);
+  return layer;
+}

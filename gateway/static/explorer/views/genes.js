@@ -96,9 +96,12 @@ export default {
         onClick: (d) => navigate("coexpression", { gene: d.gene, cell_types: [d.cell_type], where }),
       },
     );
+    // The table and CSV name each gene's group (from the list's #group lines) and the full cell-type names.
+    const listed = byGene && !compared ? rows.map((r) => ({ ...r, gene_group: byGene[r.gene] || "" })) : rows;
+    const grouped = listed !== rows;
     container.append(
       el("p", { class: "muted" }, "Click a dot for the genes co-expressed with that gene in that cell type. Mean over every cell of the type, zeros included (log-normalised values)."),
-      downloads({ name: chartFileName({ view: "dot-plot", genes: data.genes, groups: compared ? ["by", data.compare_by] : [], dataset }), title: chartTitle({ view: "Dot plot", genes: data.genes, groups: compared ? [`compared by ${data.compare_by}`] : [], dataset }), rows, columns: ["gene", "cell_type", ...(compared ? ["compare_value"] : []), "n_cells", "n_expressing", "pct_expressing", "mean", "mean_expressing"], chart: view, anndata: { dataset, genes: data.genes, where: filters.where } }),
+      downloads({ name: chartFileName({ view: "dot-plot", genes: data.genes, groups: compared ? ["by", data.compare_by] : [], dataset }), title: chartTitle({ view: "Dot plot", genes: data.genes, groups: compared ? [`compared by ${data.compare_by}`] : [], dataset }), rows: listed, columns: ["gene", ...(grouped ? ["gene_group"] : []), "cell_type", ...(compared ? ["compare_value"] : []), "n_cells", "n_expressing", "pct_expressing", "mean", "mean_expressing"], chart: view, anndata: { dataset, genes: data.genes, where: filters.where } }),
       el(
         "ul",
         { class: "gene-actions" },
@@ -109,6 +112,7 @@ export default {
       sortableTable({
         columns: [
           { key: "gene", label: "gene" },
+          ...(grouped ? [{ key: "gene_group", label: "group" }] : []),
           { key: "cell_type", label: "cell type" },
           ...(compared ? [{ key: "compare_value", label: data.compare_by }] : []),
           { key: "n_cells", label: "cells", numeric: true, format: fmt.int },
@@ -116,7 +120,7 @@ export default {
           { key: "mean", label: "mean", numeric: true, format: (v) => fmt.num(v) },
           { key: "mean_expressing", label: "mean (expressing)", numeric: true, format: (v) => fmt.num(v) },
         ],
-        rows,
+        rows: listed,
       }),
     );
   },
