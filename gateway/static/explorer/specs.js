@@ -136,12 +136,28 @@ export function dotPlotSpec(rows, { genes, cellTypes, colour = "mean", width = 9
   if (!groups) {
     return { data: { values: rows }, name: "dots", width: { step: columnStep }, height: { step: rowStep }, mark, encoding };
   }
+  // One block of rows per group, its label above it; the cell-type axis on the first block only. (A facet
+  // would move the axis into a header, where Vega cannot evaluate the wrapped labels' expression.)
   const labels = [...new Set(genes.map((g) => groups[g] || ""))];
   return {
-    data: { values: rows.map((r) => ({ ...r, gene_group: groups[r.gene] || "" })) },
-    facet: { row: { field: "gene_group", type: "nominal", sort: labels, title: null, header: { labelAngle: 0, labelAlign: "left", labelAnchor: "start", labelOrient: "top", labelFontWeight: "bold", labelFontSize: 12 } } },
-    spacing: 6,
-    spec: { name: "dots", width: { step: columnStep }, height: { step: rowStep }, mark, encoding: { ...encoding, x: { ...encoding.x, axis: { ...encoding.x.axis } } } },
+    spacing: 8,
+    vconcat: labels.map((label, i) => {
+      const members = genes.filter((g) => (groups[g] || "") === label);
+      const member = new Set(members);
+      return {
+        name: i === 0 ? "dots" : `dots_${i + 1}`,
+        title: { text: label || "(no group)", anchor: "start", fontSize: 12, fontWeight: "bold", orient: "top", offset: i === 0 ? 4 : 2 },
+        data: { values: rows.filter((r) => member.has(r.gene)).map((r) => ({ ...r, gene_group: label })) },
+        width: { step: columnStep },
+        height: { step: rowStep },
+        mark,
+        encoding: {
+          ...encoding,
+          x: i === 0 ? encoding.x : { ...encoding.x, axis: null },
+          y: { ...encoding.y, sort: members.length > SORT_LIST_MAX ? encoding.y.sort : members },
+        },
+      };
+    }),
     resolve: { scale: { y: "independent" } },
   };
 }
