@@ -19,7 +19,9 @@ import requests
 from tests.helpers.chromium import Browser, missing
 
 
-def view_urls(base: str, dataset: str, gene_a: str, gene_b: str, cell_type: str) -> dict[str, str]:
+def view_urls(
+    base: str, dataset: str, gene_a: str, gene_b: str, cell_type: str, *, compare_by: str = "condition"
+) -> dict[str, str]:
     views = {
         "study": {"view": "study"},
         "genes": {"view": "genes", "genes": [gene_a, gene_b]},
@@ -30,6 +32,15 @@ def view_urls(base: str, dataset: str, gene_a: str, gene_b: str, cell_type: str)
         "variability": {"view": "variability", "cell_type": cell_type},
         "variability (seurat)": {"view": "variability", "cell_type": cell_type, "rank": "seurat"},
         "distribution": {"view": "distribution", "gene": gene_a},
+        "genes (compare by)": {"view": "genes", "genes": [gene_a, gene_b], "compare_by": compare_by},
+        "compare vs rest (t)": {
+            "view": "compare",
+            "a_cell_types": [cell_type],
+            "b": "rest",
+            "method": "t-test",
+        },
+        # the study's first embedding (synth studies: `umap`), every cell coloured by gene A
+        "embedding": {"view": "embedding", "gene": gene_a},
     }
     return {name: f"{base}/?{urlencode({**p, 'dataset': dataset}, doseq=True)}" for name, p in views.items()}
 
@@ -41,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gene-a", default="EPCAM")
     parser.add_argument("--gene-b", default="KRT18")
     parser.add_argument("--cell-type", default="Epithelial")
+    parser.add_argument("--compare-by", default="condition", help="a group column for the compared dot plot")
     parser.add_argument("--repeat", type=int, default=3, help="loads after the first (median reported)")
     parser.add_argument("--only", nargs="*", help="views to time (default: all)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -56,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench.explorer: no gateway answers at {base}: {exc}", file=sys.stderr)
         return 1
     dataset = args.dataset or datasets[0]["dataset"]
-    urls = view_urls(base, dataset, args.gene_a, args.gene_b, args.cell_type)
+    urls = view_urls(base, dataset, args.gene_a, args.gene_b, args.cell_type, compare_by=args.compare_by)
     browser = Browser()
     results = []
     try:

@@ -76,7 +76,7 @@ def build_call(kind: str, request: dict[str, Any], dataset: str) -> Call:
 def parse_answer(kind: str, payload: Any) -> Any:
     """The comparable part of a response: r, [[gene, cv]…], [[gene, r]…]; None for kinds not checked."""
     if kind == "correlation":
-        return payload["pearson_correlation"]
+        return payload["correlation"]
     if kind == "variability":
         return [[item["gene"], item["cv"]] for item in payload]
     if kind == "coexpression":

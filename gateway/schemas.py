@@ -62,6 +62,20 @@ def _json_object(value: Any) -> Any:
     return value
 
 
+def _fraction(value: Any) -> Any:
+    """Fractions are 0–1 everywhere in the API; a percentage (the page's "10") gets a message saying so."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return value  # pydantic's own message
+    if number > 1:
+        raise ValueError(f"must be a fraction from 0 to 1, not a percentage: {value} % is {number / 100:g}")
+    return value
+
+
+Fraction = Annotated[float, BeforeValidator(_fraction), Field(ge=0, le=1, allow_inf_nan=False)]
+
+
 WhereObject = Annotated[dict[Name, list[Name] | NumericRange | Region], Field(max_length=100)]
 Where = Annotated[
     WhereObject | None,
@@ -103,8 +117,8 @@ class GeneVariabilityRequest(Request):
     dataset: DatasetName = None
     where: Where = None
     min_mean: float | None = Field(None, allow_inf_nan=False, description="keep genes with mean ≥ this")
-    min_pct_expressing: float | None = Field(
-        None, ge=0, le=1, description="keep genes expressed in at least this fraction of the cells (0–1)"
+    min_pct_expressing: Fraction | None = Field(
+        None, description="keep genes expressed in at least this fraction of the cells (0–1: 10 % is 0.1)"
     )
 
 
@@ -484,8 +498,13 @@ class GeneCellTypesResponse(Response):
 
 
 class CorrelationStats(Response):
+    correlation: float | None = Field(
+        description="the coefficient of the request's `method` (Pearson r or Spearman ρ); null when undefined"
+    )
     pearson_correlation: float | None = Field(
-        description="the correlation of the chosen `method` (the seed's field name); null when undefined"
+        None,
+        description="the seed's field name, kept for Pearson requests only (equal to `correlation`); absent "
+        "from Spearman answers, so a Spearman ρ never arrives under a Pearson name",
     )
     observation_count: int = Field(description="every cell of the chosen cell types, zeros included")
     p_value: float | None

@@ -174,7 +174,8 @@ def _finish(
     r = sums.correlation() if n >= 2 else None
     p_value = pearson_p_value(r, n) if method == "pearson" else spearman_p_value(r, n)
     return {
-        "pearson_correlation": r,
+        "correlation": r,
+        "pearson_correlation": r if method == "pearson" else None,
         "observation_count": n,
         "p_value": p_value,
         "n_expressing_a": counts[0],
@@ -298,8 +299,8 @@ def correlate(
     if len(breakdown) == 2:
         first, second = breakdown
         z, p = fisher_z_difference(
-            (first.pearson_correlation, first.observation_count),
-            (second.pearson_correlation, second.observation_count),
+            (first.correlation, first.observation_count),
+            (second.correlation, second.observation_count),
         )
         difference = CorrelationDifference(
             test="fisher_z", groups=[first.group, second.group], z=z, p_value=p

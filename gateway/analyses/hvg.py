@@ -71,10 +71,34 @@ class GeneMoments:
     n_expressing: np.ndarray
 
 
+# cell_ranger's moments of one whole cell type are marts.gene_stats' own (lognorm, zeros counted, n − 1,
+# computed the same way): read, not recomputed.
+GENE_STATS_SQL = """
+SELECT gene, n_expressing AS k, mean, variance
+FROM marts.gene_stats
+WHERE dataset = {dataset:String} AND cell_type = {cell_type:String} AND n_expressing > 0
+ORDER BY gene
+"""
+
+
 def gene_moments(
     pool: ClientPool, dataset: str, selection: CellSelection, n: int, flavor: Flavor
 ) -> GeneMoments:
     """Mean and variance of every gene detected in the selection's n ≥ 2 cells, from ClickHouse."""
+    if (
+        flavor == "cell_ranger"
+        and len(selection.cell_types) == 1
+        and not selection.has_where
+        and not selection.excluded_cell_types
+    ):
+        stats = pool.fetch(GENE_STATS_SQL, {"dataset": dataset, "cell_type": selection.cell_types[0]})
+        return GeneMoments(
+            n=n,
+            genes=np.array([r["gene"] for r in stats], dtype=object),
+            mean=np.array([r["mean"] for r in stats], dtype=float),
+            variance=np.array([r["variance"] for r in stats], dtype=float),
+            n_expressing=np.array([r["k"] for r in stats], dtype=np.int64),
+        )
     rows, params = selection.row_filter("sel")
     found = pool.fetch(MOMENTS_SQL.format(value=VALUES[flavor], rows=rows), {"dataset": dataset, **params})
     k = np.array([r["k"] for r in found], dtype=float)

@@ -83,10 +83,11 @@ def parse_query(model: type[BaseModel]) -> BaseModel:
     return _validate(model, data)
 
 
-def json_response(payload: Any, status: int = 200) -> Response:
-    """Serialise a response model (NaN/inf become null, as JSON requires)."""
+def json_response(payload: Any, status: int = 200, *, exclude: Any = None) -> Response:
+    """Serialise a response model (NaN/inf become null, as JSON requires); `exclude` leaves fields out (as
+    pydantic's model_dump_json)."""
     if isinstance(payload, BaseModel):
-        body = payload.model_dump_json(exclude_none=False)
+        body = payload.model_dump_json(exclude_none=False, exclude=exclude)
     else:
         body = TypeAdapter(type(payload)).dump_json(payload).decode()
     return current_app.response_class(body, status=status, mimetype=JSON)

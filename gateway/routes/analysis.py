@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint
 
 from gateway.analyses.cells import count_cells, select_cells, study_metadata
@@ -10,7 +12,7 @@ from gateway.analyses.hvg import Cutoffs, gene_moments, rank_highly_variable
 from gateway.analyses.scatter import pair_values
 from gateway.analyses.variability import rank_selected_variability, rank_variability
 from gateway.errors import BadRequest
-from gateway.http.endpoint import endpoint
+from gateway.http.endpoint import endpoint, json_response
 from gateway.routes.gene_reports import renamed
 from gateway.schemas import (
     GeneCorrelationRequest,
@@ -35,8 +37,9 @@ bp = Blueprint("analysis", __name__)
     "POST",
     summary="Correlation of two genes over the chosen cell types",
     description="Over EVERY cell of the chosen cell types, zeros included (observation_count cells). "
-    "`pearson_correlation` carries the coefficient of `method` (pearson, or spearman with ties averaged); "
-    "p_value is two-sided as scipy.stats.pearsonr / spearmanr. `by` adds a per-group breakdown.",
+    "`correlation` is the coefficient of `method` (pearson, or spearman with ties averaged), p_value "
+    "two-sided as scipy.stats.pearsonr / spearmanr. `by` adds a per-group breakdown. The seed's "
+    "`pearson_correlation` (= `correlation`) comes only with Pearson requests.",
     tag="analysis",
     body=GeneCorrelationRequest,
     response=GeneCorrelationResponse,
@@ -57,7 +60,7 @@ def gene_correlation(body: GeneCorrelationRequest):
         method=body.method,
         by=body.by,
     )
-    return GeneCorrelationResponse(
+    answer = GeneCorrelationResponse(
         gene_a=gene_a,
         gene_b=gene_b,
         cell_types=list(selection.cell_types),
@@ -69,6 +72,13 @@ def gene_correlation(body: GeneCorrelationRequest):
         resolved=renamed((body.gene_a, gene_a), (body.gene_b, gene_b)),
         **overall.model_dump(),
     )
+    if body.method == "pearson":
+        return answer
+    # A Spearman ρ never travels under the seed's Pearson name.
+    exclude: dict[str, Any] = {"pearson_correlation": True}
+    if groups is not None:
+        exclude["groups"] = {"__all__": {"pearson_correlation"}}
+    return json_response(answer, exclude=exclude)
 
 
 @endpoint(

@@ -90,7 +90,7 @@ def test_correlation_with_where_and_by_any_group_column(api, counts, lognorm, me
     test = stats.pearsonr if method == "pearson" else stats.spearmanr
     expected = test(x[chosen], y[chosen])
     assert answer["observation_count"] == int(chosen.sum())
-    assert answer["pearson_correlation"] == pytest.approx(expected[0], rel=1e-6)
+    assert answer["correlation"] == pytest.approx(expected[0], rel=1e-6)
     assert answer["p_value"] == pytest.approx(expected[1], rel=1e-6)
     groups = {g["group"]: g for g in answer["groups"]}
     assert set(groups) == {"drug A+B", "placebo (saline)"}
@@ -99,7 +99,7 @@ def test_correlation_with_where_and_by_any_group_column(api, counts, lognorm, me
         cells = chosen & (counts.groups[ARM_COLUMN] == name)
         r = test(x[cells], y[cells])[0]
         assert group["observation_count"] == int(cells.sum())
-        assert group["pearson_correlation"] == pytest.approx(r, rel=1e-6)
+        assert group["correlation"] == pytest.approx(r, rel=1e-6)
         per_group[name] = (r, int(cells.sum()))
     (r1, n1), (r2, n2) = per_group["drug A+B"], per_group["placebo (saline)"]
     z = (np.arctanh(r1) - np.arctanh(r2)) / np.sqrt(1 / (n1 - 3) + 1 / (n2 - 3))

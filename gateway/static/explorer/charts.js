@@ -2,6 +2,7 @@
 // window.explorer.charts by name so they can be exported (and inspected from the console).
 
 import { THEME } from "./specs.js";
+import { titledSvg } from "./exports.js";
 
 /**
  * Draw `spec` into `container` under `name`; returns the Vega view once it has rendered.
@@ -21,9 +22,22 @@ export async function draw(name, container, spec, { onClick = null, renderer = "
   return view;
 }
 
-/** The chart as an SVG or PNG blob (rendered again at twice the size for PNG). */
-export async function exportChart(view, kind) {
-  if (kind === "svg") return new Blob([await view.toSVG()], { type: "image/svg+xml" });
-  const url = await view.toImageURL("png", 2);
-  return (await fetch(url)).blob();
+/** The chart as an SVG or PNG blob (rendered again at twice the size for PNG), `title` written above it. */
+export async function exportChart(view, kind, title = "") {
+  if (kind === "svg") return new Blob([titledSvg(await view.toSVG(), title)], { type: "image/svg+xml" });
+  const chart = await view.toCanvas(2);
+  const line = title ? 52 : 0;
+  const canvas = document.createElement("canvas");
+  canvas.width = chart.width;
+  canvas.height = chart.height + line;
+  const context = canvas.getContext("2d");
+  context.fillStyle = "#ffffff";
+  context.fillRect(0, 0, canvas.width, canvas.height);
+  if (title) {
+    context.fillStyle = "#222222";
+    context.font = "bold 26px system-ui, sans-serif";
+    context.fillText(title, 16, 34); // canvas text: the title is drawn as text, never parsed
+  }
+  context.drawImage(chart, 0, line);
+  return new Promise((resolve) => canvas.toBlob(resolve, "image/png"));
 }

@@ -3,6 +3,7 @@
 // two-group differential expression's rows for specs.js's volcano.
 
 import { SEQUENTIAL, interval, markerRows } from "./specs.js";
+import { encodeWhere } from "./where.js";
 
 const SEPARATOR = " · ";
 
@@ -55,8 +56,8 @@ export function compareDotPlotSpec(rows, { genes, order, compareBy, colour = "me
  */
 export function forestRows(groups, method) {
   return groups.map((g) => {
-    const [low, high] = interval(g.pearson_correlation, g.observation_count, method);
-    return { group: g.group, r: g.pearson_correlation, p: g.p_value, n: g.observation_count, n_expressing_both: g.n_expressing_both, ci_low: low, ci_high: high, note: g.note ?? null };
+    const [low, high] = interval(g.correlation, g.observation_count, method);
+    return { group: g.group, r: g.correlation, p: g.p_value, n: g.observation_count, n_expressing_both: g.n_expressing_both, ci_low: low, ci_high: high, note: g.note ?? null };
   });
 }
 
@@ -75,4 +76,24 @@ export function groupLabel({ cellTypes = [], where = "" }, fallback = "every cel
   const types = cellTypes.length ? cellTypes.join(", ") : "";
   if (types && where) return `${types} (${where})`;
   return types || where || fallback;
+}
+
+/**
+ * The Compare two groups view's URL values for two values `groups` of the column `by` within the same cells
+ * (`cellTypes`, `where`): A = the first value, B = the second; a cell-type breakdown picks the cell types.
+ */
+export function twoGroupParams({ cellTypes = [], where = null, by, groups: [first, second] }) {
+  const side = (value) =>
+    by === "cell_type"
+      ? { types: [value], where: where || null }
+      : { types: cellTypes, where: { ...(where || {}), [by]: [value] } };
+  const a = side(first);
+  const b = side(second);
+  return {
+    a_cell_types: a.types,
+    a_where: encodeWhere(a.where),
+    b: "group",
+    b_cell_types: b.types,
+    b_where: encodeWhere(b.where),
+  };
 }

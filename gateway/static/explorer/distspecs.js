@@ -2,6 +2,7 @@
 // no DOM, no fetch): the Distribution view's violins with the zero bin drawn apart, and the Variability view's
 // mean-vs-dispersion plot with every gene as background. Node's test runner checks them (tests/unit/js/).
 
+import { fractionTicks } from "./format.js";
 import { HIGHLIGHT } from "./specs.js";
 
 const ZERO_COLOUR = "#999999";
@@ -111,21 +112,6 @@ export function distributionSpec(data, { gene }) {
       resolve: { scale: { y: "shared" } },
     },
   };
-}
-
-/**
- * Legend values for a fraction scale running from low to high: up to four distinct values, rounded so that
- * no two print alike (never "0 %, 0 %, 1 %"), with the format that tells them apart.
- */
-export function fractionTicks(low, high) {
-  const points = high > low ? [0, 1, 2, 3].map((i) => low + (i * (high - low)) / 3) : [high];
-  const distinct = (digits) => [...new Set(points.map((v) => Number(v.toFixed(digits))))];
-  const wanted = distinct(6).length;
-  for (const [digits, format] of [[2, ".0%"], [3, ".1%"], [4, ".2%"], [5, ".3%"]]) {
-    const values = distinct(digits);
-    if (values.length === wanted) return { values, format };
-  }
-  return { values: distinct(6), format: ".4%" };
 }
 
 /**

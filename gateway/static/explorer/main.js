@@ -2,7 +2,7 @@
 // dataset, and each view renders itself from the URL's parameters.
 
 import { api, cancelAll, wireCancelButton, isAbort, ApiError } from "./api.js";
-import { fmt } from "./format.js";
+import { fmt, valueKindText } from "./format.js";
 import { el } from "./ui.js";
 import { carry, contextOf, fitContext } from "./context.js";
 import { filterPanel } from "./filters.js";
@@ -15,8 +15,9 @@ import markers from "./views/markers.js";
 import variability from "./views/variability.js";
 import compare from "./views/compare.js";
 import distribution from "./views/distribution.js";
+import embedding from "./views/embedding.js";
 
-const VIEWS = { study, genes, pair, coexpression, markers, variability, compare, distribution };
+const VIEWS = { study, genes, pair, coexpression, markers, variability, compare, distribution, embedding };
 
 window.explorer = { charts: {}, timings: [], renders: 0 };
 
@@ -117,7 +118,7 @@ function header(dataset) {
   select.replaceChildren(...state.datasets.map((d) => el("option", { value: d.dataset, selected: d.dataset === dataset }, d.dataset)));
   const info = state.datasets.find((d) => d.dataset === dataset);
   document.getElementById("dataset-summary").textContent = info
-    ? `${fmt.int(info.n_cells)} cells · ${fmt.int(info.n_genes)} genes · ${info.value_kind}`
+    ? `${fmt.int(info.n_cells)} cells · ${fmt.int(info.n_genes)} genes · ${valueKindText(info.value_kind)}`
     : "";
   const view = params().get("view") || "study";
   for (const a of viewLinks()) {
@@ -167,7 +168,8 @@ async function render() {
         document.body.dataset.state = "ready";
         return;
       }
-      filters = { where: decoded.where, ...filterPanel({ columns: await metadata(dataset), where: decoded.where }) };
+      const [columns] = await Promise.all([metadata(dataset), cellTypes(dataset)]); // one round trip, not two
+      filters = { where: decoded.where, ...filterPanel({ columns, where: decoded.where }) };
     }
     const context = {
       dataset,

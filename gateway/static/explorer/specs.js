@@ -2,7 +2,7 @@
 // fetch), so the views only fetch, call one of these and hand the result to charts.js's draw(), and node's
 // test runner checks the specs without a browser (tests/unit/js/).
 
-import { fmt } from "./format.js";
+import { fmt, fractionTicks } from "./format.js";
 
 /** Okabe & Ito's eight colours, distinguishable with every common colour-vision deficiency. */
 export const OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"];
@@ -136,12 +136,28 @@ export function dotPlotSpec(rows, { genes, cellTypes, colour = "mean", width = 9
   if (!groups) {
     return { data: { values: rows }, name: "dots", width: { step: columnStep }, height: { step: rowStep }, mark, encoding };
   }
+  // One block of rows per group, its label above it; the cell-type axis on the first block only. (A facet
+  // would move the axis into a header, where Vega cannot evaluate the wrapped labels' expression.)
   const labels = [...new Set(genes.map((g) => groups[g] || ""))];
   return {
-    data: { values: rows.map((r) => ({ ...r, gene_group: groups[r.gene] || "" })) },
-    facet: { row: { field: "gene_group", type: "nominal", sort: labels, title: null, header: { labelAngle: 0, labelAlign: "left", labelAnchor: "start", labelOrient: "top", labelFontWeight: "bold", labelFontSize: 12 } } },
-    spacing: 6,
-    spec: { name: "dots", width: { step: columnStep }, height: { step: rowStep }, mark, encoding: { ...encoding, x: { ...encoding.x, axis: { ...encoding.x.axis } } } },
+    spacing: 8,
+    vconcat: labels.map((label, i) => {
+      const members = genes.filter((g) => (groups[g] || "") === label);
+      const member = new Set(members);
+      return {
+        name: i === 0 ? "dots" : `dots_${i + 1}`,
+        title: { text: label || "(no group)", anchor: "start", fontSize: 12, fontWeight: "bold", orient: "top", offset: i === 0 ? 4 : 2 },
+        data: { values: rows.filter((r) => member.has(r.gene)).map((r) => ({ ...r, gene_group: label })) },
+        width: { step: columnStep },
+        height: { step: rowStep },
+        mark,
+        encoding: {
+          ...encoding,
+          x: i === 0 ? encoding.x : { ...encoding.x, axis: null },
+          y: { ...encoding.y, sort: members.length > SORT_LIST_MAX ? encoding.y.sort : members },
+        },
+      };
+    }),
     resolve: { scale: { y: "independent" } },
   };
 }
@@ -274,6 +290,8 @@ export function rendererFor(n) {
 
 /** Variability: mean against CV of the most variable genes, the first five labelled. rows: ranked. */
 export function variabilitySpec(rows) {
+  const pct = rows.map((r) => r.pct_expressing);
+  const ticks = fractionTicks(Math.min(...pct, 1), Math.max(...pct, 0));
   return labelledGenes({
     width: 520,
     height: 380,
@@ -283,7 +301,7 @@ export function variabilitySpec(rows) {
     encoding: {
       x: { field: "mean_expression", type: "quantitative", scale: { type: "log", nice: false, padding: 12 }, title: "mean (log-normalised, log scale)" },
       y: { field: "cv", type: "quantitative", scale: { zero: false, padding: 12 }, title: "coefficient of variation" },
-      size: { field: "pct_expressing", type: "quantitative", title: "expressing", legend: { format: ".0%" }, scale: { range: [15, 200] } },
+      size: { field: "pct_expressing", type: "quantitative", title: "expressing", legend: { values: ticks.values, format: ticks.format }, scale: { domain: [Math.min(...ticks.values, ...pct), Math.max(...ticks.values, ...pct)], range: [15, 200] } },
       tooltip: [{ field: "gene" }, { field: "mean_expression", format: ".4f", title: "mean" }, { field: "cv", format: ".3f" }, { field: "stddev", format: ".4f", title: "sd" }, { field: "pct_expressing", format: ".1%", title: "expressing" }],
     },
     labelOffset: { dx: 7 },

@@ -237,7 +237,9 @@ function saveBlob(blob, filename) {
 
 /** "Download CSV / .h5ad / SVG / PNG" buttons for one view: the rows as CSV, the expression of the view's genes
  * in its cells as AnnData (`anndata`: { dataset, genes, cellTypes, where }, for scanpy), the chart as an image. */
-export function downloads({ name, rows, columns, chart, anndata = null }) {
+export function downloads({ name, rows, columns, chart, anndata = null, title = "" }) {
+  // Exported images carry a title line: the view's own, else its heading and the file's name.
+  const heading = title || [document.getElementById("view-title")?.textContent, name].filter(Boolean).join(" · ");
   const buttons = [
     el("button", { type: "button", onclick: () => saveBlob(new Blob([toCsv(rows, columns)], { type: "text/csv" }), `${name}.csv`) }, "Download CSV"),
   ];
@@ -258,7 +260,7 @@ export function downloads({ name, rows, columns, chart, anndata = null }) {
   if (chart) {
     for (const kind of ["svg", "png"]) {
       buttons.push(
-        el("button", { type: "button", onclick: async () => saveBlob(await exportChart(chart, kind), `${name}.${kind}`) }, `Download ${kind.toUpperCase()}`),
+        el("button", { type: "button", onclick: async () => saveBlob(await exportChart(chart, kind, heading), `${name}.${kind}`) }, `Download ${kind.toUpperCase()}`),
       );
     }
   }

@@ -123,7 +123,7 @@ def test_variability_by_cv_keeps_the_api_order_over_a_background_of_every_gene(p
     background = _api(
         explorer_url,
         "/highly-variable-genes",
-        {"dataset": "pbmc", "flavor": "seurat", "cell_types": ["CD14+ Monocyte"]},
+        {"dataset": "pbmc", "flavor": "cell_ranger", "cell_types": ["CD14+ Monocyte"]},
     )
     counts = mark_counts(page)["variability"]
     assert counts["background_marks"] == sum(

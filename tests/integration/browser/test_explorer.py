@@ -125,7 +125,7 @@ def test_from_the_front_page_to_epcam_vs_krt18_without_typing_a_url(page, explor
         "/gene-correlation",
         {"dataset": "demo", "gene_a": "EPCAM", "gene_b": "KRT18", "cell_types": ["Epithelial"]},
     )
-    assert text(page, "#stat-r") == f"{expected['pearson_correlation']:.4f}"
+    assert text(page, "#stat-r") == f"{expected['correlation']:.4f}"
     assert text(page, "#stat-n") == f"{expected['observation_count']:,}"
     assert mark_counts(page)["pair"]["cells_marks"] == expected["observation_count"]
     _no_placeholders(page)
@@ -190,17 +190,16 @@ def test_two_genes_numbers_and_breakdown(page, explorer_url, method, tmp_path) -
     body = {"dataset": "demo", "gene_a": "EPCAM", "gene_b": "KRT18", "cell_types": cell_types}
     expected = _api(explorer_url, "/gene-correlation", {**body, "method": method, "by": "cell_type"})
     pair = _api(explorer_url, "/gene-pair", body)
-    assert text(page, "#stat-r") == f"{expected['pearson_correlation']:.4f}"
+    assert text(page, "#stat-r") == f"{expected['correlation']:.4f}"
     assert text(page, "#stat-n") == f"{expected['observation_count']:,}"
     assert text(page, "#stat-zero") == f"{pair['n_zero_both']:,}"
     marks = mark_counts(page)
     assert marks["pair"]["cells_marks"] == expected["observation_count"]  # zeros included
-    defined = [g for g in expected["groups"] if g["pearson_correlation"] is not None]
+    defined = [g for g in expected["groups"] if g["correlation"] is not None]
     assert marks["forest"]["groups_marks"] == len(defined)
     assert _table_column(page, 0) == [g["group"] for g in expected["groups"]]
     assert _table_column(page, 1) == [
-        "undefined" if g["pearson_correlation"] is None else f"{g['pearson_correlation']:.4f}"
-        for g in expected["groups"]
+        "undefined" if g["correlation"] is None else f"{g['correlation']:.4f}" for g in expected["groups"]
     ]
     if method == "pearson":
         _screenshot(page, tmp_path, "two-genes-by-cell-type")
@@ -219,7 +218,7 @@ def test_two_genes_switches_method_and_density(page, explorer_url) -> None:
         "/gene-correlation",
         {"dataset": "demo", "gene_a": "EPCAM", "gene_b": "KRT18", "method": "spearman"},
     )
-    assert text(page, "#stat-r") == f"{expected['pearson_correlation']:.4f}"
+    assert text(page, "#stat-r") == f"{expected['correlation']:.4f}"
 
     Select(page.driver.find_element(By.ID, "display")).select_by_value("density")
     _click(page, "#pair-submit")

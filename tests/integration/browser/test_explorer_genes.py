@@ -15,7 +15,7 @@ if missing() and os.environ.get("CI", "").lower() != "true":
 import requests
 from selenium.webdriver.common.by import By
 
-from tests.helpers.browser import console_errors, mark_counts
+from tests.helpers.browser import console_errors, mark_counts, wait_for_file
 
 pytestmark = pytest.mark.studies("wide", "demo", "pbmc")
 
@@ -58,6 +58,14 @@ def test_unknown_gene_suggestion_replaces_it_and_case_is_read(page, explorer_url
     page.wait_ready()
     assert page.driver.find_elements(By.ID, "genes-unknown") == []
     assert mark_counts(page)["dotplot"]["dots_marks"] == 2 * len(cell_types)
+    # The exported image carries its title and a file name that says the same; the header says what the
+    # values are in words.
+    buttons = {b.text: b for b in page.driver.find_elements(By.CSS_SELECTOR, ".downloads button")}
+    buttons["Download SVG"].click()
+    svg = wait_for_file(page.downloads, ".svg")
+    assert svg.name == "demo_dot-plot_EPCAM_KRT18.svg"
+    assert ">Dot plot: EPCAM, KRT18 · dataset demo</text>" in svg.read_text()
+    assert "values: raw counts" in page.driver.find_element(By.ID, "dataset-summary").text
 
 
 def test_markers_warn_of_a_small_group_and_clip_pseudocount_fold_changes(page, explorer_url) -> None:
@@ -81,3 +89,43 @@ def test_markers_warn_of_a_small_group_and_clip_pseudocount_fold_changes(page, e
     clipped = [p for p in shown if p[0] == "fold change bound (edge)"]
     measured = [abs(p[1]) for p in shown if p[0] != "fold change bound (edge)"]
     assert clipped and all(abs(p[1]) <= 1.1 * max(measured) + 1e-9 < abs(p[2]) for p in clipped)
+
+
+def test_dot_plot_gene_groups_from_hash_lines_and_readable_cell_types(page, explorer_url) -> None:
+    _paste(page, explorer_url, "demo", "# Epithelial\nEPCAM KRT18\n#Immune\nLYZ CD3D\n")
+    assert "genes=%23Epithelial" in page.driver.current_url  # the groups travel in the URL
+    assert page.driver.find_element(By.ID, "genes-list").get_attribute("value") == (
+        "#Epithelial\nEPCAM KRT18\n#Immune\nLYZ CD3D"
+    )
+    cell_types = _get(explorer_url, "/datasets/demo/cell-types")["cell_types"]
+    counts = mark_counts(page)["dotplot"]
+    assert counts["dots_marks"] == 2 * len(cell_types) and counts["dots_2_marks"] == 2 * len(cell_types)
+    assert console_errors(page) == []
+    texts = page.driver.execute_script(
+        "const out = []; (function walk(n) { if (!n) return;"
+        " if (n.marktype === 'text') for (const i of n.items) out.push([n.role || '', i.text]);"
+        " for (const i of n.items || []) for (const c of i.items || []) walk(c); })"
+        "(window.explorer.charts.dotplot.scenegraph().root); return out;"
+    )
+    headers = [t for role, t in texts if role == "title-text"]
+    labels = [str(t) for role, t in texts if role == "axis-label"]
+    assert any("Epithelial" in str(h) for h in headers) and any("Immune" in str(h) for h in headers)
+    # Cell-type names horizontal (or wrapped), none rotated: every label's angle is 0.
+    angles = page.driver.execute_script(
+        "const out = []; (function walk(n) { if (!n) return;"
+        " if (n.role === 'axis-label') for (const i of n.items) out.push(i.angle || 0);"
+        " for (const i of n.items || []) for (const c of i.items || []) walk(c); })"
+        "(window.explorer.charts.dotplot.scenegraph().root); return out;"
+    )
+    assert labels and set(angles) == {0}
+    width = page.driver.execute_script(
+        "return document.querySelector('#chart-dotplot svg, #chart-dotplot canvas')"
+        ".getBoundingClientRect().width"
+    )
+    main = page.driver.execute_script("return document.getElementById('main').getBoundingClientRect().width")
+    assert width > 0.5 * main  # the plot uses the width
+    table = page.driver.find_elements(By.CSS_SELECTOR, "table.data tbody tr")
+    by_gene = {
+        r.find_elements(By.TAG_NAME, "td")[0].text: r.find_elements(By.TAG_NAME, "td")[1].text for r in table
+    }
+    assert by_gene == {"EPCAM": "Epithelial", "KRT18": "Epithelial", "LYZ": "Immune", "CD3D": "Immune"}

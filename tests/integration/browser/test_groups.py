@@ -99,6 +99,18 @@ def test_filtered_dot_plot_from_the_panel_equals_the_api(page, explorer_url, tmp
     panel = _find(page, "details.filters").text
     for value in columns["condition"]["values"]:
         assert f"{value['value']} ({value['cells']:,})" in panel
+    # A study column that only repeats cell_type or sample (the metadata file's own names for them) is not
+    # offered twice.
+    legends = {
+        e.text.split(" (")[0] for e in page.driver.find_elements(By.CSS_SELECTOR, "fieldset.filter legend")
+    }
+    signature = {n: [(v["value"], v["cells"]) for v in c["values"] or []] for n, c in columns.items()}
+    copies = {
+        n
+        for n in columns
+        if n not in ("cell_type", "sample") and signature[n] in (signature["cell_type"], signature["sample"])
+    }
+    assert copies and not copies & legends and {"cell_type", "sample", "condition", "pct_mito"} <= legends
     for value in WHERE["condition"]:
         _find(page, f"input[name='where:condition'][value='{value}']").click()
     _find(page, "input[name='where:pct_mito:max']").send_keys("5")
@@ -185,10 +197,10 @@ def test_two_genes_by_a_metadata_column_with_the_difference_test(page, explorer_
         by="sex",
         where=json.dumps(body["where"]),
     )
-    assert text(page, "#stat-r") == f"{expected['pearson_correlation']:.4f}"
+    assert text(page, "#stat-r") == f"{expected['correlation']:.4f}"
     assert text(page, "#stat-n") == f"{expected['observation_count']:,}"
     assert mark_counts(page)["pair"]["cells_marks"] == expected["observation_count"]
-    defined = [g for g in expected["groups"] if g["pearson_correlation"] is not None]
+    defined = [g for g in expected["groups"] if g["correlation"] is not None]
     assert len(expected["groups"]) == 2 and mark_counts(page)["forest"]["groups_marks"] == len(defined)
     difference = expected["difference"]
     assert text(page, "#difference-z") == f"{difference['z']:.4f}"
@@ -201,6 +213,22 @@ def test_two_genes_by_a_metadata_column_with_the_difference_test(page, explorer_
         z, se = np.arctanh(datum["r"]), 1 / np.sqrt(datum["n"] - 3)
         assert datum["ci_low"] == pytest.approx(np.tanh(z - 1.959963984540054 * se), abs=1e-12)
         assert datum["ci_high"] == pytest.approx(np.tanh(z + 1.959963984540054 * se), abs=1e-12)
+
+    # From "do the correlations differ" to "which genes differ": the two groups open in the compare view.
+    _find(page, "#compare-groups-link").click()
+    page.wait_ready()
+    first, second = difference["groups"]
+    params = _url_params(page)
+    assert params["a_cell_types"] == params["b_cell_types"] == ["Epithelial"]
+    assert json.loads(params["a_where"][0]) == {**body["where"], "sex": [first]}
+    assert json.loads(params["b_where"][0]) == {**body["where"], "sex": [second]}
+    sides = [{"cell_types": ["Epithelial"], "where": {**body["where"], "sex": [g]}} for g in (first, second)]
+    expected = _api(
+        explorer_url,
+        "/differential-expression",
+        {"dataset": "demo", "group_a": sides[0], "group_b": sides[1], "limit": 10},
+    )
+    assert [r[1] for r in _table(page, "#compare-table")][:10] == [r["gene"] for r in expected["results"]]
 
 
 def test_context_carries_over_between_views_and_datasets(page, explorer_url) -> None:
@@ -316,25 +344,27 @@ def test_compare_two_groups_picked_on_the_page_equals_the_api(page, explorer_url
         "Download PNG",
         "Download .h5ad (group B)",
     } <= set(buttons)
+    # Each group's cells as AnnData: A's and B's cell counts are the API's n_a and n_b.
+    import anndata
+
+    buttons["Download .h5ad (group B)"].click()
+    group_b = wait_for_file(page.downloads, "_group-B.h5ad", timeout=30)
+    adata = anndata.read_h5ad(group_b)
+    assert adata.n_obs == expected["n_b"] and set(adata.obs["condition"]) == {"treatment-naive"}
+    group_b.unlink()
+    buttons["Download .h5ad"].click()
+    adata = anndata.read_h5ad(wait_for_file(page.downloads, ".h5ad", timeout=30))
+    assert adata.n_obs == expected["n_a"] and set(adata.obs["condition"]) == {"recurrent"}
+    assert set(adata.obs["cell_type"]) == {"Epithelial"}
     buttons["Download CSV"].click()
     rows = list(csv.DictReader(io.StringIO(wait_for_file(page.downloads, ".csv").read_text())))
     assert [r["gene"] for r in rows] == [r["gene"] for r in expected["results"]]
+    numbers = ("score", "log2_fold_change", "p_value", "p_value_adj", "mean_a", "mean_b", "pct_a", "pct_b")
     for got, row in zip(rows, expected["results"], strict=True):
-        for field in (
-            "score",
-            "log2_fold_change",
-            "p_value",
-            "p_value_adj",
-            "mean_a",
-            "mean_b",
-            "pct_a",
-            "pct_b",
-        ):
-            assert (got[field] == "" and row[field] is None) or float(got[field]) == row[field], (
-                field,
-                got,
-                row,
-            )
+        assert got["fold_change_bound"] == str(row["fold_change_bound"]).lower()
+        for field in (*numbers, "expm1_mean_a", "expm1_mean_b"):
+            shown = got[field]
+            assert (shown == "" and row[field] is None) or float(shown) == row[field], (field, got, row)
     assert console_errors(page) == []
 
 

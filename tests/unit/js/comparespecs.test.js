@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { compareDotPlotSpec, compareDotRows, differentialRows, forestRows, groupLabel } from "../../../gateway/static/explorer/comparespecs.js";
+import { compareDotPlotSpec, compareDotRows, differentialRows, forestRows, groupLabel, twoGroupParams } from "../../../gateway/static/explorer/comparespecs.js";
 import { volcanoSpec } from "../../../gateway/static/explorer/specs.js";
 
 const row = (gene, cell_type, compare_value, mean) => ({ gene, cell_type, compare_value, mean, pct_expressing: 0.5, n_cells: 4, n_expressing: 2, mean_expressing: 2 * mean });
@@ -29,8 +29,8 @@ test("compared dot plot: one row per cell type × value, cell types in order, va
 
 test("forest rows: Fisher z interval around r, undefined r kept without one", () => {
   const groups = [
-    { group: "control", pearson_correlation: 0.5, p_value: 0.01, observation_count: 28, n_expressing_both: 9 },
-    { group: "drug", pearson_correlation: null, p_value: null, observation_count: 2, n_expressing_both: 0, note: "constant" },
+    { group: "control", correlation: 0.5, p_value: 0.01, observation_count: 28, n_expressing_both: 9 },
+    { group: "drug", correlation: null, p_value: null, observation_count: 2, n_expressing_both: 0, note: "constant" },
   ];
   const [a, b] = forestRows(groups, "pearson");
   const se = 1 / Math.sqrt(25);
@@ -64,4 +64,33 @@ test("group labels", () => {
   assert.equal(groupLabel({ cellTypes: ["T", "B"], where: "condition: a" }), "T, B (condition: a)");
   assert.equal(groupLabel({ cellTypes: [], where: "" }, "the rest"), "the rest");
   assert.equal(groupLabel({ cellTypes: [], where: "x ≤ 1" }), "x ≤ 1");
+});
+
+test("a fold change only the pseudocount decides is drawn at the edge, its value kept", () => {
+  const results = [
+    { gene: "ON", score: 9, log2_fold_change: 2, p_value: 1e-10, p_value_adj: 1e-9, mean_a: 2, mean_b: 0.5, pct_a: 0.9, pct_b: 0.3, fold_change_bound: false },
+    { gene: "OFF", score: -8, log2_fold_change: -29.9, p_value: 1e-6, p_value_adj: 1e-5, mean_a: 0, mean_b: 1, pct_a: 0, pct_b: 0.8, fold_change_bound: true },
+  ];
+  const marked = differentialRows(results, { maxP: 0.05, minFold: 1 });
+  assert.ok(marked.clipped);
+  const off = marked.plotted.find((r) => r.gene === "OFF");
+  assert.equal(off.log2_fold_change, -29.9);
+  assert.ok(off.plot_log2_fold_change < 0 && Math.abs(off.plot_log2_fold_change) < 3);
+  assert.equal(volcanoSpec(marked, { cellType: "A", maxP: 0.05, minFold: 1, contrast: "A vs B" }).layer[0].encoding.x.field, "plot_log2_fold_change");
+});
+
+test("two values of a breakdown become group A and group B of the compare view", () => {
+  const where = { pct_mito: { max: 5 } };
+  assert.deepEqual(twoGroupParams({ cellTypes: ["T"], where, by: "sex", groups: ["female", "male"] }), {
+    a_cell_types: ["T"],
+    a_where: JSON.stringify({ pct_mito: { max: 5 }, sex: ["female"] }),
+    b: "group",
+    b_cell_types: ["T"],
+    b_where: JSON.stringify({ pct_mito: { max: 5 }, sex: ["male"] }),
+  });
+  assert.deepEqual(twoGroupParams({ cellTypes: ["T", "B"], where: null, by: "cell_type", groups: ["T", "B"] }), {
+    a_cell_types: ["T"], a_where: "", b: "group", b_cell_types: ["B"], b_where: "",
+  });
+  // The breakdown's own column replaces a filter on it.
+  assert.equal(twoGroupParams({ where: { sex: ["female", "male"] }, by: "sex", groups: ["male", "female"] }).a_where, JSON.stringify({ sex: ["male"] }));
 });

@@ -6,7 +6,9 @@ import fs from "node:fs";
 import { test } from "node:test";
 import vm from "node:vm";
 
-import { dispersionSpec, distributionRows, distributionSpec, fractionTicks } from "../../../gateway/static/explorer/distspecs.js";
+import { dispersionSpec, distributionRows, distributionSpec } from "../../../gateway/static/explorer/distspecs.js";
+import { fractionTicks } from "../../../gateway/static/explorer/format.js";
+import { variabilitySpec } from "../../../gateway/static/explorer/specs.js";
 
 const VENDOR = new URL("../../../gateway/static/vendor/", import.meta.url);
 vm.runInThisContext(fs.readFileSync(new URL("vega-6.4.0/vega.min.js", VENDOR), "utf8"));
@@ -57,6 +59,10 @@ test("fraction ticks: distinct labels, never 0 %, 0 %, 1 %", () => {
     const printed = values.map((v) => (100 * v).toFixed(digits));
     assert.equal(new Set(printed).size, values.length, `${low}–${high}: ${printed}`);
   }
+  // The CV plot (drawn when the dispersion background is unavailable) uses them too.
+  const cv = variabilitySpec([{ gene: "a", mean_expression: 0.1, cv: 5, pct_expressing: 0.0078 }, { gene: "b", mean_expression: 0.2, cv: 4, pct_expressing: 0.012 }]);
+  assert.deepEqual(cv.layer[0].encoding.size.legend, { values: [0.008, 0.009, 0.011, 0.012], format: ".1%" });
+  compile(cv);
 });
 
 test("dispersion: every gene with a defined normalised dispersion as background, the chosen on top", () => {

@@ -114,6 +114,9 @@ export default {
       el("h3", { id: "compare-heading" }, `A: ${labelA} (${fmt.int(data.n_a)} cells) vs B: ${labelB} (${fmt.int(data.n_b)} cells)`),
       el("p", { id: "compare-summary" }, `${fmt.int(count("up"))} genes up in A, ${fmt.int(count("down"))} down, of ${fmt.int(rows.length)} tested (${METHODS[data.method]}).`),
     );
+    if (data.small_group) {
+      container.append(el("div", { class: "notice", role: "status", id: "small-group-warning" }, el("strong", {}, "Few cells: "), `A has ${fmt.int(data.n_a)} cells and B ${fmt.int(data.n_b)} (fewer than ${data.min_group_size} on one side). The p-values rest on few cells; read them with care.`));
+    }
     const chart = el("div", { class: "chart", id: "chart-volcano" });
     container.append(chart);
     const view = await draw(
@@ -142,23 +145,25 @@ export default {
     const files = downloads({
       name,
       rows,
-      columns: ["rank", "gene", "score", "log2_fold_change", "p_value", "p_value_adj", "mean_a", "mean_b", "pct_a", "pct_b", "call"],
+      columns: ["rank", "gene", "score", "log2_fold_change", "p_value", "p_value_adj", "mean_a", "mean_b", "expm1_mean_a", "expm1_mean_b", "fold_change_bound", "pct_a", "pct_b", "call"],
       chart: view,
       anndata: { dataset, genes: top, cellTypes: aTypes, where: aWhere.where },
     });
     if (b === "group") files.append(el("button", { type: "button", title: "Group B's cells, the same genes", onclick: saveB }, "Download .h5ad (group B)"), problem);
     container.append(
-      el("p", { class: "muted" }, `Click a gene for its dot plot. log2 fold change of A over B (from the means of expm1), Benjamini–Hochberg adjusted over every gene. The .h5ad holds group A's cells and the ${fmt.int(top.length)} highest-scoring genes.${belowFloat ? " Triangles: adjusted p is 0 in double precision (below 1e-308), drawn at the top." : ""}`),
+      el("p", { class: "muted" }, `Click a gene for its dot plot. log2 fold change of A over B (from the means of expm1), Benjamini–Hochberg adjusted over every gene. The .h5ad holds group A's cells and the ${fmt.int(top.length)} highest-scoring genes.${belowFloat ? " Triangles: adjusted p is 0 in double precision (below 1e-308), drawn at the top." : ""}${marked.clipped ? " Diamonds at the edge: one group does not express the gene, so only the pseudocount decides its fold change (true value in the table)." : ""}`),
       files,
       sortableTable({
         columns: [
           { key: "rank", label: "rank (score)", numeric: true },
           { key: "gene", label: "gene", link: (r) => link("genes", { genes: [r.gene] }) },
           { key: "score", label: data.method === "t-test" ? "t" : "z", numeric: true, format: (v) => fmt.num(v) },
-          { key: "log2_fold_change", label: "log2FC", numeric: true, format: (v) => fmt.num(v) },
+          { key: "log2_fold_change", label: "log2FC", numeric: true, format: (v, r) => (r.fold_change_bound ? `${fmt.num(v)} (pseudocount)` : fmt.num(v)) },
           { key: "p_value_adj", label: "adj. p", numeric: true, format: fmt.p },
           { key: "mean_a", label: "mean A", numeric: true, format: (v) => fmt.num(v) },
           { key: "mean_b", label: "mean B", numeric: true, format: (v) => fmt.num(v) },
+          { key: "expm1_mean_a", label: "expm1 mean A", numeric: true, format: (v) => fmt.num(v) },
+          { key: "expm1_mean_b", label: "expm1 mean B", numeric: true, format: (v) => fmt.num(v) },
           { key: "pct_a", label: "% A", numeric: true, format: fmt.pct },
           { key: "pct_b", label: "% B", numeric: true, format: fmt.pct },
         ],

@@ -7,8 +7,9 @@ import { fmt } from "../format.js";
 import { dotPlotRows, dotPlotSpec, rendererFor } from "../specs.js";
 import { formatGeneList, geneGroups, parseGeneList, resolvedGroups } from "../genelist.js";
 import { compareDotPlotSpec, compareDotRows } from "../comparespecs.js";
-import { el, geneInput, errorBox, geneReport, sortableTable, downloads, slug } from "../ui.js";
-import { correctWhere, describeWhere, encodeWhere } from "../where.js";
+import { el, geneInput, errorBox, geneReport, sortableTable, downloads } from "../ui.js";
+import { chartFileName, chartTitle } from "../exports.js";
+import { correctWhere, describeWhere, distinctColumns, encodeWhere } from "../where.js";
 
 const ACTION_GENES = 40;
 const ORDERS = { clustered: "clustered (similar profiles together)", name: "by name", size: "by number of cells" };
@@ -24,7 +25,7 @@ export default {
     const order = params.get("order") || "clustered";
     const colour = params.get("colour") || "mean";
     const compareBy = params.get("compare_by") || "";
-    const groupColumns = (await metadata()).filter((c) => c.kind === "group" && c.name !== "cell_type");
+    const groupColumns = distinctColumns(await metadata(), [compareBy]).filter((c) => c.kind === "group" && c.name !== "cell_type");
     const where = encodeWhere(filters.where);
 
     const list = el("textarea", { id: "genes-list", name: "genes", rows: 2, spellcheck: "false", placeholder: "EPCAM KRT18 CD3D …  (#group lines label the genes below them)" }, formatGeneList(tokens));
@@ -95,9 +96,12 @@ export default {
         onClick: (d) => navigate("coexpression", { gene: d.gene, cell_types: [d.cell_type], where }),
       },
     );
+    // The table and CSV name each gene's group (from the list's #group lines) and the full cell-type names.
+    const listed = byGene && !compared ? rows.map((r) => ({ ...r, gene_group: byGene[r.gene] || "" })) : rows;
+    const grouped = listed !== rows;
     container.append(
       el("p", { class: "muted" }, "Click a dot for the genes co-expressed with that gene in that cell type. Mean over every cell of the type, zeros included (log-normalised values)."),
-      downloads({ name: slug(dataset, "dotplot", data.genes.slice(0, 5), compared ? ["by", data.compare_by] : []), rows, columns: ["gene", "cell_type", ...(compared ? ["compare_value"] : []), "n_cells", "n_expressing", "pct_expressing", "mean", "mean_expressing"], chart: view, anndata: { dataset, genes: data.genes, where: filters.where } }),
+      downloads({ name: chartFileName({ view: "dot-plot", genes: data.genes, groups: compared ? ["by", data.compare_by] : [], dataset }), title: chartTitle({ view: "Dot plot", genes: data.genes, groups: compared ? [`compared by ${data.compare_by}`] : [], dataset }), rows: listed, columns: ["gene", ...(grouped ? ["gene_group"] : []), "cell_type", ...(compared ? ["compare_value"] : []), "n_cells", "n_expressing", "pct_expressing", "mean", "mean_expressing"], chart: view, anndata: { dataset, genes: data.genes, where: filters.where } }),
       el(
         "ul",
         { class: "gene-actions" },
@@ -108,6 +112,7 @@ export default {
       sortableTable({
         columns: [
           { key: "gene", label: "gene" },
+          ...(grouped ? [{ key: "gene_group", label: "group" }] : []),
           { key: "cell_type", label: "cell type" },
           ...(compared ? [{ key: "compare_value", label: data.compare_by }] : []),
           { key: "n_cells", label: "cells", numeric: true, format: fmt.int },
@@ -115,7 +120,7 @@ export default {
           { key: "mean", label: "mean", numeric: true, format: (v) => fmt.num(v) },
           { key: "mean_expressing", label: "mean (expressing)", numeric: true, format: (v) => fmt.num(v) },
         ],
-        rows,
+        rows: listed,
       }),
     );
   },

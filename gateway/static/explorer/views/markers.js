@@ -5,7 +5,8 @@ import { api } from "../api.js";
 import { draw } from "../charts.js";
 import { fmt } from "../format.js";
 import { markerRows, rendererFor, volcanoSpec } from "../specs.js";
-import { el, cellTypeSelect, errorBox, sortableTable, downloads, slug } from "../ui.js";
+import { el, cellTypeSelect, errorBox, sortableTable, downloads } from "../ui.js";
+import { chartFileName, chartTitle } from "../exports.js";
 import { correctWhere, describeWhere, encodeWhere } from "../where.js";
 
 export default {
@@ -64,7 +65,7 @@ export default {
     );
     container.append(
       el("p", { class: "muted" }, `Click a gene for its dot plot. Welch t-test of ${fmt.int(data.n_in)} cells against ${fmt.int(data.n_out)} other cells, Benjamini–Hochberg adjusted. The fold change is log2 of the ratio of expm1 means (scanpy's).${belowFloat ? " Triangles: adjusted p is 0 in double precision (below 1e-308), drawn at the top." : ""}${marked.clipped ? " Diamonds at the edge: the gene is not expressed on one side, so only the pseudocount decides its fold change (true value in the table)." : ""}`),
-      downloads({ name: slug(dataset, data.cell_type, "markers"), rows, columns: ["rank", "gene", "log2_fold_change", "t_statistic", "p_value", "p_value_adj", "mean_in", "mean_out", "expm1_mean_in", "expm1_mean_out", "fold_change_bound", "pct_in", "pct_out", "call"], chart: view, anndata: { dataset, genes: rows.map((r) => r.gene) } }),
+      downloads({ name: chartFileName({ view: "markers", groups: [data.cell_type, "vs-rest", "t-test"], dataset }), title: chartTitle({ view: "Markers (volcano)", groups: [data.cell_type, "rest"], dataset }), rows, columns: ["rank", "gene", "log2_fold_change", "t_statistic", "p_value", "p_value_adj", "mean_in", "mean_out", "expm1_mean_in", "expm1_mean_out", "fold_change_bound", "pct_in", "pct_out", "call"], chart: view, anndata: { dataset, genes: rows.map((r) => r.gene) } }),
       sortableTable({
         columns: [
           { key: "rank", label: "rank (t)", numeric: true },

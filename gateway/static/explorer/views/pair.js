@@ -5,9 +5,9 @@ import { api } from "../api.js";
 import { draw } from "../charts.js";
 import { fmt } from "../format.js";
 import { densitySpec, forestSpec, scatterSpec } from "../specs.js";
-import { forestRows } from "../comparespecs.js";
+import { forestRows, twoGroupParams } from "../comparespecs.js";
 import { el, geneInput, cellTypePicker, errorBox, sortableTable, downloads, slug } from "../ui.js";
-import { correctWhere, describeWhere, encodeWhere } from "../where.js";
+import { correctWhere, describeWhere, distinctColumns, encodeWhere } from "../where.js";
 
 const MAX_POINTS = 5000; // more cells than this are drawn as a 2-D histogram
 
@@ -15,14 +15,14 @@ export default {
   title: "Two genes",
   takesWhere: true,
   carries: ["gene_a", "gene_b", "cell_types", "where"],
-  async render(container, { dataset, cellTypes, params, navigate, filters, metadata }) {
+  async render(container, { dataset, cellTypes, params, navigate, link, filters, metadata }) {
     const geneA = params.get("gene_a") || "";
     const geneB = params.get("gene_b") || "";
     const chosen = params.getAll("cell_types");
     const method = params.get("method") === "spearman" ? "spearman" : "pearson";
     // Any group column of the study's metadata (compare-by): one r per value, a forest of them.
-    const groupColumns = (await metadata()).filter((c) => c.kind === "group").map((c) => c.name);
     const by = params.get("by") || "cell_type";
+    const groupColumns = distinctColumns(await metadata(), [by]).filter((c) => c.kind === "group").map((c) => c.name);
     const where = encodeWhere(filters.where);
     const display = params.get("display") === "density" ? "density" : "auto";
 
@@ -98,7 +98,7 @@ export default {
     const stats = el(
       "dl",
       { class: "stats", id: "pair-stats" },
-      el("dt", {}, method === "spearman" ? "Spearman ρ" : "Pearson r"), el("dd", { id: "stat-r" }, corr.pearson_correlation === null ? "undefined" : corr.pearson_correlation.toFixed(4)),
+      el("dt", {}, method === "spearman" ? "Spearman ρ" : "Pearson r"), el("dd", { id: "stat-r" }, corr.correlation === null ? "undefined" : corr.correlation.toFixed(4)),
       el("dt", {}, "p"), el("dd", { id: "stat-p" }, fmt.p(corr.p_value)),
       el("dt", {}, "n (cells)"), el("dd", { id: "stat-n" }, fmt.int(corr.observation_count)),
       el("dt", {}, `${ga} detected`), el("dd", {}, fmt.int(corr.n_expressing_a)),
@@ -135,11 +135,12 @@ export default {
             el("strong", { id: "difference-z" }, d.z === null ? "undefined" : d.z.toFixed(4)),
             ", p = ",
             el("strong", { id: "difference-p" }, fmt.p(d.p_value)),
-            ` (two-sided${method === "spearman" ? "; on Spearman's ρ" : ""}).`,
+            ` (two-sided${method === "spearman" ? "; on Spearman's ρ" : ""}). `,
+            el("a", { id: "compare-groups-link", ...link("compare", twoGroupParams({ cellTypes: chosen, where: filters.where, by, groups: d.groups })) }, `Compare ${d.groups[0]} with ${d.groups[1]}, every gene`),
           ),
         );
       }
-      const forestView = await draw("forest", forest, forestSpec(groups, { overall: corr.pearson_correlation, by }), { description: `Correlation per ${byLabel} with 95 % intervals` });
+      const forestView = await draw("forest", forest, forestSpec(groups, { overall: corr.correlation, by }), { description: `Correlation per ${byLabel} with 95 % intervals` });
       container.append(
         el("p", { class: "muted" }, "Intervals: Fisher's z (Spearman: Fieller's variance), for reading only; r, p and n are the API's exact values."),
         downloads({ name: slug(dataset, ga, pair.gene_b, "by", by), rows: groups, columns: ["group", "r", "p", "n", "n_expressing_both", "ci_low", "ci_high", "note"], chart: forestView }),

@@ -6,7 +6,7 @@
 import { api, ApiError, isAbort } from "../api.js";
 import { draw } from "../charts.js";
 import { fmt } from "../format.js";
-import { variabilitySpec } from "../specs.js";
+import { rendererFor, variabilitySpec } from "../specs.js";
 import { dispersionSpec } from "../distspecs.js";
 import { el, cellTypeSelect, errorBox, sortableTable, downloads, slug } from "../ui.js";
 import { correctWhere, describeWhere, encodeWhere } from "../where.js";
@@ -53,7 +53,9 @@ export default {
       container.append(el("p", { class: "hint" }, "Choose a cell type: its most variable genes are listed, by coefficient of variation or by scanpy's normalised dispersion."));
       return;
     }
-    const flavor = rank === "cv" ? "seurat" : rank;
+    // The CV ranking's background is cell_ranger's: means on the same lognorm scale as the CV table's, and
+    // for a whole cell type read from marts.gene_stats (no second pass over the cell type's rows).
+    const flavor = rank === "cv" ? "cell_ranger" : rank;
     const hvgBody = { dataset, flavor, cell_types: [cellType], ...(filters.where ? { where: filters.where } : {}) };
     let rows;
     let all = null;
@@ -89,7 +91,9 @@ export default {
     const chart = el("div", { class: "chart", id: "chart-variability" });
     container.append(chart);
     const spec = all ? dispersionSpec(all, rows, { flavor }) : variabilitySpec(rows);
+    // Tens of thousands of background genes draw on a canvas (SVG elements would take seconds).
     const view = await draw("variability", chart, spec, {
+      renderer: rendererFor(all ? all.length : rows.length),
       description: all ? `Mean against normalised dispersion (${flavor}) of every gene in ${cellType}, the chosen ones highlighted` : `Mean against coefficient of variation in ${cellType}`,
       onClick: (d) => d.gene && navigate("genes", { genes: [d.gene] }),
     });
