@@ -143,19 +143,15 @@ def embedding_values(
         params["gene_idx"] = catalog.gene_index[gene]
     is_gene = gene is not None
     cte = _cells_cte(cells, colour, is_gene)
-    [counted] = pool.fetch(
-        f"WITH {cte}\nSELECT count() AS n_cells"
-        + (", countIf(value != 0) AS n_expressing" if is_gene else "")
-        + f"\nFROM ({_joined(is_gene)})",
-        params,
-        settings=SMALL_READ,
-    )
-    n_cells = int(counted["n_cells"])
-    result: dict[str, Any] = {
-        "colour_kind": kind,
-        "n_cells": n_cells,
-        "n_expressing": int(counted["n_expressing"]) if is_gene else None,
-    }
+    everyone = not (selection.cell_types or selection.terms or selection.excluded_cell_types)
+    if everyone:  # every cell the embedding places: counted once per load (embeddings.py)
+        n_cells = embedding.n_cells
+    else:
+        [counted] = pool.fetch(
+            f"WITH {cte}\nSELECT count() AS n_cells FROM ({_joined(False)})", params, settings=SMALL_READ
+        )
+        n_cells = int(counted["n_cells"])
+    result: dict[str, Any] = {"colour_kind": kind, "n_cells": n_cells, "n_expressing": None}
     if n_cells <= max_points:
         rows = pool.fetch(f"WITH {cte}\n{_joined(is_gene)}\nORDER BY cell", params, settings=SMALL_READ)
         points: dict[str, Any] = {
@@ -164,6 +160,8 @@ def embedding_values(
         values = [row["value"] for row in rows]
         points["value"] = [_number(v) for v in values] if kind in ("gene", "numeric") else None
         points["label"] = [str(v) for v in values] if kind == "group" else None
+        if is_gene:
+            result["n_expressing"] = sum(1 for v in values if v != 0)
         return {**result, "mode": "points", "points": points, "bins": None}
     x_edges = edges(embedding.x_min, embedding.x_max, bins)
     y_edges = edges(embedding.y_min, embedding.y_max, bins)
@@ -187,6 +185,8 @@ def embedding_values(
         "top_value": [row["top_value"] for row in rows] if kind == "group" else None,
         "top_count": [row["top_count"] for row in rows] if kind == "group" else None,
     }
+    if is_gene:
+        result["n_expressing"] = int(sum(binned["n_expressing"]))
     return {**result, "mode": "bins", "points": None, "bins": binned}
 
 

@@ -86,6 +86,7 @@ def test_the_grid_equals_numpy_histogram2d_with_mean_expression(
     ix, iy = np.array(grid["x_bin"]), np.array(grid["y_bin"])
     np.testing.assert_allclose(grid["mean"], sums[ix, iy] / counts[ix, iy], rtol=1e-9, atol=1e-12)
     np.testing.assert_array_equal(grid["n_expressing"], expressing[ix, iy])
+    assert (answer["n_cells"], answer["n_expressing"]) == (700, int((values != 0).sum()))
 
 
 def test_the_grid_of_a_selection_and_a_group_colour(api, built_store, umap, pbmc_dense) -> None:
@@ -102,6 +103,7 @@ def test_the_grid_of_a_selection_and_a_group_colour(api, built_store, umap, pbmc
     chosen = pbmc_dense.cells_of(types)
     grid = answer["bins"]
     assert answer["n_cells"] == int(chosen.sum()) == sum(grid["n_cells"])
+    assert answer["n_expressing"] is None
     x_edges, y_edges = np.array(grid["x_edges"]), np.array(grid["y_edges"])
     phase = pbmc_dense.groups["phase"]
     ix = np.searchsorted(x_edges, umap[:, 0], side="right") - 1
@@ -195,3 +197,22 @@ def test_nan_and_infinite_vertices_are_refused(api, built_store) -> None:
     )
     answer = api.post("/embedding", data=raw, content_type="application/json")
     assert answer.status_code == 400
+
+
+@pytest.mark.parametrize("max_points", [0, 5000])
+def test_a_selection_coloured_by_a_gene_counts_its_own_cells(
+    api, built_store, pbmc_dense, max_points
+) -> None:
+    types = ["CD14+ Monocyte", "CD56+ NK"]
+    body = {
+        "dataset": "pbmc",
+        "embedding": EMBEDDING,
+        "gene": GENE,
+        "cell_types": types,
+        "max_points": max_points,
+    }
+    answer = api.post("/embedding", json=body).json
+    chosen = pbmc_dense.cells_of(types)
+    values = pbmc_dense.gene_row(GENE)[chosen]
+    assert answer["mode"] == ("bins" if max_points == 0 else "points")
+    assert (answer["n_cells"], answer["n_expressing"]) == (int(chosen.sum()), int((values != 0).sum()))

@@ -16,7 +16,7 @@ import scipy.sparse as sp
 from loader import LoaderError, load_dataset
 from loader.synth import SynthSpec, write_study
 from tests.helpers.hdf5_inputs import pbmc_umap, write_h5ad
-from tests.helpers.paths import PBMC_DIR, TENX_DIR, TENX_V3_DIR
+from tests.helpers.paths import PBMC_DIR, TENX_DIR, TENX_H5_DIR, TENX_V3_DIR
 
 
 def embeddings_of(client, dataset: str) -> dict[str, pd.DataFrame]:
@@ -206,3 +206,32 @@ def test_two_embeddings_of_one_name_are_refused(engine_client, tmp_path: Path) -
     again = _cluster(tmp_path / "pbmc.umap.tsv", [f"{barcodes[0]}\t1\t2"])
     with pytest.raises(LoaderError, match=r"embedding 'pbmc.umap' is given twice"):
         load_dataset(engine_client, PBMC_DIR, dataset="emb_twice", clusters=[again])
+
+
+def test_cell_ranger_projections_beside_an_h5(engine_client, tmp_path: Path) -> None:
+    import h5py
+
+    outs = tmp_path / "outs"
+    outs.mkdir()
+    h5 = outs / "filtered_feature_bc_matrix.h5"
+    shutil.copy(TENX_H5_DIR / "v3_filtered_feature_bc_matrix.h5", h5)
+    with h5py.File(h5) as handle:
+        barcodes = [b.decode() for b in handle["matrix/barcodes"][()]]
+    target = outs / "analysis" / "umap" / "2_components" / "projection.csv"
+    target.parent.mkdir(parents=True)
+    rows = [f"{b},{i},{-i * 0.5}" for i, b in enumerate(barcodes)]
+    target.write_text("\n".join(["Barcode,UMAP-1,UMAP-2", *rows]) + "\n")
+    result = load_dataset(engine_client, h5, dataset="emb_cr_h5")
+    assert result.embeddings == ("umap",)
+    kept = embeddings_of(engine_client, "emb_cr_h5")["umap"]
+    assert kept.loc[barcodes[2]].tolist() == [2.0, -1.0] and len(kept) == len(barcodes)
+
+
+def test_a_gzipped_cluster_file_is_named_without_its_suffixes(engine_client, tmp_path: Path) -> None:
+    barcodes = _pbmc_barcodes()
+    path = tmp_path / "tsne_2d.txt.gz"
+    lines = ["NAME\tX\tY", "TYPE\tnumeric\tnumeric", *(f"{b}\t{i}\t1e-3" for i, b in enumerate(barcodes[:5]))]
+    path.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode()))
+    result = load_dataset(engine_client, PBMC_DIR, dataset="emb_gz", clusters=[path])
+    assert "tsne_2d" in result.embeddings
+    assert embeddings_of(engine_client, "emb_gz")["tsne_2d"].loc[barcodes[4]].tolist() == [4.0, 0.001]

@@ -6,15 +6,16 @@
 
 import { fmt } from "./format.js";
 import { el } from "./ui.js";
-import { cleanWhere, countWhere, describeWhere, isRange } from "./where.js";
+import { cleanWhere, countWhere, describeWhere, distinctColumns, isRange } from "./where.js";
 
 /**
  * @param {{columns: any[], where: object | null, prefix?: string, legend?: string, open?: boolean}} options
  *   prefix names the inputs (`${prefix}:${column}`) so two panels can share a page.
  * @returns {{node: HTMLElement, value: () => object | null}}
  */
-export function filterPanel({ columns, where, prefix = "where", legend = "Filter cells by metadata", open = false }) {
+export function filterPanel({ columns: all, where, prefix = "where", legend = "Filter cells by metadata", open = false }) {
   const chosen = cleanWhere(where) || {};
+  const columns = distinctColumns(all, Object.keys(chosen)); // not the metadata's own copy of cell_type / sample
   /** @type {(() => [string, any] | null)[]} */
   const readers = [];
   const groups = [];

@@ -156,3 +156,15 @@ export function correctWhere(where, { field, value }, suggestion, prefix = "") {
   }
   return null;
 }
+
+/**
+ * The metadata columns without a study's own column that repeats a designated one (the metadata file's cell
+ * type column is `cell_type` too: same values, same counts), unless it is one of `keep` (in use).
+ * @param {any[]} columns the metadata endpoint's
+ * @param {string[]} keep
+ */
+export function distinctColumns(columns, keep = []) {
+  const signature = (c) => (c.kind === "group" && !c.n_more_values ? JSON.stringify((c.values || []).map((v) => [v.value, v.cells])) : null);
+  const designated = new Set(columns.filter((c) => c.name === "cell_type" || c.name === "sample").map(signature).filter(Boolean));
+  return columns.filter((c) => c.name === "cell_type" || c.name === "sample" || keep.includes(c.name) || !designated.has(signature(c)));
+}

@@ -99,6 +99,18 @@ def test_filtered_dot_plot_from_the_panel_equals_the_api(page, explorer_url, tmp
     panel = _find(page, "details.filters").text
     for value in columns["condition"]["values"]:
         assert f"{value['value']} ({value['cells']:,})" in panel
+    # A study column that only repeats cell_type or sample (the metadata file's own names for them) is not
+    # offered twice.
+    legends = {
+        e.text.split(" (")[0] for e in page.driver.find_elements(By.CSS_SELECTOR, "fieldset.filter legend")
+    }
+    signature = {n: [(v["value"], v["cells"]) for v in c["values"] or []] for n, c in columns.items()}
+    copies = {
+        n
+        for n in columns
+        if n not in ("cell_type", "sample") and signature[n] in (signature["cell_type"], signature["sample"])
+    }
+    assert copies and not copies & legends and {"cell_type", "sample", "condition", "pct_mito"} <= legends
     for value in WHERE["condition"]:
         _find(page, f"input[name='where:condition'][value='{value}']").click()
     _find(page, "input[name='where:pct_mito:max']").send_keys("5")

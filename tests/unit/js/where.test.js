@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { carry, contextOf, fitContext } from "../../../gateway/static/explorer/context.js";
-import { cleanWhere, correctWhere, countWhere, decodeWhere, describeWhere, encodeWhere, fitWhere, isRange } from "../../../gateway/static/explorer/where.js";
+import { cleanWhere, correctWhere, countWhere, decodeWhere, describeWhere, distinctColumns, encodeWhere, fitWhere, isRange } from "../../../gateway/static/explorer/where.js";
 
 const COLUMNS = [
   { name: "cell_type", kind: "group", values: [{ value: "T cell", cells: 5 }, { value: "B (naive)", cells: 3 }], n_more_values: 0 },
@@ -103,4 +103,18 @@ test("the gateway's suggestion corrects a column or a value of the selection", (
   assert.equal(correctWhere(where, { field: "gene_a", value: "EPCM" }, "EPCAM"), null);
   assert.equal(correctWhere(where, { field: "where.pct_mito", value: null }, "x"), null);
   assert.equal(correctWhere(null, { field: "where", value: "a" }, "b"), null);
+});
+
+test("a study's column repeating cell_type or sample is left out unless in use", () => {
+  const values = [{ value: "T", cells: 3 }, { value: "B", cells: 2 }];
+  const columns = [
+    { name: "cell_type", kind: "group", values, n_more_values: 0 },
+    { name: "sample", kind: "group", values: [{ value: "s1", cells: 5 }], n_more_values: 0 },
+    { name: "Cluster", kind: "group", values: [...values], n_more_values: 0 },
+    { name: "donor_id", kind: "group", values: [{ value: "s1", cells: 5 }], n_more_values: 0 },
+    { name: "louvain", kind: "group", values: [{ value: "T", cells: 4 }, { value: "B", cells: 1 }], n_more_values: 0 },
+    { name: "pct_mito", kind: "numeric", min: 0, max: 1 },
+  ];
+  assert.deepEqual(distinctColumns(columns).map((c) => c.name), ["cell_type", "sample", "louvain", "pct_mito"]);
+  assert.deepEqual(distinctColumns(columns, ["Cluster"]).map((c) => c.name), ["cell_type", "sample", "Cluster", "louvain", "pct_mito"]);
 });

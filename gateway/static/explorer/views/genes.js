@@ -9,7 +9,7 @@ import { formatGeneList, geneGroups, parseGeneList, resolvedGroups } from "../ge
 import { compareDotPlotSpec, compareDotRows } from "../comparespecs.js";
 import { el, geneInput, errorBox, geneReport, sortableTable, downloads } from "../ui.js";
 import { chartFileName, chartTitle } from "../exports.js";
-import { correctWhere, describeWhere, encodeWhere } from "../where.js";
+import { correctWhere, describeWhere, distinctColumns, encodeWhere } from "../where.js";
 
 const ACTION_GENES = 40;
 const ORDERS = { clustered: "clustered (similar profiles together)", name: "by name", size: "by number of cells" };
@@ -25,7 +25,7 @@ export default {
     const order = params.get("order") || "clustered";
     const colour = params.get("colour") || "mean";
     const compareBy = params.get("compare_by") || "";
-    const groupColumns = (await metadata()).filter((c) => c.kind === "group" && c.name !== "cell_type");
+    const groupColumns = distinctColumns(await metadata(), [compareBy]).filter((c) => c.kind === "group" && c.name !== "cell_type");
     const where = encodeWhere(filters.where);
 
     const list = el("textarea", { id: "genes-list", name: "genes", rows: 2, spellcheck: "false", placeholder: "EPCAM KRT18 CD3D …  (#group lines label the genes below them)" }, formatGeneList(tokens));

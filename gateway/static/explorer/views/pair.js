@@ -7,7 +7,7 @@ import { fmt } from "../format.js";
 import { densitySpec, forestSpec, scatterSpec } from "../specs.js";
 import { forestRows, twoGroupParams } from "../comparespecs.js";
 import { el, geneInput, cellTypePicker, errorBox, sortableTable, downloads, slug, geneReport } from "../ui.js";
-import { correctWhere, describeWhere, encodeWhere } from "../where.js";
+import { correctWhere, describeWhere, distinctColumns, encodeWhere } from "../where.js";
 
 const MAX_POINTS = 5000; // more cells than this are drawn as a 2-D histogram
 
@@ -21,8 +21,8 @@ export default {
     const chosen = params.getAll("cell_types");
     const method = params.get("method") === "spearman" ? "spearman" : "pearson";
     // Any group column of the study's metadata (compare-by): one r per value, a forest of them.
-    const groupColumns = (await metadata()).filter((c) => c.kind === "group").map((c) => c.name);
     const by = params.get("by") || "cell_type";
+    const groupColumns = distinctColumns(await metadata(), [by]).filter((c) => c.kind === "group").map((c) => c.name);
     const where = encodeWhere(filters.where);
     const display = params.get("display") === "density" ? "density" : "auto";
 
