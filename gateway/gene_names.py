@@ -53,6 +53,12 @@ def _family_key(prefix: str, name: str) -> tuple[bool, int, str]:
     return goes_on_with_digit, len(name), name
 
 
+def _shape_distance(a: str, b: str) -> int:
+    """Positions where one name has a digit and the other not (and the difference in length): CD3X is nearer
+    CD3D (a letter for a letter) than CD33."""
+    return sum(x.isdigit() != y.isdigit() for x, y in zip(a, b, strict=False)) + abs(len(a) - len(b))
+
+
 class GeneNames:
     """The symbols and ids of one dataset, indexed for resolving and suggesting."""
 
@@ -142,7 +148,12 @@ class GeneNames:
         edits.discard(folded)
         found = [s for e in edits for s in self._folded.get(e, ())]
         return sorted(
-            set(found), key=lambda s: (-difflib.SequenceMatcher(None, folded, s.casefold()).ratio(), s)
+            set(found),
+            key=lambda s: (
+                _shape_distance(folded, s.casefold()),
+                -difflib.SequenceMatcher(None, folded, s.casefold()).ratio(),
+                s,
+            ),
         )
 
     def suggest(self, name: str, n: int = SUGGESTIONS, *, wide: bool = True) -> list[str]:

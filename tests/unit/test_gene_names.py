@@ -43,6 +43,8 @@ def test_prefix_family_before_look_alikes(names: GeneNames) -> None:
     assert suggestions.index("CD63") > suggestions.index("CD300A")
     assert names.suggest("cd3dd")[0] == "CD3D"  # one edit away
     assert names.suggest("EPCM")[0] == "EPCAM"
+    # One edit away, a letter for a letter first: CD3X → CD3D, CD3E, CD3G before CD36, CD38 (a digit).
+    assert names.suggest("CD3X")[:3] == ["CD3D", "CD3E", "CD3G"]
     assert names.suggest("HLA-DRX")[:2] == ["HLA-DRA", "HLA-DRB1"]
     assert names.suggest("zzzzzz") == []
 

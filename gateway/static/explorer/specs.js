@@ -62,7 +62,8 @@ export function dotRowStep(nGenes) {
   return nGenes <= 40 ? 30 : Math.max(3, Math.min(18, Math.floor(16000 / nGenes)));
 }
 
-const LABEL_CHAR_PX = 6.5;
+const LABEL_CHAR_PX = 7.2; // an 11 px label's widest characters (capitals, digits)
+const LABEL_LINE_PX = 12;
 const SORT_LIST_MAX = 200;
 const LABEL_LINES = 3;
 
@@ -91,9 +92,13 @@ export function cellTypeAxis(cellTypes, step) {
   const perLine = Math.floor((step - 4) / LABEL_CHAR_PX);
   if (cellTypes.every((c) => c.length <= perLine)) return { labelAngle: 0, labelLimit: step };
   if (perLine < 5) return { labelAngle: -45, labelLimit: 180 };
-  const lines = cellTypes.map((c) => wrapLabel(c, perLine));
+  const wrapped = cellTypes.map((c) => wrapLabel(c, perLine));
+  // Vega writes a label's lines downwards from its first: above the plot, every label gets as many lines
+  // (blank ones first) and the labels move up by the extra lines, so all end just above the dots.
+  const most = Math.max(...wrapped.map((l) => l.length));
+  const lines = wrapped.map((l) => [...Array(most - l.length).fill(""), ...l]);
   // Cell-type names are data: they enter the expression as JSON string literals, never as code.
-  return { labelAngle: 0, labelLimit: step, labelExpr: `${JSON.stringify(lines)}[indexof(${JSON.stringify(cellTypes)}, datum.value)]` };
+  return { labelAngle: 0, labelLimit: step, labelLineHeight: LABEL_LINE_PX, labelPadding: 3 + (most - 1) * LABEL_LINE_PX, labelExpr: `${JSON.stringify(lines)}[indexof(${JSON.stringify(cellTypes)}, datum.value)]` };
 }
 
 /** Pixels per cell-type column so the plot uses `width` (34–120 px; room kept for gene names and legends). */

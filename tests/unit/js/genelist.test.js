@@ -24,7 +24,8 @@ test("cell-type names: horizontal when they fit, else wrapped (cut with …), ro
   assert.deepEqual(cellTypeAxis(["T", "B"], 60), { labelAngle: 0, labelLimit: 60 });
   const wrapped = cellTypeAxis(["CD4+/CD25 T Reg", "B"], 70);
   assert.equal(wrapped.labelAngle, 0);
-  assert.match(wrapped.labelExpr, /^\[\["CD4\+\/CD25","T Reg"\],\["B"\]\]\[indexof\(\["CD4\+\/CD25 T Reg","B"\], datum.value\)\]$/);
+  assert.match(wrapped.labelExpr, /^\[\["CD4\+\/CD25","T Reg"\],\["","B"\]\]\[indexof\(\["CD4\+\/CD25 T Reg","B"\], datum.value\)\]$/);
+  assert.equal(wrapped.labelPadding, 15); // one extra line: the labels end just above the plot
   assert.equal(cellTypeAxis(["a long cell type"], 30).labelAngle, -45);
   // A name with quotes stays a string literal in the expression.
   assert.ok(cellTypeAxis(['say "hi" \\ there friend'], 40).labelExpr.includes('"say \\"hi\\" \\\\'));
