@@ -56,13 +56,7 @@ class ClientPool:
         self._closed = False
 
     def _server_settings(self) -> dict[str, int | str]:
-        """The embedded engine's process-wide settings (a server keeps its own; see genostream.engine).
-
-        The engine's memory is the gateway's: every query together stays under `max_server_memory_usage`.
-        Not the per-user `max_memory_usage_for_user`: chDB frees a result stream the gateway gave up on (a
-        client that stopped reading) outside the user's tracker, so that tracker only grows while some query
-        runs — with exports always running it drifted up to its limit and every query failed."""
-        return {"max_server_memory_usage": self.config.engine_max_memory_bytes}
+        return engine_server_settings(self.config)
 
     def _settings(self, purpose: str) -> dict[str, Any]:
         embedded = self.config.engine.embedded
@@ -178,6 +172,16 @@ class ClientPool:
         with self._lock:
             self._closed = False
         self._local = threading.local()
+
+
+def engine_server_settings(config: GatewayConfig) -> dict[str, int | str]:
+    """The embedded engine's process-wide settings (a server keeps its own; see genostream.engine).
+
+    The engine's memory is the gateway's: every query together stays under `max_server_memory_usage`. Not
+    the per-user `max_memory_usage_for_user`: chDB frees a result stream the gateway gave up on (a client
+    that stopped reading) outside the user's tracker, so that tracker only grows while some query runs —
+    with exports always running it drifted up to its limit and every query failed."""
+    return {"max_server_memory_usage": config.engine_max_memory_bytes}
 
 
 def export_memory_settings(config: GatewayConfig) -> dict[str, int]:

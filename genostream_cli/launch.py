@@ -14,6 +14,10 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from urllib.parse import urlencode
 
+from clickhouse_connect.driver.client import Client
+
+from gateway.clients import engine_server_settings
+from gateway.config import GatewayConfig
 from gateway.serving import Service, start
 from genostream.engine import get_client
 from genostream_cli.build import build_marts
@@ -21,12 +25,14 @@ from genostream_cli.freshness import Plan, built_load, plan, sha256_of
 from loader import dataset_name, detect_study, list_datasets, load_dataset
 
 
-def prepare(path: Path, dataset: str | None, *, say: Callable[[str], None]) -> str:
+def prepare(path: Path, dataset: str | None, *, say: Callable[[str], None]) -> tuple[str, Client]:
     """Load and build the study at `path` unless the store already holds it built from the same content;
-    the dataset's name."""
+    the dataset's name, and the client that started the engine — with the gateway's server settings (its
+    memory cap; chDB takes them only from the connection that starts it), kept open until the gateway has
+    opened its own."""
     files = detect_study(path)
     name = dataset_name(dataset, path, files)
-    client = get_client()
+    client = get_client(server_settings=engine_server_settings(GatewayConfig.from_env()))
     try:
         loaded = next((d for d in list_datasets(client) if d["name"] == name), None)
         todo = plan(loaded, built_load(client, name), files.roles(), sha256_of)
@@ -36,11 +42,12 @@ def prepare(path: Path, dataset: str | None, *, say: Callable[[str], None]) -> s
             say(f"{name}: already loaded from the same content ({path}); the marts are not built from it yet")
         if todo is Plan.LOAD:
             say(load_dataset(client, path, dataset=name).summary())
-    finally:
+        if todo is not Plan.SERVE:
+            say(build_marts().summary())
+    except BaseException:
         client.close()
-    if todo is not Plan.SERVE:
-        say(build_marts().summary())
-    return name
+        raise
+    return name, client
 
 
 def explorer_url(service: Service, dataset: str) -> str:
@@ -65,8 +72,11 @@ def launch(path: Path, *, dataset: str | None, host: str, port: int, threads: in
         print(line, flush=True)
 
     started = time.perf_counter()
-    name = prepare(path, dataset, say=say)
-    service = start(host=host, port=port, threads=threads)
+    name, engine = prepare(path, dataset, say=say)
+    try:
+        service = start(host=host, port=port, threads=threads)
+    finally:
+        engine.close()
     url = explorer_url(service, name)
     say(f"serving {name} at {url} (ready in {time.perf_counter() - started:.1f} s; Ctrl-C stops)")
     if browser and can_open_browser():

@@ -19,11 +19,11 @@ from flask import Flask, Response, request
 from gateway.errors import BadRequest
 
 ALLOWED_HOSTS_KEY = "GENOSTREAM_ALLOWED_HOSTS"
-# Vega compiles chart expressions with `new Function` ('unsafe-eval'); Swagger UI and vega-embed set inline
-# styles; the explorer reads a chart's PNG from the data: URL Vega renders it to. Scripts and everything
-# else come from this origin only.
+# No 'unsafe-eval': the explorer has Vega interpret chart expressions (vega-embed's `ast: true`) instead of
+# compiling them with `new Function`. Swagger UI and vega-embed set inline styles; the explorer reads a
+# chart's PNG from the data: URL Vega renders it to. Scripts and everything else come from this origin only.
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; connect-src 'self' data:; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )

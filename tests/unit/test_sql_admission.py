@@ -6,6 +6,7 @@ import pytest
 
 from gateway.errors import BadRequest
 from gateway.sqlguard.allowlist import allowed, generate, parse
+from gateway.sqlguard.cost import cost_problem
 from gateway.sqlguard.guard import check_tree, parse_ast_dump
 from gateway.sqlguard.result import arrow_type, json_value_text
 
@@ -127,3 +128,24 @@ def test_nested_values_become_json_text() -> None:
     assert json_value_text((1, "x")) == '[1,"x"]'
     assert json_value_text(b"ab") == "ab"
     assert json_value_text(None) is None
+
+
+@pytest.mark.parametrize(
+    ("name", "arguments", "refused"),
+    [
+        ("arrayWithConstant", [("Literal", "UInt64_1000000"), ("Literal", "UInt64_1")], False),
+        ("arrayWithConstant", [("Literal", "UInt64_1000001"), ("Literal", "UInt64_1")], True),
+        ("arrayWithConstant", [("Identifier", "number"), ("Literal", "UInt64_1")], True),
+        ("arrayResize", [("Literal", "Array_[UInt64_1]"), ("Literal", "Int64_-10")], False),
+        ("arrayResize", [("Literal", "Array_[UInt64_1]"), ("Function", "toUInt32")], True),
+        ("randomPrintableASCII", [("Literal", "UInt64_1000000000")], True),
+        ("randomString", [("Literal", "UInt64_16")], False),
+        ("randomStringUTF8", [], True),
+    ],
+)
+def test_sized_functions_need_a_small_integer_literal(
+    name: str, arguments: list[tuple[str, str]], refused: bool
+) -> None:
+    problem = cost_problem(name, arguments)
+    assert (problem is not None) == refused, problem
+    assert problem is None or "integer literal of at most 1,000,000" in problem

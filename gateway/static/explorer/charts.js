@@ -10,7 +10,9 @@ import { titledSvg } from "./exports.js";
  */
 export async function draw(name, container, spec, { onClick = null, renderer = "svg", description = "" } = {}) {
   const full = { $schema: "https://vega.github.io/schema/vega-lite/v6.json", description, ...spec };
-  const { view } = await window.vegaEmbed(container, full, { actions: false, renderer, config: THEME });
+  // ast: Vega evaluates expressions with the interpreter vega-embed bundles, not `new Function` — the page's
+  // Content-Security-Policy allows no 'unsafe-eval'.
+  const { view } = await window.vegaEmbed(container, full, { actions: false, renderer, config: THEME, ast: true });
   if (onClick) {
     view.addEventListener("click", (_event, item) => {
       if (item && item.datum) onClick(item.datum);
