@@ -16,6 +16,7 @@ CLUSTER_NAME = "genostream"
 # The design of docs/scale-out.md, stated independently of the configuration that implements it.
 MART_SHARDING = {
     "cells": "cityHash64(dataset, cell)",
+    "embeddings": "cityHash64(dataset, cell)",
     "expression": "cityHash64(dataset, cell)",
     "expression_by_gene": "cityHash64(dataset, cell)",
     "datasets": "cityHash64(dataset)",

@@ -14,7 +14,8 @@ export const CARRIED = ["genes", "gene", "gene_a", "gene_b", "cell_type", "cell_
  * @param {URLSearchParams} params
  */
 export function contextOf(params) {
-  const genes = [...params.getAll("genes"), params.get("gene_a"), params.get("gene_b"), params.get("gene")];
+  // A dot plot's list may hold "#group" labels (genelist.js): labels, not genes, so they do not travel.
+  const genes = [...params.getAll("genes").filter((g) => !g.startsWith("#")), params.get("gene_a"), params.get("gene_b"), params.get("gene")];
   const cellTypes = [...params.getAll("cell_types"), ...params.getAll("a_cell_types"), params.get("cell_type")];
   const present = (list) => [...new Set(list.filter((v) => v !== null && v !== undefined && v.trim() !== ""))];
   return { genes: present(genes), cellTypes: present(cellTypes), where: params.get("where") || params.get("a_where") || "" };

@@ -129,3 +129,18 @@ def test_dot_plot_gene_groups_from_hash_lines_and_readable_cell_types(page, expl
         r.find_elements(By.TAG_NAME, "td")[0].text: r.find_elements(By.TAG_NAME, "td")[1].text for r in table
     }
     assert by_gene == {"EPCAM": "Epithelial", "KRT18": "Epithelial", "LYZ": "Immune", "CD3D": "Immune"}
+
+
+def test_single_gene_views_say_which_gene_they_used(page, explorer_url) -> None:
+    page.driver.get(f"{explorer_url}/?view=pair&dataset=demo&gene_a=epcam&gene_b=KRT18")
+    page.wait_ready()
+    assert page.driver.find_element(By.ID, "genes-resolved").text == "Read as: epcam → EPCAM"
+    expected = requests.post(
+        explorer_url + "/gene-correlation",
+        json={"dataset": "demo", "gene_a": "EPCAM", "gene_b": "KRT18"},
+        timeout=60,
+    ).json()
+    assert page.driver.find_element(By.ID, "stat-r").text == f"{expected['correlation']:.4f}"
+    page.driver.get(f"{explorer_url}/?view=coexpression&dataset=demo&gene=krt18")
+    page.wait_ready()
+    assert page.driver.find_element(By.ID, "genes-resolved").text == "Read as: krt18 → KRT18"

@@ -47,3 +47,9 @@ test("dot plot layout: the width is used, many genes get small rows sorted by ra
   assert.deepEqual(grouped.vconcat[1].data.values.map((r) => [r.gene, r.gene_group]), [["B", "second"]]);
   assert.equal(grouped.vconcat[1].encoding.x.axis, null);
 });
+
+test("a list's #group labels do not travel to other views as genes", async () => {
+  const { contextOf } = await import("../../../gateway/static/explorer/context.js");
+  const params = new URLSearchParams([["genes", "#T cells"], ["genes", "CD3D"], ["genes", "#B"], ["genes", "MS4A1"]]);
+  assert.deepEqual(contextOf(params).genes, ["CD3D", "MS4A1"]);
+});

@@ -5,7 +5,7 @@ import { api } from "../api.js";
 import { draw } from "../charts.js";
 import { fmt } from "../format.js";
 import { coexpressionSpec } from "../specs.js";
-import { el, geneInput, cellTypePicker, errorBox, sortableTable, downloads, slug } from "../ui.js";
+import { el, geneInput, cellTypePicker, errorBox, sortableTable, downloads, slug, geneReport } from "../ui.js";
 import { correctWhere, describeWhere, encodeWhere } from "../where.js";
 
 export default {
@@ -53,6 +53,7 @@ export default {
     const where = [data.cell_types.length ? data.cell_types.join(", ") : "every cell", whereText ? `with ${describeWhere(filters.where)}` : ""].filter(Boolean).join(" ");
     container.append(el("h3", {}, `Genes co-expressed with ${data.gene} in ${where} (${fmt.int(data.observation_count)} cells)`));
     if (data.note) container.append(el("p", { class: "note" }, data.note));
+    container.append(geneReport(data)); // "Read as: cd74 → CD74" when the name was read as another symbol
     const rows = data.results.map((r, i) => ({ rank: i + 1, gene: r.gene, r: r.pearson_correlation, p: r.p_value, n_expressing: r.n_expressing }));
     const chart = el("div", { class: "chart", id: "chart-coexpression" });
     container.append(chart);

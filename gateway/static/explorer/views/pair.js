@@ -6,7 +6,7 @@ import { draw } from "../charts.js";
 import { fmt } from "../format.js";
 import { densitySpec, forestSpec, scatterSpec } from "../specs.js";
 import { forestRows, twoGroupParams } from "../comparespecs.js";
-import { el, geneInput, cellTypePicker, errorBox, sortableTable, downloads, slug } from "../ui.js";
+import { el, geneInput, cellTypePicker, errorBox, sortableTable, downloads, slug, geneReport } from "../ui.js";
 import { correctWhere, describeWhere, distinctColumns, encodeWhere } from "../where.js";
 
 const MAX_POINTS = 5000; // more cells than this are drawn as a 2-D histogram
@@ -108,6 +108,7 @@ export default {
     );
     container.append(el("h3", {}, `${ga} vs ${pair.gene_b} in ${cells}`), stats);
     if (corr.note) container.append(el("p", { class: "note" }, corr.note));
+    container.append(geneReport(corr)); // the names read as another symbol (case, gene id)
     const { spec, rows, renderer } = pair.mode === "points" ? scatterSpec(pair.points, { a: ga, b: gb }) : densitySpec(pair.bins, { a: ga, b: gb });
     const chart = el("div", { class: "chart", id: "chart-pair" });
     container.append(
