@@ -235,3 +235,12 @@ def test_a_gzipped_cluster_file_is_named_without_its_suffixes(engine_client, tmp
     result = load_dataset(engine_client, PBMC_DIR, dataset="emb_gz", clusters=[path])
     assert "tsne_2d" in result.embeddings
     assert embeddings_of(engine_client, "emb_gz")["tsne_2d"].loc[barcodes[4]].tolist() == [4.0, 0.001]
+
+
+def test_detect_lists_the_cluster_files_beside_a_portal_study(capsys) -> None:
+    from loader.cli import main
+
+    assert main(["detect", str(PBMC_DIR)]) == 0
+    shown = capsys.readouterr().out
+    assert f"cluster: {PBMC_DIR / 'pbmc.umap.txt'}" in shown
+    assert f"metadata: {PBMC_DIR / 'pbmc.meta.txt'}" in shown  # the cluster file is not taken for metadata

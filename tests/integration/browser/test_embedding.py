@@ -17,6 +17,7 @@ if missing() and os.environ.get("CI", "").lower() != "true":
 
 import requests
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 
 from tests.helpers.browser import console_errors, mark_counts, mark_items, text, wait_until
 
@@ -175,6 +176,19 @@ def test_a_lasso_is_a_polygon_group(page, explorer_url) -> None:
     page.driver.refresh()
     page.wait_ready()
     assert _count(page) == shown
+
+
+def test_a_box_can_be_typed_with_the_keyboard(page, explorer_url) -> None:
+    _open(page, explorer_url, view="embedding", dataset="pbmc", gene="CST3")
+    for field, value in (("box-x0", "-6"), ("box-x1", "1.5"), ("box-y0", "3"), ("box-y1", "11")):
+        page.driver.find_element(By.ID, field).send_keys(value)
+    page.driver.find_element(By.ID, "box-y1").send_keys(Keys.ENTER)
+    shown = _count(page)
+    polygon = [[-6.0, 3.0], [1.5, 3.0], [1.5, 11.0], [-6.0, 11.0]]
+    where = {EMBEDDING: {"polygon": polygon}}
+    expected = _api(explorer_url, "/embedding", {"dataset": "pbmc", "embedding": EMBEDDING, "where": where})
+    assert shown == expected["n_cells"] > 0
+    assert wait_until(page, "return new URLSearchParams(location.search).get('region');") == "-6,1.5,3,11"
 
 
 def test_the_polygon_group_opens_the_two_gene_view_with_the_apis_numbers(page, explorer_url) -> None:

@@ -184,7 +184,27 @@ export default {
         el("label", {}, el("input", { type: "radio", name: "select-mode", id: `select-${k}`, value: k, checked: k === "box", onchange: () => { lasso.hidden = k !== "lasso"; } }), ` ${v} `),
       ),
     );
-    container.append(modes, panel);
+    // The keyboard's way to a box: its edges typed in (the same region as a drag).
+    const info = found.embeddings.find((e) => e.name === answer.embedding);
+    const edge = (id, label, placeholder) => el("input", { id, type: "number", step: "any", "aria-label": label, placeholder: fmt.num(placeholder) });
+    const edges = [
+      edge("box-x0", `${answer.embedding} 1 from`, info.x_min),
+      edge("box-x1", `${answer.embedding} 1 to`, info.x_max),
+      edge("box-y0", `${answer.embedding} 2 from`, info.y_min),
+      edge("box-y1", `${answer.embedding} 2 to`, info.y_max),
+    ];
+    const typed = el(
+      "form",
+      { class: "inline", id: "box-form", onsubmit: (e) => {
+        e.preventDefault();
+        const [x0, x1, y0, y1] = edges.map((input) => Number(input.value === "" ? NaN : input.value));
+        showBox({ x: [x0, x1], y: [y0, y1] });
+      } },
+      el("span", {}, "or type a box: "),
+      edges[0], " – ", edges[1], " × ", edges[2], " – ", edges[3],
+      el("button", { type: "submit", id: "box-submit" }, "Select"),
+    );
+    container.append(modes, typed, panel);
     const traced = parsePolygon(params.get("lasso"));
     if (traced) await showLasso(traced);
     else await showBox(parseRegion(params.get("region")));
