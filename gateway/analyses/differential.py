@@ -36,7 +36,8 @@ RESULT_COLUMNS = ("score", "log2_fold_change", "p_value", "p_value_adj", "mean_a
 
 # Per gene, the stored rows of both groups sorted by value: each row's tie group spans positions first..last,
 # its average rank among the stored rows is (first + last) / 2, and a tie of t rows adds t² − 1 per row to
-# Σ(t³ − t). Computed over the aggregated arrays in an outer query (inside the aggregation it is 10x slower).
+# Σ(t³ − t). Computed over the aggregated arrays in an outer query (inside the aggregation it is 10x slower),
+# which returns only the sums: the arrays stay in the engine.
 RANK_SUMS = """,
     arrayEnumerate(sorted_values) AS position,
     arrayMap((d, i) -> i = 1 OR d != 0, arrayDifference(sorted_values), position) AS starts,
@@ -46,6 +47,9 @@ RANK_SUMS = """,
     ) AS last,
     arraySum((f, l, a) -> a * (f + l), first, last, sorted_in_a) / 2 AS rank_sum_a,
     arraySum((f, l) -> (l - f) * (l - f + 2), first, last) AS tie_sum"""
+# Stored values per rank-test query (see _gene_chunks): at 8 bytes a value and a few arrays per value, a few
+# hundred MB of the engine's memory per query.
+RANK_VALUES_PER_QUERY = 10_000_000
 SORTED = """,
         arraySort(groupArray(v)) AS sorted_values,
         arraySort((a, x) -> x, groupArray(in_a), groupArray(v)) AS sorted_in_a,
@@ -75,8 +79,8 @@ per_gene AS (
     GROUP BY gene_idx
 )
 SELECT gene_idx, k_a, mean_a, m2_a, k_b, mean_b, m2_b
-    {", negative, positive_a" + RANK_SUMS if ranks else ""}
-FROM per_gene
+    {", negative, positive_a, rank_sum_a, tie_sum" if ranks else ""}
+FROM {"(SELECT *" + RANK_SUMS + " FROM per_gene)" if ranks else "per_gene"}
 """
 
 
@@ -149,12 +153,31 @@ def compare(
     [sizes] = pool.fetch(_sizes_sql(a, b), params)
     _check_sizes(sizes)
     tested = genes if genes is not None else catalog.genes
-    if genes is not None:
-        params["genes"] = [catalog.gene_index[g] for g in genes]
+    ranks = method == "wilcoxon"
     cells = "SELECT cell FROM marts.cells WHERE dataset = {dataset:String} AND "
-    sql = _sql((cells + a, cells + b), group_b is None, genes is not None, method == "wilcoxon")
-    rows = {row["gene_idx"]: row for row in pool.fetch(sql, params)}
+    rows: dict[int, dict[str, Any]] = {}
+    for chunk in _gene_chunks(catalog, genes, ranks):
+        sql = _sql((cells + a, cells + b), group_b is None, chunk is not None, ranks)
+        chunk_params = params if chunk is None else {**params, "genes": chunk}
+        rows.update((row["gene_idx"], row) for row in pool.fetch(sql, chunk_params))
     return _finish(method, tie_correct, sizes["n_a"], sizes["n_b"], tested, catalog, rows)
+
+
+def _gene_chunks(catalog: DatasetCatalog, genes: list[str] | None, ranks: bool) -> list[list[int] | None]:
+    """The gene indices each query reads (None: every gene in one query).
+
+    The rank test holds each gene's stored values as one array and the rank sums build several more of them,
+    so one query over every gene of a large study would hold all its values at once (170M: past the engine's
+    memory cap). Ranks are computed over consecutive ranges of genes that each hold about
+    `RANK_VALUES_PER_QUERY` stored values on average — read by the sort key of marts.expression_by_gene."""
+    if genes is None and not ranks:
+        return [None]
+    indices = sorted(catalog.gene_index[g] for g in (genes if genes is not None else catalog.genes))
+    if not ranks or not indices:
+        return [indices]
+    per_gene = catalog.info.nnz / max(catalog.info.n_genes, 1)
+    size = max(1, int(RANK_VALUES_PER_QUERY / max(per_gene, 1.0)))
+    return [indices[i : i + size] for i in range(0, len(indices), size)]
 
 
 def _finish(

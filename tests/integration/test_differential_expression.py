@@ -13,6 +13,7 @@ import pytest
 from scipy import stats
 
 from bench.study import make_unique
+from gateway.analyses import differential
 from loader.synth import CELL_TYPES
 from tests.helpers.oracle import DenseStudy, rank_genes_oracle, stored_lognorm
 from tests.helpers.studies import ARM_COLUMN, read_counts, read_demo_like
@@ -67,6 +68,25 @@ def test_cell_type_against_the_rest(api, demo, method: str) -> None:
     a = study.cells_of(["Epithelial"])
     _check(answer, study, lognorm, a, ~a, method)
     assert answer["results"][0]["gene"] in CELL_TYPES["Epithelial"][1]
+
+
+def test_ranks_over_many_queries_of_a_few_genes_each(api, demo, monkeypatch) -> None:
+    """A large study's rank test runs over ranges of genes (each query holds only its genes' values); forced
+    here to ~50 genes a query (six or more queries), the answers are the same."""
+    study, lognorm = demo
+    values_per_gene = np.count_nonzero(lognorm) / lognorm.shape[0]
+    monkeypatch.setattr(differential, "RANK_VALUES_PER_QUERY", int(50 * values_per_gene))
+    chunked = differential._gene_chunks
+    queries: list[int] = []
+    monkeypatch.setattr(
+        differential, "_gene_chunks", lambda *args: queries.append(len(chunked(*args))) or chunked(*args)
+    )
+    where = {"condition": ["recurrent"]}
+    group_a = {"cell_types": ["Epithelial"], "where": where}
+    answer = _post(api, {"dataset": "demo", "group_a": group_a, "method": "wilcoxon"})
+    a = study.cells_of(["Epithelial"]) & study.where(where)
+    _check(answer, study, lognorm, a, ~a, "wilcoxon")
+    assert len(queries) == 1 and queries[0] >= len(study.genes) // 50 >= 5  # several queries, one answer
 
 
 def test_the_demo_has_many_ties_besides_the_zeros(demo) -> None:
