@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
             peer_memory_limit_mb=int(args.peer_memory_gb * 1024),
             keep_stores=args.keep_stores,
         )
-        settings.out.mkdir(parents=True, exist_ok=True)
+        settings.pin()
         records = Records(settings.out / "records")
         failed = []
         for nnz in sizes:

@@ -42,6 +42,26 @@ class ScaleSettings:
     keep_stores: bool = False
     peer_samples: dict[str, int] = field(default_factory=lambda: {"correlation": 50, "variability": 10})
 
+    def shaping(self) -> dict[str, object]:
+        """The options a directory's studies and records depend on: a rerun must repeat them."""
+        keys = ("genes", "nnz_per_cell", "seed", "queries", "coexpression", "peers")
+        return {key: getattr(self, key) for key in keys}
+
+    def pin(self) -> None:
+        """Write the shaping options to OUT/settings.json on the first run; refuse a rerun that differs."""
+        path = self.out / "settings.json"
+        if not path.exists():
+            self.out.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(self.shaping(), indent=2) + "\n")
+            return
+        pinned = json.loads(path.read_text())
+        changed = [f"{k} {pinned.get(k)!r} → {v!r}" for k, v in self.shaping().items() if pinned.get(k) != v]
+        if changed:
+            options = "; ".join(changed)
+            raise BenchError(
+                f"{self.out} was run with other options ({options}): repeat them or another --out"
+            )
+
     @property
     def steps(self) -> tuple[str, ...]:
         """The steps of one size, in order (the peers' need the store's Parquet export first)."""

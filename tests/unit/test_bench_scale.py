@@ -255,3 +255,12 @@ def test_a_peer_over_its_memory_limit_is_recorded_as_failed(tmp_path: Path, monk
     unlimited = SizeRun(ScaleSettings(tmp_path, peer_memory_limit_mb=None), 1_000, Records(tmp_path / "r"))
     assert unlimited.run.peer_memory_limit_mb is None
     assert sys.executable  # the peers run under this interpreter
+
+
+def test_a_rerun_with_other_study_options_is_refused(tmp_path: Path):
+    ScaleSettings(tmp_path, genes=500, peers=False).pin()
+    ScaleSettings(tmp_path, genes=500, peers=False, peer_memory_limit_mb=100).pin()  # not a shaping option
+    with pytest.raises(BenchError, match="genes 500 → 600"):
+        ScaleSettings(tmp_path, genes=600, peers=False).pin()
+    with pytest.raises(BenchError, match="peers False → True"):
+        ScaleSettings(tmp_path, genes=500, peers=True).pin()
