@@ -157,6 +157,14 @@ def render_markdown(results: dict[str, Any]) -> str:
         corr = f"{_cell(r.get('correlation_p50_ms'))} / {_cell(r.get('correlation_p99_ms'))}"
         rows.append([corr if key is None else _cell(r.get(key)) for _, key in columns])
     lines += _table([c for c, _ in columns], rows)
+    failed = [
+        f"- {label(r['nnz_target'])} {k.removesuffix('_error')}: {v}"
+        for r in sizes
+        for k, v in r.items()
+        if k.endswith("_error")
+    ]
+    if failed:
+        lines += ["", "Questions that failed:", *failed]
     lines += ["", "## Linearity: time per non-zero relative to the smallest size (goal ≤ 1.3)", ""]
     lin = results["linearity"]
     rows = [[_cell(r["nnz"])] + [_flag(lin[key][i]) for key in TIMED] for i, r in enumerate(sizes)]

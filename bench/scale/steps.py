@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import requests
+
 from bench import gateway_client
 from bench.errors import BenchError
 from bench.measure import peak_rss_mb, run_child
@@ -195,9 +197,9 @@ class SizeRun:
             for question in QUESTIONS:
                 try:
                     timed = gateway_client.time_queries(gateway, question, workload[question], DATASET)
-                except gateway_client.GatewayError as exc:
-                    record[question] = {"error": str(exc)}
-                    continue
+                except (gateway_client.GatewayError, requests.RequestException) as exc:
+                    record[question] = {"error": f"{type(exc).__name__}: {exc}".splitlines()[0]}
+                    continue  # a question that fails (or times out) at this size is a result
                 record[question] = latency_summary(timed["latency"])
                 answers[question] = timed["answers"]
             assert gateway.process is not None

@@ -213,6 +213,12 @@ def test_report_linearity_and_memory_bound(tmp_path: Path):
     assert results["over_memory_bound"] == ["build at 4M: 17,000 MB"]
     markdown = report.render_markdown(results)
     assert "**1.50** (over)" in markdown and "build at 4M" in markdown
+    assert "Questions that failed" not in markdown
+    queries = records.get(4_000_000, "queries") or {}
+    records.put(4_000_000, "queries", {**queries, "markers": {"error": "ReadTimeout: timed out"}})
+    results = report.collect(records, [1_000_000, 4_000_000], steps, {"cores": 2})
+    assert results["sizes"][1]["markers_error"] == "ReadTimeout: timed out"
+    assert "- 4M markers: ReadTimeout: timed out" in report.render_markdown(results)
 
 
 def test_report_of_a_size_not_yet_run_has_no_figures(tmp_path: Path):
