@@ -24,6 +24,7 @@ The genes are those detected in at least one chosen cell — scanpy after `sc.pp
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -227,20 +228,33 @@ class HighlyVariable:
     n: int
 
     def items(self, *, subset: bool) -> list[dict[str, Any]]:
-        def number(x: float) -> float | None:
-            return float(x) if np.isfinite(x) else None
+        """One dict per gene (all, or only the highly variable ones), undefined numbers as None; built from
+        whole columns (tens of thousands of genes: per-element numpy access takes a tenth of a second)."""
 
+        def numbers(values: np.ndarray) -> list[float | None]:
+            return [x if math.isfinite(x) else None for x in values.tolist()]
+
+        pct = (self.n_expressing / self.n).tolist()
+        columns = zip(
+            self.genes,
+            self.means.tolist(),
+            numbers(self.dispersions),
+            numbers(self.dispersions_norm),
+            self.highly_variable.tolist(),
+            pct,
+            strict=True,
+        )
         return [
             {
-                "gene": self.genes[i],
-                "means": float(self.means[i]),
-                "dispersions": number(self.dispersions[i]),
-                "dispersions_norm": number(self.dispersions_norm[i]),
-                "highly_variable": bool(self.highly_variable[i]),
-                "pct_expressing": float(self.n_expressing[i]) / self.n,
+                "gene": gene,
+                "means": mean,
+                "dispersions": dispersion,
+                "dispersions_norm": norm,
+                "highly_variable": chosen,
+                "pct_expressing": fraction,
             }
-            for i in range(len(self.genes))
-            if self.highly_variable[i] or not subset
+            for gene, mean, dispersion, norm, chosen, fraction in columns
+            if chosen or not subset
         ]
 
 

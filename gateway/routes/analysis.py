@@ -22,7 +22,6 @@ from gateway.schemas import (
     GeneVariabilityItem,
     GeneVariabilityRequest,
     GeneVariabilityResponse,
-    HighlyVariableGeneItem,
     HighlyVariableGenesRequest,
     HighlyVariableGenesResponse,
 )
@@ -151,14 +150,17 @@ def highly_variable_genes(body: HighlyVariableGenesRequest):
     ranked = rank_highly_variable(
         found, body.flavor, n_bins=body.n_bins, n_top_genes=body.n_top_genes, cutoffs=Cutoffs(**given)
     )
-    return HighlyVariableGenesResponse(
-        dataset=catalog.name,
-        flavor=body.flavor,
-        cell_types=list(selection.cell_types),
-        observation_count=n,
-        n_genes=len(ranked.genes),
-        n_highly_variable=int(ranked.highly_variable.sum()),
-        genes=[HighlyVariableGeneItem(**item) for item in ranked.items(subset=body.subset)],
+    # Validated in one call (tens of thousands of genes: an item model each would cost a tenth of a second).
+    return HighlyVariableGenesResponse.model_validate(
+        {
+            "dataset": catalog.name,
+            "flavor": body.flavor,
+            "cell_types": list(selection.cell_types),
+            "observation_count": n,
+            "n_genes": len(ranked.genes),
+            "n_highly_variable": int(ranked.highly_variable.sum()),
+            "genes": ranked.items(subset=body.subset),
+        }
     )
 
 

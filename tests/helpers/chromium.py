@@ -76,16 +76,21 @@ class Browser:
         )
 
     def wait_ready(self, *, timeout: float = 30.0) -> dict[str, Any]:
-        """Wait until the explorer has rendered the current URL; its last timing entry."""
+        """Wait until the explorer has rendered the current URL, parts drawn after it included (body
+        [data-drawing]); its last timing entry, with `usable`: the entry of the moment the view was usable
+        (itself when nothing was drawn later)."""
         from selenium.webdriver.support.ui import WebDriverWait
 
         WebDriverWait(self.driver, timeout).until(
             lambda d: d.execute_script(
-                "return document.body.dataset.state === 'ready' && !!window.explorer"
-                " && window.explorer.renders > 0"
+                "return document.body.dataset.state === 'ready' && !document.body.dataset.drawing"
+                " && !!window.explorer && window.explorer.renders > 0"
             )
         )
-        return self.driver.execute_script("return window.explorer.timings.at(-1) || null;")
+        return self.driver.execute_script(
+            "const t = window.explorer.timings, last = t.at(-1);"
+            " return last ? { ...last, usable: last.part ? t.at(-2) : last } : null;"
+        )
 
     def close(self) -> None:
         try:

@@ -4,7 +4,7 @@ interface Window {
   vegaEmbed(container: HTMLElement, spec: object, options?: object): Promise<{ view: any }>;
   explorer: {
     charts: Record<string, any>;
-    timings: { view: string; ms: number; sinceNavigation: number }[];
+    timings: { view: string; part?: string; ms: number; sinceNavigation: number }[];
     renders: number;
   };
 }

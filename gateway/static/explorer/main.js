@@ -139,6 +139,7 @@ async function render() {
   const main = document.getElementById("main");
   const focusedId = document.activeElement && main.contains(document.activeElement) ? document.activeElement.id : null;
   document.body.dataset.state = "loading";
+  delete document.body.dataset.drawing;
   const query = params();
   const viewName = VIEWS[query.get("view")] ? query.get("view") : "study";
   const view = VIEWS[viewName];
@@ -189,16 +190,33 @@ async function render() {
       container.append(el("p", { class: "note", id: "left-behind" }, `Not in ${dataset}, so left out: ${state.leftBehind.items.join(", ")}.`));
     }
     state.leftBehind = null;
-    await view.render(container, context);
+    // A view may hand back `{ later }`: a part it draws after the view is usable (a background of every gene).
+    const drawn = await view.render(container, context);
     if (renderId !== window.explorer.renders) return; // a newer navigation took over
     if (focusedId && document.getElementById(focusedId)) document.getElementById(focusedId).focus();
     window.explorer.timings.push({ view: viewName, ms: performance.now() - started, sinceNavigation: performance.now() });
     document.body.dataset.state = "ready";
+    if (drawn && drawn.later) await finishLater(drawn.later, renderId, viewName, started);
   } catch (error) {
     if (isAbort(error) || renderId !== window.explorer.renders) return;
     if (!(error instanceof ApiError)) throw error;
     main.replaceChildren(el("div", { class: "error", role: "alert" }, error.message));
     document.body.dataset.state = "ready";
+  }
+}
+
+/** While a view's later part draws, body[data-drawing] is set; once drawn, a second timing entry (part "complete"). */
+async function finishLater(later, renderId, viewName, started) {
+  document.body.dataset.drawing = viewName;
+  try {
+    await later;
+  } catch (error) {
+    if (!isAbort(error) && !(error instanceof ApiError)) throw error;
+  } finally {
+    if (renderId === window.explorer.renders) {
+      window.explorer.timings.push({ view: viewName, part: "complete", ms: performance.now() - started, sinceNavigation: performance.now() });
+      delete document.body.dataset.drawing;
+    }
   }
 }
 

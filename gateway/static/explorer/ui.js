@@ -260,7 +260,13 @@ export function downloads({ name, rows, columns, chart, anndata = null, title = 
   if (chart) {
     for (const kind of ["svg", "png"]) {
       buttons.push(
-        el("button", { type: "button", onclick: async () => saveBlob(await exportChart(chart, kind, heading), `${name}.${kind}`) }, `Download ${kind.toUpperCase()}`),
+        el("button", {
+          type: "button",
+          onclick: async () => {
+            const view = typeof chart === "function" ? chart() : chart; // a function: a chart drawn later
+            if (view) saveBlob(await exportChart(view, kind, heading), `${name}.${kind}`);
+          },
+        }, `Download ${kind.toUpperCase()}`),
       );
     }
   }

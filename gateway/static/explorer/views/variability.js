@@ -58,22 +58,23 @@ export default {
     const flavor = rank === "cv" ? "cell_ranger" : rank;
     const hvgBody = { dataset, flavor, cell_types: [cellType], ...(filters.where ? { where: filters.where } : {}) };
     let rows;
-    let all = null;
+    let background; // every gene's dispersion (null: none to draw); the list never waits for it
     try {
       if (rank === "cv") {
         const body = { dataset, cell_type: cellType, limit };
         if (filters.where) body.where = filters.where;
         if (minMean !== "") body.min_mean = Number(minMean);
         if (minPct !== "") body.min_pct_expressing = Number(minPct) / 100;
-        const [ranked, background] = await Promise.all([api("/gene-variability", { body }), api("/highly-variable-genes", { body: hvgBody }).catch(backgroundError)]);
-        rows = ranked.map((r, i) => ({ rank: i + 1, ...r }));
-        all = background && background.genes;
+        background = api("/highly-variable-genes", { body: hvgBody }).then((r) => r.genes, backgroundError);
+        background.catch(() => null); // awaited below; an abort before then is not an unhandled rejection
+        rows = (await api("/gene-variability", { body })).map((r, i) => ({ rank: i + 1, ...r }));
       } else {
-        all = (await api("/highly-variable-genes", { body: hvgBody })).genes;
+        const all = (await api("/highly-variable-genes", { body: hvgBody })).genes;
         rows = all
           .filter((g) => g.dispersions_norm !== null && (minPct === "" || g.pct_expressing >= Number(minPct) / 100) && (minMean === "" || g.means >= Number(minMean)))
           .slice(0, limit)
           .map((g, i) => ({ rank: i + 1, ...g }));
+        background = Promise.resolve(all);
       }
     } catch (error) {
       container.append(errorBox(error, (suggestion, { field, value }) => {
@@ -88,28 +89,31 @@ export default {
       el("h3", {}, `${fmt.int(rows.length)} most variable genes of ${cellType}${where ? ` with ${describeWhere(filters.where)}` : ""}`),
       el("p", { class: "note", id: "var-filters" }, `Ranked by ${RANKINGS[rank]}; ${filtersText ? `only genes ${filtersText}` : "every gene detected in the cell type"}.`),
     );
-    const chart = el("div", { class: "chart", id: "chart-variability" });
+    // The list is shown at once; the plot follows (tens of thousands of background genes take a while to draw).
+    const chart = el("div", { class: "chart", id: "chart-variability" }, el("p", { class: "muted" }, "Drawing every gene's mean and dispersion…"));
+    const legend = el("p", { class: "muted" }, "Over every cell of the type, zeros included; variance with n − 1. Click a gene for its dot plot.");
+    let view = null;
+    const later = (async () => {
+      const all = await background;
+      const spec = all ? dispersionSpec(all, rows, { flavor }) : variabilitySpec(rows);
+      chart.replaceChildren();
+      // Tens of thousands of background genes draw on a canvas (SVG elements would take seconds).
+      view = await draw("variability", chart, spec, {
+        renderer: rendererFor(all ? all.length : rows.length),
+        description: all ? `Mean against normalised dispersion (${flavor}) of every gene in ${cellType}, the chosen ones highlighted` : `Mean against coefficient of variation in ${cellType}`,
+        onClick: (d) => d.gene && navigate("genes", { genes: [d.gene] }),
+      });
+      if (all) legend.prepend(`Grey: every gene detected in the cell type, by scanpy's highly_variable_genes (flavor ${flavor}; normalised dispersion within bins of the mean). Orange: the genes listed below. `);
+    })();
     container.append(chart);
-    const spec = all ? dispersionSpec(all, rows, { flavor }) : variabilitySpec(rows);
-    // Tens of thousands of background genes draw on a canvas (SVG elements would take seconds).
-    const view = await draw("variability", chart, spec, {
-      renderer: rendererFor(all ? all.length : rows.length),
-      description: all ? `Mean against normalised dispersion (${flavor}) of every gene in ${cellType}, the chosen ones highlighted` : `Mean against coefficient of variation in ${cellType}`,
-      onClick: (d) => d.gene && navigate("genes", { genes: [d.gene] }),
-    });
     const scanpy = rank !== "cv";
     container.append(
-      el(
-        "p",
-        { class: "muted" },
-        all ? `Grey: every gene detected in the cell type, by scanpy's highly_variable_genes (flavor ${flavor}; normalised dispersion within bins of the mean). Orange: the genes listed below. ` : "",
-        "Over every cell of the type, zeros included; variance with n − 1. Click a gene for its dot plot.",
-      ),
+      legend,
       downloads({
         name: slug(dataset, cellType, "variability", rank),
         rows,
         columns: scanpy ? ["rank", "gene", "dispersions_norm", "dispersions", "means", "pct_expressing"] : ["rank", "gene", "mean_expression", "stddev", "cv", "pct_expressing"],
-        chart: view,
+        chart: () => view,
         anndata: { dataset, genes: rows.map((r) => r.gene), cellTypes: [cellType], where: filters.where },
       }),
       sortableTable({
@@ -133,6 +137,7 @@ export default {
         rows,
       }),
     );
+    return { later };
   },
 };
 
