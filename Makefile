@@ -21,7 +21,7 @@ PLUGIN_FILES := $(shell find adapters/dbt-chdb -name '*.py' -o -name '*.yml' -o 
 GENOSTREAM_CHDB_PATH ?= .genostream/chdb
 export
 
-.PHONY: install run test test-unit test-integration test-browser test-cluster test-adapter test-all lint format check-constraints load demo dbt-build dbt-docs serve bench soak clean
+.PHONY: install run test test-unit test-integration test-browser test-cluster test-adapter test-all lint format check-constraints load demo dbt-build dbt-docs serve bench bench-scale soak clean
 
 install: $(STAMP) $(NODE_STAMP)
 
@@ -120,6 +120,13 @@ serve: install
 bench: install
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[bench]"
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+## bench-scale: the cost curve (issue 23) — studies of 20M to 1,000M non-zeros, each step measured in a child,
+## exact by a streaming oracle, peers under a memory limit; resumable (SCALE_ARGS; SCALE_OUT, default bench_results/scale).
+SCALE_OUT ?= bench_results/scale
+bench-scale: install
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[bench]"
+	$(BIN)/python -m bench.scale --out $(SCALE_OUT) $(SCALE_ARGS)
 
 ## soak: the gateway for a few minutes under mixed, partly hostile load; every answer checked (SOAK_ARGS).
 soak: install

@@ -27,6 +27,7 @@ class ExactOracle:
         self.genes = list(genes)
         self.cell_types = np.asarray(cell_types, dtype=object)
         self._index = {g: i for i, g in enumerate(self.genes)}
+        self._cv_index = self._index  # where a gene's value sits in `cv()` (every gene of the matrix here)
         self._cv_cache: dict[str, np.ndarray] = {}
 
     def mask(self, cell_types: Iterable[str] | None) -> np.ndarray:
@@ -58,10 +59,8 @@ class ExactOracle:
         gene_of_value = np.repeat(np.arange(sub.shape[0]), nnz_per_gene)
         mean = np.bincount(gene_of_value, weights=sub.data, minlength=sub.shape[0]) / max(n, 1)
         dev = sub.data - mean[gene_of_value]
-        ss = np.bincount(gene_of_value, weights=dev * dev, minlength=sub.shape[0])
-        ss += (n - nnz_per_gene) * mean * mean
-        var = ss / (n - 1) if n > 1 else np.full(sub.shape[0], np.nan)
-        return mean, var, n
+        stored_ss = np.bincount(gene_of_value, weights=dev * dev, minlength=sub.shape[0])
+        return mean, variance_with_zeros(mean, stored_ss, nnz_per_gene, n), n
 
     def cv(self, cell_type: str) -> np.ndarray:
         """Per gene: stddev (n−1) / mean over the cells of one type; NaN where the mean is 0 or n < 2."""
@@ -73,7 +72,15 @@ class ExactOracle:
 
     def cv_of(self, cell_type: str, genes: Sequence[str]) -> list[float | None]:
         values = self.cv(cell_type)
-        return [_none_if_nan(values[self._index[g]]) for g in genes]
+        return [_none_if_nan(values[self._cv_index[g]]) for g in genes]
+
+
+def variance_with_zeros(mean: np.ndarray, stored_ss: np.ndarray, stored: np.ndarray, n: int) -> np.ndarray:
+    """Sample variance (n−1) of groups of `n` values of which `stored` are stored (the rest are zeros), from
+    the stored values' squared deviations from the group's `mean`: each zero adds mean². NaN when n < 2."""
+    if n < 2:
+        return np.full(np.shape(mean), np.nan)
+    return (stored_ss + (n - stored) * mean * mean) / (n - 1)
 
 
 def pearson(x: np.ndarray, y: np.ndarray) -> float | None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import resource
+import signal
 import subprocess
 import time
 from collections.abc import Iterator, Sequence
@@ -13,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 RSS_SAMPLE_S = 0.02  # how often a child's high-water mark is read while it runs
+MB = 1 << 20
 
 
 @dataclass
@@ -82,20 +85,50 @@ class ChildRun:
     log: Path
     cpu_s: float = 0.0
 
+    def how_it_ended(self) -> str:
+        """'exited with N' or 'killed by SIGNAME' (a negative return code is the signal that ended it)."""
+        if self.returncode < 0:
+            try:
+                return f"killed by {signal.Signals(-self.returncode).name}"
+            except ValueError:
+                return f"killed by signal {-self.returncode}"
+        return f"exited with {self.returncode}"
+
     def tail(self, lines: int = 5) -> str:
         text = self.log.read_text(errors="replace").strip().splitlines()
         return " | ".join(text[-lines:])
 
 
+def address_space_limit(limit_mb: int):
+    """A `preexec_fn` capping the child's address space (RLIMIT_AS) at `limit_mb`: an allocation beyond it
+    fails inside the child (MemoryError, std::bad_alloc) instead of pushing the shared machine into swap or
+    the OOM killer. Virtual, not resident: libraries that reserve address space count in full."""
+    limit = int(limit_mb) * MB
+
+    def apply() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    return apply
+
+
 def run_child(
-    cmd: Sequence[str], *, log: Path, env: dict[str, str] | None = None, cwd: Path | None = None
+    cmd: Sequence[str],
+    *,
+    log: Path,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    memory_limit_mb: int | None = None,
 ) -> ChildRun:
     """Run `cmd` to completion, measuring wall time and that child's own peak RSS (its VmHWM, sampled every
-    `RSS_SAMPLE_S` until it exits — growth within its last interval can be missed)."""
+    `RSS_SAMPLE_S` until it exits — growth within its last interval can be missed); `memory_limit_mb` caps
+    its address space (`address_space_limit`)."""
     log.parent.mkdir(parents=True, exist_ok=True)
+    preexec = address_space_limit(memory_limit_mb) if memory_limit_mb else None
     with log.open("wb") as out:
         start = time.perf_counter()
-        proc = subprocess.Popen(list(cmd), stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd)
+        proc = subprocess.Popen(
+            list(cmd), stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd, preexec_fn=preexec
+        )
         peak = 0.0
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)

@@ -8,7 +8,7 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,7 +16,14 @@ from typing import Any
 
 from bench import gateway_client, goals, report
 from bench.errors import BenchError
-from bench.exact import ExactOracle, agreement, check_coexpression, check_correlation, check_variability
+from bench.exact import (
+    Comparison,
+    ExactOracle,
+    agreement,
+    check_coexpression,
+    check_correlation,
+    check_variability,
+)
 from bench.machine import load_average, machine_info
 from bench.measure import run_child
 from bench.peers.protocol import PeerContext
@@ -29,7 +36,8 @@ DATASET = "bench"
 
 IN_MEMORY_PEERS = ("duckdb", "scanpy", "tiledbsoma")
 AGREEMENT = ("de_wilcoxon",)  # checked against the gateway's answers (see check_agreement)
-CHECKS = {
+# Each checkable question's comparison of (oracle, requests, answers) with the exact values.
+CHECKS: dict[str, Callable[[ExactOracle, Any, Any], Comparison]] = {
     "correlation": check_correlation,
     "variability": check_variability,
     "coexpression": check_coexpression,
@@ -52,9 +60,16 @@ class Run:
     """Paths and environment of one run: DIR/study (reused when complete), DIR/store (fresh), DIR/work."""
 
     def __init__(
-        self, preset: Preset, out: Path, *, study_dir: Path | None = None, peers: bool = True
+        self,
+        preset: Preset,
+        out: Path,
+        *,
+        study_dir: Path | None = None,
+        peers: bool = True,
+        peer_memory_limit_mb: int | None = None,
     ) -> None:
         self.preset, self.out, self.with_peers = preset, out.resolve(), peers
+        self.peer_memory_limit_mb = peer_memory_limit_mb  # each peer's address space (None: no limit)
         self.study_dir = (study_dir or self.out / "study").resolve()
         self.store = self.out / "store"
         self.work = self.out / "work"
@@ -80,6 +95,7 @@ class Run:
         if child.returncode != 0:
             raise BenchError(f"generating the study failed: {child.tail(2)}")
         self.results["synth_s"] = round(child.wall_s, 2)
+        self.results["synth_peak_rss_mb"] = round(child.peak_rss_mb, 1)
         marker.touch()
 
     def ingest(self) -> None:
@@ -142,9 +158,10 @@ class Run:
                 log=self.logs / f"{name}.log",
                 env=self.env,
                 cwd=REPO,
+                memory_limit_mb=self.peer_memory_limit_mb,
             )
         if not result_path.exists():
-            return {"error": f"exited with {child.returncode} without a result: {child.tail(2)}"}
+            return {"error": f"{child.how_it_ended()} without a result: {child.tail(2)}"}
         result = json.loads(result_path.read_text())
         result.update(wall_s=round(child.wall_s, 2), peak_rss_mb=round(child.peak_rss_mb, 1))
         return result

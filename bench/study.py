@@ -136,12 +136,25 @@ def lognorm_counts(counts: sp.csr_matrix) -> sp.csr_matrix:
     """scanpy's normalize_total(target_sum=1e4) + log1p of a genes × cells count matrix, per cell (column);
     a cell without counts stays all zeros. The one normalisation rule of the benchmark's and the tests'
     oracles (tests.helpers.oracle uses it on the dense test studies)."""
-    totals = np.asarray(counts.sum(axis=0)).ravel()
+    scale = cell_scale(np.asarray(counts.sum(axis=0)).ravel())
     out = sp.csr_matrix(counts, dtype=np.float64, copy=True)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        scale = np.where(totals > 0, LOGNORM_TARGET_SUM / totals, 0.0)
     out.data = np.log1p(out.data * scale[out.indices])
     return out
+
+
+def cell_scale(totals: np.ndarray) -> np.ndarray:
+    """Per cell, the factor normalize_total(1e4) multiplies its counts by (0 for a cell without counts);
+    `lognorm = log1p(count × scale)`; streaming oracles (bench.scale) sum the totals in a pass of their own.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(totals > 0, LOGNORM_TARGET_SUM / totals, 0.0)
+
+
+def gene_names(files: StudyFiles) -> list[str]:
+    """The matrix rows' gene names as scanpy's users see them: symbols (second column when there is one),
+    made unique."""
+    gene_columns = read_tsv_columns(files.genes)
+    return make_unique(gene_columns[1] if len(gene_columns) > 1 else gene_columns[0])
 
 
 def read_study(files: StudyFiles, *, cell_type_column: str | None, value_kind: str) -> Study:
@@ -150,15 +163,14 @@ def read_study(files: StudyFiles, *, cell_type_column: str | None, value_kind: s
     values = sp.csr_matrix(matrix, dtype=np.float64)
     del matrix
     values.sum_duplicates()
-    gene_columns = read_tsv_columns(files.genes)
-    symbols = gene_columns[1] if len(gene_columns) > 1 else gene_columns[0]
+    genes = gene_names(files)
     barcodes = read_tsv_columns(files.barcodes)[0]
-    if values.shape != (len(symbols), len(barcodes)):
+    if values.shape != (len(genes), len(barcodes)):
         raise StudyError(
-            f"{files.matrix}: shape {values.shape} is not {len(symbols)} genes × {len(barcodes)} cells"
+            f"{files.matrix}: shape {values.shape} is not {len(genes)} genes × {len(barcodes)} cells"
         )
     if files.metadata is not None and cell_type_column:
         cell_types = read_cell_types(files.metadata, barcodes, cell_type_column)
     else:
         cell_types = np.full(len(barcodes), UNANNOTATED, dtype=object)
-    return Study(make_unique(symbols), barcodes, cell_types, values, value_kind)
+    return Study(genes, barcodes, cell_types, values, value_kind)

@@ -29,18 +29,17 @@ DOT_PLOT_GENES = 10
 PCT_MITO_MAX = 5.0  # a QC cut-off, as analysts filter: most cells of the synthetic studies pass it
 
 
-def _eligible_genes(study: Study) -> list[str]:
+def _eligible_genes(genes: list[str], n_expressing: np.ndarray, n_cells: int) -> list[str]:
     """Genes expressed in at least 1% of cells (pairs of near-empty genes would make a meaningless test)."""
-    expressing = np.diff(study.values.indptr)
-    floor = max(2, int(MIN_EXPRESSING_FRACTION * study.values.shape[1]))
-    chosen = np.flatnonzero(expressing >= floor)
+    floor = max(2, int(MIN_EXPRESSING_FRACTION * n_cells))
+    chosen = np.flatnonzero(n_expressing >= floor)
     if chosen.size < 2:
-        chosen = np.flatnonzero(expressing >= 2)
-    return [study.genes[i] for i in chosen]
+        chosen = np.flatnonzero(n_expressing >= 2)
+    return [genes[i] for i in chosen]
 
 
-def _cell_types(study: Study) -> list[str]:
-    names, counts = np.unique(study.cell_types.astype(str), return_counts=True)
+def _cell_types(cell_types: np.ndarray) -> list[str]:
+    names, counts = np.unique(cell_types.astype(str), return_counts=True)
     annotated = [str(n) for n, c in zip(names, counts, strict=True) if n != UNANNOTATED and c >= 2]
     return annotated or [str(n) for n in names]
 
@@ -50,9 +49,34 @@ def make_workload(
 ) -> dict[str, Any]:
     """`n` requests per query type (`n_coexpression` for the genome-wide co-expression, `n_differential` for
     each genome-wide comparison of two groups), reproducibly."""
+    return make_workload_from(
+        study.genes,
+        np.diff(study.values.indptr),
+        study.cell_types,
+        dataset=dataset,
+        n=n,
+        n_coexpression=n_coexpression,
+        n_differential=n_differential,
+        seed=seed,
+    )
+
+
+def make_workload_from(
+    all_genes: list[str],
+    n_expressing: np.ndarray,
+    cell_types: np.ndarray,
+    *,
+    dataset: str,
+    n: int,
+    n_coexpression: int,
+    n_differential: int = 3,
+    seed: int = SEED,
+) -> dict[str, Any]:
+    """`make_workload` from what it needs of a study — each gene's count of expressing cells and each cell's
+    type — so a study too big for memory (bench.scale) gets the same questions from a streaming pass."""
     rng = np.random.default_rng(seed)
-    genes = _eligible_genes(study)
-    types = _cell_types(study)
+    genes = _eligible_genes(all_genes, np.asarray(n_expressing), len(cell_types))
+    types = _cell_types(cell_types)
 
     def subset() -> list[str]:
         size = int(rng.integers(1, min(3, len(types)) + 1))
