@@ -16,6 +16,7 @@ the engine disagree, so moving the engine pin means reviewing the diff.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -148,14 +149,17 @@ class AllowList:
     def admits(self, name: str) -> bool:
         if self._plain(name):
             return True
-        base = name
-        while True:  # strip combinators from the end: quantilesExactIfState → quantilesExact
-            suffix = next((c for c in COMBINATORS if base.endswith(c) and len(base) > len(c)), None)
-            if suffix is None:
-                return False
-            base = base[: -len(suffix)]
-            if self._aggregate(base):
-                return True
+        return any(self._aggregate(base) for base in combinator_bases(name))
+
+
+def combinator_bases(name: str) -> Iterator[str]:
+    """The names left as combinators are stripped from the end, one at a time: quantilesExactIfState →
+    quantilesExactIf, quantilesExact (a name that is not an aggregate yields the same strings; callers look
+    each up)."""
+    base = name
+    while suffix := next((c for c in COMBINATORS if base.endswith(c) and len(base) > len(c)), None):
+        base = base[: -len(suffix)]
+        yield base
 
 
 def parse(text: str) -> AllowList:

@@ -14,13 +14,21 @@ memory limit, but not for these:
   function over the result longer still — `arraySort` of 30M elements 10 s), so the size must be an integer
   literal of at most MAX_CREATED_ELEMENTS — the engine's own cap on `repeat()`, `space()` and `leftPad()`,
   whose results it already refuses beyond that. `range()` is held to the same number of elements per block by
-  the engine (`function_range_max_elements_in_block`, set for /sql in gateway.clients).
+  the engine (`function_range_max_elements_in_block`, set for /sql in gateway.clients);
+- an aggregate that gathers the rows' values into one array or string (`groupArray`, `groupUniqArray`,
+  `groupConcat`, ...) hands the next function one value of as many elements as rows were read
+  (`arraySort(groupArray(x))` over 100M rows: seconds past the limit, bounded only by the memory limit), so
+  its maximum size parameter must be an integer literal of at most MAX_CREATED_ELEMENTS —
+  `groupArray(1000)(x)` — whatever combinators follow its name (`groupArrayIf`, `groupArrayMerge`, ...);
+  the moving sums and averages, whose result is always as long as the rows, are refused.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+
+from gateway.sqlguard.allowlist import combinator_bases
 
 UNBOUNDED = frozenset(
     name.casefold()
@@ -52,6 +60,22 @@ SIZE_ARGUMENT = {
         ("randomStringUTF8", 0),
     )
 }
+# Aggregates whose result grows with the rows, and the position of the parameter that bounds it.
+SIZE_PARAMETER = {
+    name.casefold(): position
+    for name, position in (
+        ("groupArray", 0),
+        ("array_agg", 0),
+        ("groupUniqArray", 0),
+        ("groupArraySample", 0),
+        ("groupArrayLast", 0),
+        ("groupArraySorted", 0),
+        ("groupArrayInsertAt", 1),
+        ("groupConcat", 1),
+        ("group_concat", 1),
+    )
+}
+UNBOUNDED_AGGREGATES = frozenset(name.casefold() for name in ("groupArrayMovingSum", "groupArrayMovingAvg"))
 _INTEGER_LITERAL = re.compile(r"^U?Int\d+_(-?\d+)$")
 # The regular-expression functions of the allow-list, and the position of their pattern argument.
 PATTERN_ARGUMENT = {
@@ -96,10 +120,14 @@ PATTERN_ARGUMENT = {
 }
 
 
-def cost_problem(name: str, arguments: Sequence[tuple[str, str]]) -> str | None:
-    """Why a call of function `name` with `arguments` ((parse-tree kind, text) each) cannot be bounded, or
-    None when it can."""
+def cost_problem(
+    name: str, arguments: Sequence[tuple[str, str]], parameters: Sequence[tuple[str, str]] = ()
+) -> str | None:
+    """Why a call of function `name` with `arguments` (and an aggregate's `parameters`; (parse-tree kind,
+    text) each) cannot be bounded, or None when it can."""
     folded = name.casefold()
+    if problem := _aggregate_problem(name, parameters):
+        return problem
     if folded in UNBOUNDED:
         return (
             f"function {name}() is not allowed: its cost grows with the square of its arguments' length, and "
@@ -128,4 +156,26 @@ def _size_problem(name: str, arguments: Sequence[tuple[str, str]], position: int
             f"{name}(): the size must be an integer literal of at most {MAX_CREATED_ELEMENTS:,}, so that "
             "one call stays within the time limit"
         )
+    return None
+
+
+def _aggregate_problem(name: str, parameters: Sequence[tuple[str, str]]) -> str | None:
+    for base in (name, *combinator_bases(name)):
+        folded = base.casefold()
+        if folded in UNBOUNDED_AGGREGATES:
+            return (
+                f"{name}() is not allowed: its result is as long as the rows it reads, and the engine cannot "
+                "stop one call over it at the time limit (use a window function)"
+            )
+        if (position := SIZE_PARAMETER.get(folded)) is not None:
+            kind, text = parameters[position] if position < len(parameters) else ("", "")
+            match = _INTEGER_LITERAL.match(text) if kind == "Literal" else None
+            if match is None or not 0 < int(match.group(1)) <= MAX_CREATED_ELEMENTS:
+                example = f"{base}(1000)(x)" if position == 0 else f"{base}(..., 1000)(x)"
+                return (
+                    f"{name}(): give its maximum size as an integer literal of at most "
+                    f"{MAX_CREATED_ELEMENTS:,} (e.g. {example}), so that a function over its result stays "
+                    "within the time limit"
+                )
+            return None
     return None

@@ -107,10 +107,11 @@ class Refused(BadRequest):
         self.error_code = error_code
 
 
-def _arguments(call: Node) -> list[tuple[str, str]]:
-    """(kind, text) of a function call's arguments (its ExpressionList child)."""
+def _arguments(call: Node, which: int = 0) -> list[tuple[str, str]]:
+    """(kind, text) of a function call's arguments (its first ExpressionList child) or, `which=1`, of a
+    parametric aggregate's parameters (the second: `groupArray(10)(x)`)."""
     lists = [c for c in call.children if c.kind == "ExpressionList"]
-    return [(a.kind, a.text) for a in lists[0].children] if lists else []
+    return [(a.kind, a.text) for a in lists[which].children] if len(lists) > which else []
 
 
 def _refuse(reason: str, error_name: str = "ACCESS_DENIED") -> Refused:
@@ -167,7 +168,7 @@ def check_tree(
             in_from = parent is not None and parent.kind == "TableExpression"
             if in_from and name.casefold() not in SAFE_TABLE_FUNCTIONS:
                 raise _refuse(f"table function {name}() is not allowed (only numbers, zeros, values, ...)")
-            if not in_from and (problem := cost_problem(name, _arguments(node))):
+            if not in_from and (problem := cost_problem(name, _arguments(node), _arguments(node, 1))):
                 raise _refuse(problem)
             if not in_from and not functions.admits(name):
                 raise _refuse(

@@ -162,6 +162,13 @@ ONE_ROW_SHAPES = [  # arrays and strings built inside one row: once 1–20 s pas
     "SELECT sum(length(randomStringUTF8(number))) FROM numbers(100000)",
     "SELECT length(leftPad('a', 1000000000))",
     "SELECT length(arrayStringConcat(arrayMap(x -> toString(x), range(30000000))))",
+    # aggregated from many rows into one value: each function over it is one call
+    "SELECT length(arraySort(groupArray(rand()))) FROM numbers(100000000)",
+    "SELECT length(arraySort(groupArrayIf(rand(), number > 0))) FROM numbers(100000000)",
+    "SELECT length(arraySort(groupArray(200000000)(rand()))) FROM numbers(100000000)",
+    "SELECT length(arraySort(groupUniqArray(rand()))) FROM numbers(100000000)",
+    "SELECT length(splitByChar(',', groupConcat(toString(rand())))) FROM numbers(30000000)",
+    "SELECT length(groupArrayMovingSum(rand())) FROM numbers(100000000)",
 ]
 
 
@@ -179,12 +186,13 @@ def test_sql_built_inside_one_row_ends_within_its_limit(built_store, query) -> N
 def test_sql_sized_functions_within_the_bound_still_answer(built_store) -> None:
     query = (
         "SELECT length(arrayWithConstant(1000, 'x')) AS a, length(arrayResize([1, 2], 10)) AS b, "
-        "length(randomString(16)) AS c, sum(length(range(number))) AS d FROM numbers(100)"
+        "length(randomString(16)) AS c, sum(length(range(number))) AS d, "
+        "length(groupArray(1000)(number)) AS e, groupConcat('', 3)(toString(number)) AS f FROM numbers(100)"
     )
     with serving() as base:
         answer = requests.post(base + "/sql", json={"query": query}, timeout=60)
     assert answer.status_code == 200, answer.text
-    assert answer.json()["data"] == [[1000, 10, 16, 4950]]
+    assert answer.json()["data"] == [[1000, 10, 16, 4950, 100, "012"]]
 
 
 # ----- 7. every request gets an HTTP answer, errors as JSON ------------------------------------------------

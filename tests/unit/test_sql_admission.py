@@ -149,3 +149,35 @@ def test_sized_functions_need_a_small_integer_literal(
     problem = cost_problem(name, arguments)
     assert (problem is not None) == refused, problem
     assert problem is None or "integer literal of at most 1,000,000" in problem
+
+
+@pytest.mark.parametrize(
+    ("name", "parameters", "refused"),
+    [
+        ("groupArray", [], True),
+        ("groupArray", [("Literal", "UInt64_1000000")], False),
+        ("groupArray", [("Literal", "UInt64_1000001")], True),
+        ("groupArray", [("Identifier", "n")], True),
+        ("groupArray", [("Literal", "UInt64_0")], True),
+        ("groupArrayIf", [], True),
+        ("groupArrayMergeState", [], True),
+        ("GROUPARRAY", [], True),
+        ("array_agg", [], True),
+        ("groupUniqArrayIf", [("Literal", "UInt64_100")], False),
+        ("groupArraySorted", [("Literal", "UInt64_100000000")], True),
+        ("groupArrayInsertAt", [("Literal", "UInt64_0"), ("Literal", "UInt64_10")], False),
+        ("groupArrayInsertAt", [], True),
+        ("groupConcat", [], True),
+        ("groupConcat", [("Literal", "','"), ("Literal", "UInt64_100")], False),
+        ("groupArrayMovingSum", [("Literal", "UInt64_3")], True),
+        ("groupArrayMovingAvgIf", [], True),
+        ("groupArrayIntersect", [], False),
+        ("groupBitmap", [], False),
+        ("sum", [], False),
+    ],
+)
+def test_aggregates_that_gather_every_row_need_a_small_maximum_size(
+    name: str, parameters: list[tuple[str, str]], refused: bool
+) -> None:
+    problem = cost_problem(name, [("Identifier", "x")], parameters)
+    assert (problem is not None) == refused, problem
