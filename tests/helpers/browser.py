@@ -1,12 +1,17 @@
-"""What the browser tests ask a rendered explorer page: marks per chart, texts, console errors, requests."""
+"""What the browser tests ask a rendered explorer page (marks per chart, texts, console errors, requests) and
+the set-up they share (the API's answer, opening a view, a screenshot)."""
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import urlencode, urlparse
+
+from tests.helpers.paths import REPO
 
 # Counts the items of every named mark in every chart the page keeps in window.explorer.charts.
 MARK_COUNTS_JS = """
@@ -100,3 +105,39 @@ def mark_items(browser, chart: str, mark: str) -> list[dict[str, Any]]:
 def x_order(items: list[dict[str, Any]], field: str) -> list[str]:
     """The values of `field` from left to right as drawn."""
     return list(dict.fromkeys(item["datum"][field] for item in sorted(items, key=lambda i: i["x"])))
+
+
+# ----- the set-up every explorer test module shares ----------------------------------------------------
+
+SCREENSHOTS = REPO / "docs" / "screenshots"
+
+
+def api_json(base: str, path: str, body: dict | None = None, *, timeout: float = 120.0, **query) -> Any:
+    """The gateway's JSON answer (POST with `body`, GET without), asserting a 200."""
+    import requests
+
+    response = requests.request(
+        "POST" if body is not None else "GET", base + path, json=body, params=query, timeout=timeout
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def open_view(browser, base: str, **params) -> dict[str, Any]:
+    """Load the explorer at ?params and wait until the view has drawn; its timing entry."""
+    browser.driver.get(f"{base}/?{urlencode(params, doseq=True)}")
+    return browser.wait_ready()
+
+
+def screenshot(browser, tmp_path: Path, name: str) -> None:
+    """A full-page PNG (kept in docs/screenshots/ when GENOSTREAM_UPDATE_SCREENSHOTS=1)."""
+    driver = browser.driver
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.set_window_size(1280, min(max(height, 700), 1800))
+    target = tmp_path / f"{name}.png"
+    driver.save_screenshot(str(target))
+    driver.set_window_size(1280, 1000)
+    assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    if os.environ.get("GENOSTREAM_UPDATE_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(target, SCREENSHOTS / target.name)

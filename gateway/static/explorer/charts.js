@@ -18,8 +18,48 @@ export async function draw(name, container, spec, { onClick = null, renderer = "
       if (item && item.datum) onClick(item.datum);
     });
   }
+  fullLabelsOnHover(container, view);
   window.explorer.charts[name] = view;
   return view;
+}
+
+/**
+ * An axis label drawn cut or wrapped (the dot plot's long cell-type names) shows its full value on hover, as
+ * the chart's title (the browser's own tooltip; SVG and canvas alike). Vega-Lite cannot do this itself: it
+ * drops `tooltip` from an axis's label encoding and never makes axis labels interactive.
+ */
+function fullLabelsOnHover(container, view) {
+  container.addEventListener("pointermove", (event) => {
+    const full = cutLabelAt(container, view, event.clientX, event.clientY);
+    if (full !== null) container.title = full;
+    else container.removeAttribute("title");
+  });
+  container.addEventListener("pointerleave", () => container.removeAttribute("title"));
+}
+
+/** The full value of the axis label under the client point when the label shows less or otherwise; else null. */
+function cutLabelAt(container, view, clientX, clientY) {
+  const surface = container.querySelector("svg, canvas");
+  if (!surface) return null;
+  const box = surface.getBoundingClientRect();
+  const [ox, oy] = view.origin();
+  const x = clientX - box.left - ox;
+  const y = clientY - box.top - oy;
+  let found = null;
+  // Items' bounds are in their group's frame: descending into a group item adds its offset.
+  (function walk(mark, dx, dy) {
+    for (const item of (mark && mark.items) || []) {
+      if (found !== null) return;
+      const b = item.bounds;
+      if (mark.role === "axis-label" && item.datum && b && x >= b.x1 + dx && x <= b.x2 + dx && y >= b.y1 + dy && y <= b.y2 + dy) {
+        const full = String(item.datum.value);
+        if ([].concat(item.text).filter(Boolean).join(" ") !== full) found = full;
+      }
+      const inner = mark.marktype === "group" ? [dx + (item.x || 0), dy + (item.y || 0)] : [dx, dy];
+      for (const child of item.items || []) walk(child, inner[0], inner[1]);
+    }
+  })(view.scenegraph().root, 0, 0);
+  return found;
 }
 
 /** The chart as an SVG or PNG blob (rendered again at twice the size for PNG), `title` written above it. */

@@ -85,7 +85,8 @@ export function wrapLabel(name, perLine) {
 
 /**
  * The cell-type axis of a dot plot with `step` px per column: names horizontal when every one fits; else
- * wrapped onto up to three lines (cut with "…"; the full name is in the tooltip and the table); columns too
+ * wrapped onto up to three lines (cut with "…"; the full name shows on hover over the label — charts.js — and
+ * is in the dots' tooltip and the table); columns too
  * narrow for that get the names rotated. Returns Vega-Lite axis properties.
  */
 export function cellTypeAxis(cellTypes, step) {

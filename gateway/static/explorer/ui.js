@@ -5,6 +5,7 @@ import { api, ApiError, download, isAbort } from "./api.js";
 import { toCsv } from "./csv.js";
 import { exportChart } from "./charts.js";
 import { fmt } from "./format.js";
+import { encodeWhere } from "./where.js";
 
 /** el("div", {class: "x", onclick: f}, child, "text", ...) */
 export function el(tag, attributes = {}, ...children) {
@@ -89,6 +90,28 @@ export function cellTypePicker({ cellTypes, chosen = [], legend = "Cell types (n
     ),
   );
   return { node, value: () => boxes.filter((b) => b.checked).map((b) => b.value) };
+}
+
+/**
+ * Which cells a view of single cells draws, and how: the cell-type picker, the filter panel (`filters`) and
+ * "Draw cells as" — points up to `maxPoints` cells, else `binned` ([value, label]: the embedding's grid, the
+ * two-gene view's density). `display` is the URL's value read back ("auto" unless it names the binned one);
+ * `nodes` go into the view's form in this order; `value()` is their part of the view's next URL.
+ */
+export function cellsControls({ id, requested, binned: [binnedValue, binnedLabel], maxPoints, cellTypes, chosen, filters }) {
+  const display = requested === binnedValue ? binnedValue : "auto";
+  const displaySelect = el(
+    "select",
+    { id, name: "display" },
+    el("option", { value: "auto", selected: display === "auto" }, `points (up to ${fmt.int(maxPoints)} cells)`),
+    el("option", { value: binnedValue, selected: display === binnedValue }, binnedLabel),
+  );
+  const picker = cellTypePicker({ cellTypes, chosen });
+  return {
+    display,
+    nodes: [el("label", { class: "field" }, el("span", {}, "Draw cells as"), displaySelect), picker.node, filters.node],
+    value: () => ({ cell_types: picker.value(), display: displaySelect.value, where: encodeWhere(filters.value()) }),
+  };
 }
 
 /** A select of the dataset's cell types. */

@@ -5,35 +5,19 @@ in the URL applies, and the dot plot reaches the distribution in one click."""
 from __future__ import annotations
 
 import json
-import os
-from urllib.parse import urlencode
 
 import pytest
 
-from tests.helpers.chromium import missing
+from tests.helpers.chromium import skip_reason
 
-if missing() and os.environ.get("CI", "").lower() != "true":
-    pytest.skip(missing(), allow_module_level=True)
+if reason := skip_reason():  # one skip line for the module, saying how to get a browser
+    pytest.skip(reason, allow_module_level=True)
 
-import requests
 from selenium.webdriver.common.by import By
 
-from tests.helpers.browser import console_errors, mark_counts, mark_items
+from tests.helpers.browser import api_json, console_errors, mark_counts, mark_items, open_view
 
 pytestmark = pytest.mark.studies("pbmc")
-
-
-def _api(base: str, path: str, body: dict | None = None, **query) -> dict:
-    response = requests.request(
-        "POST" if body is not None else "GET", base + path, json=body, params=query, timeout=60
-    )
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-def _open(page, base: str, **params) -> None:
-    page.driver.get(f"{base}/?{urlencode(params, doseq=True)}")
-    page.wait_ready()
 
 
 def _column(page, column: int, table: str = "table.data") -> list[str]:
@@ -51,8 +35,8 @@ def test_distribution_view_shows_the_api_numbers(page, explorer_url, where) -> N
     query = {"dataset": "pbmc", "bins": 20}
     if where:
         params["where"] = query["where"] = json.dumps(where)
-    _open(page, explorer_url, **params)
-    expected = _api(explorer_url, "/genes/CST3/distribution", **query)
+    open_view(page, explorer_url, **params)
+    expected = api_json(explorer_url, "/genes/CST3/distribution", **query)
     groups = expected["groups"]
     counts = mark_counts(page)["distribution"]
     assert counts["zeros_marks"] == len(groups)
@@ -75,12 +59,12 @@ def test_distribution_view_shows_the_api_numbers(page, explorer_url, where) -> N
 
 
 def test_the_dot_plot_reaches_the_distribution_in_one_click(page, explorer_url) -> None:
-    _open(page, explorer_url, view="genes", dataset="pbmc", genes=["CST3", "NKG7"])
+    open_view(page, explorer_url, view="genes", dataset="pbmc", genes=["CST3", "NKG7"])
     page.driver.find_elements(By.LINK_TEXT, "distribution")[1].click()
     page.wait_ready()
     assert "view=distribution" in page.driver.current_url and "gene=NKG7" in page.driver.current_url
     assert mark_counts(page)["distribution"]["zeros_marks"] == len(
-        _api(explorer_url, "/datasets/pbmc/cell-types")["cell_types"]
+        api_json(explorer_url, "/datasets/pbmc/cell-types")["cell_types"]
     )
 
 
@@ -93,10 +77,10 @@ def _legend_labels(page) -> list[str]:
 
 @pytest.mark.parametrize("flavor", ["seurat", "cell_ranger"])
 def test_variability_ranked_by_scanpy_dispersion(page, explorer_url, flavor) -> None:
-    _open(
+    open_view(
         page, explorer_url, view="variability", dataset="pbmc", cell_type="Dendritic", rank=flavor, limit=15
     )
-    answer = _api(
+    answer = api_json(
         explorer_url,
         "/highly-variable-genes",
         {"dataset": "pbmc", "flavor": flavor, "cell_types": ["Dendritic"]},
@@ -116,11 +100,11 @@ def test_variability_ranked_by_scanpy_dispersion(page, explorer_url, flavor) -> 
 
 
 def test_variability_by_cv_keeps_the_api_order_over_a_background_of_every_gene(page, explorer_url) -> None:
-    _open(page, explorer_url, view="variability", dataset="pbmc", cell_type="CD14+ Monocyte", limit=25)
+    open_view(page, explorer_url, view="variability", dataset="pbmc", cell_type="CD14+ Monocyte", limit=25)
     body = {"dataset": "pbmc", "cell_type": "CD14+ Monocyte", "limit": 25, "min_pct_expressing": 0.05}
-    expected = _api(explorer_url, "/gene-variability", body)
+    expected = api_json(explorer_url, "/gene-variability", body)
     assert _column(page, 1) == [g["gene"] for g in expected]
-    background = _api(
+    background = api_json(
         explorer_url,
         "/highly-variable-genes",
         {"dataset": "pbmc", "flavor": "cell_ranger", "cell_types": ["CD14+ Monocyte"]},
@@ -137,5 +121,5 @@ def test_variability_by_cv_keeps_the_api_order_over_a_background_of_every_gene(p
     page.driver.find_element(By.ID, "var-submit").click()
     page.wait_ready()
     assert "min_pct=0" in page.driver.current_url
-    unfiltered = _api(explorer_url, "/gene-variability", {**body, "min_pct_expressing": 0.0})
+    unfiltered = api_json(explorer_url, "/gene-variability", {**body, "min_pct_expressing": 0.0})
     assert _column(page, 1) == [g["gene"] for g in unfiltered]

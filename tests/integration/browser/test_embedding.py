@@ -5,35 +5,30 @@ the polygon into the two-gene and the compare views, and the URL restores the se
 from __future__ import annotations
 
 import json
-import os
-from urllib.parse import parse_qs, urlencode, urlparse
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from tests.helpers.chromium import missing
+from tests.helpers.chromium import skip_reason
 
-if missing() and os.environ.get("CI", "").lower() != "true":
-    pytest.skip(missing(), allow_module_level=True)
+if reason := skip_reason():  # one skip line for the module, saying how to get a browser
+    pytest.skip(reason, allow_module_level=True)
 
-import requests
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from tests.helpers.browser import console_errors, mark_counts, mark_items, text, wait_until
+from tests.helpers.browser import (
+    api_json,
+    console_errors,
+    mark_counts,
+    mark_items,
+    open_view,
+    text,
+    wait_until,
+)
 
 pytestmark = pytest.mark.studies("pbmc", "demo", "tenx")
 EMBEDDING = "pbmc.umap"
-
-
-def _api(base: str, path: str, body: dict | None = None) -> dict:
-    response = requests.request("POST" if body is not None else "GET", base + path, json=body, timeout=60)
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-def _open(page, base: str, **params) -> None:
-    page.driver.get(f"{base}/?{urlencode(params, doseq=True)}")
-    page.wait_ready()
 
 
 # A box dragged on the embedding chart's plot area, from and to fractions of its width and height (the
@@ -70,8 +65,10 @@ def _count(page) -> int:
 
 
 def test_points_coloured_by_a_gene_are_the_apis(page, explorer_url) -> None:
-    _open(page, explorer_url, view="embedding", dataset="pbmc", gene="CST3")
-    expected = _api(explorer_url, "/embedding", {"dataset": "pbmc", "embedding": EMBEDDING, "gene": "CST3"})
+    open_view(page, explorer_url, view="embedding", dataset="pbmc", gene="CST3")
+    expected = api_json(
+        explorer_url, "/embedding", {"dataset": "pbmc", "embedding": EMBEDDING, "gene": "CST3"}
+    )
     assert text(page, "#emb-n") == f"{expected['n_cells']:,}"
     assert text(page, "#emb-expressing") == f"{expected['n_expressing']:,}"
     assert mark_counts(page)["embedding"]["cells_marks"] == expected["n_cells"] == 700
@@ -87,9 +84,9 @@ def test_points_coloured_by_a_gene_are_the_apis(page, explorer_url) -> None:
 
 
 def test_the_grid_is_the_servers_bins(page, explorer_url) -> None:
-    _open(page, explorer_url, view="embedding", dataset="demo", gene="EPCAM", display="bins")
+    open_view(page, explorer_url, view="embedding", dataset="demo", gene="EPCAM", display="bins")
     body = {"dataset": "demo", "embedding": "umap", "gene": "EPCAM", "max_points": 0, "bins": 100}
-    expected = _api(explorer_url, "/embedding", body)
+    expected = api_json(explorer_url, "/embedding", body)
     assert expected["mode"] == "bins"
     assert mark_counts(page)["embedding"]["bins_marks"] == len(expected["bins"]["n_cells"])
     drawn = [item["datum"] for item in mark_items(page, "embedding", "bins_marks")]
@@ -104,21 +101,23 @@ def test_the_grid_is_the_servers_bins(page, explorer_url) -> None:
     lasso = wait_until(page, "return new URLSearchParams(location.search).get('lasso');")
     polygon = [[float(v) for v in pair.split()] for pair in lasso.split(",")]
     where = {"umap": {"polygon": polygon}}
-    selected = _api(
+    selected = api_json(
         explorer_url, "/embedding", {"dataset": "demo", "embedding": "umap", "where": where, "max_points": 0}
     )
     assert 0 < shown == selected["n_cells"] < expected["n_cells"]
 
 
 def test_a_box_drawn_with_the_mouse_is_a_group_for_other_views(page, explorer_url) -> None:
-    _open(page, explorer_url, view="embedding", dataset="pbmc", gene="CST3")
+    open_view(page, explorer_url, view="embedding", dataset="pbmc", gene="CST3")
     page.driver.execute_script(DRAG_JS, 0.2, 0.2, 0.6, 0.65)
     shown = _count(page)
     region = wait_until(page, "return new URLSearchParams(location.search).get('region');")
     x0, x1, y0, y1 = (float(v) for v in region.split(","))
     polygon = [[x0, y0], [x1, y0], [x1, y1], [x0, y1]]
     where = {EMBEDDING: {"polygon": polygon}}
-    expected = _api(explorer_url, "/embedding", {"dataset": "pbmc", "embedding": EMBEDDING, "where": where})
+    expected = api_json(
+        explorer_url, "/embedding", {"dataset": "pbmc", "embedding": EMBEDDING, "where": where}
+    )
     assert 0 < shown == expected["n_cells"] < 700
 
     compare = page.driver.find_element(By.ID, "use-compare").get_attribute("href")
@@ -162,7 +161,7 @@ layer.dispatchEvent(new PointerEvent('pointerup', at(points[points.length - 1], 
 
 
 def test_a_lasso_is_a_polygon_group(page, explorer_url) -> None:
-    _open(page, explorer_url, view="embedding", dataset="pbmc")
+    open_view(page, explorer_url, view="embedding", dataset="pbmc")
     page.driver.find_element(By.ID, "select-lasso").click()
     trace = [[0.2, 0.2], [0.5, 0.15], [0.7, 0.5], [0.45, 0.8], [0.15, 0.6], [0.2, 0.21]]
     page.driver.execute_script(LASSO_JS, trace)
@@ -171,7 +170,9 @@ def test_a_lasso_is_a_polygon_group(page, explorer_url) -> None:
     polygon = [[float(v) for v in pair.split()] for pair in text_polygon.split(",")]
     assert len(polygon) == len(trace)
     where = {EMBEDDING: {"polygon": polygon}}
-    expected = _api(explorer_url, "/embedding", {"dataset": "pbmc", "embedding": EMBEDDING, "where": where})
+    expected = api_json(
+        explorer_url, "/embedding", {"dataset": "pbmc", "embedding": EMBEDDING, "where": where}
+    )
     assert 0 < shown == expected["n_cells"] < 700
     page.driver.refresh()
     page.wait_ready()
@@ -179,14 +180,16 @@ def test_a_lasso_is_a_polygon_group(page, explorer_url) -> None:
 
 
 def test_a_box_can_be_typed_with_the_keyboard(page, explorer_url) -> None:
-    _open(page, explorer_url, view="embedding", dataset="pbmc", gene="CST3")
+    open_view(page, explorer_url, view="embedding", dataset="pbmc", gene="CST3")
     for field, value in (("box-x0", "-6"), ("box-x1", "1.5"), ("box-y0", "3"), ("box-y1", "11")):
         page.driver.find_element(By.ID, field).send_keys(value)
     page.driver.find_element(By.ID, "box-y1").send_keys(Keys.ENTER)
     shown = _count(page)
     polygon = [[-6.0, 3.0], [1.5, 3.0], [1.5, 11.0], [-6.0, 11.0]]
     where = {EMBEDDING: {"polygon": polygon}}
-    expected = _api(explorer_url, "/embedding", {"dataset": "pbmc", "embedding": EMBEDDING, "where": where})
+    expected = api_json(
+        explorer_url, "/embedding", {"dataset": "pbmc", "embedding": EMBEDDING, "where": where}
+    )
     assert shown == expected["n_cells"] > 0
     assert wait_until(page, "return new URLSearchParams(location.search).get('region');") == "-6,1.5,3,11"
 
@@ -194,16 +197,16 @@ def test_a_box_can_be_typed_with_the_keyboard(page, explorer_url) -> None:
 def test_the_polygon_group_opens_the_two_gene_view_with_the_apis_numbers(page, explorer_url) -> None:
     polygon = [[-6.0, 4.0], [0.5, 3.0], [1.5, 9.5], [-2.0, 11.5], [-7.0, 8.0]]
     where = json.dumps({EMBEDDING: {"polygon": polygon}})
-    _open(page, explorer_url, view="pair", dataset="pbmc", gene_a="CST3", gene_b="FCER1G", where=where)
+    open_view(page, explorer_url, view="pair", dataset="pbmc", gene_a="CST3", gene_b="FCER1G", where=where)
     body = {"dataset": "pbmc", "gene_a": "CST3", "gene_b": "FCER1G", "where": json.loads(where)}
-    expected = _api(explorer_url, "/gene-correlation", body)
+    expected = api_json(explorer_url, "/gene-correlation", body)
     assert text(page, "#stat-n") == f"{expected['observation_count']:,}"
     assert text(page, "#stat-r") == f"{expected['pearson_correlation']:.4f}"
 
 
 def test_an_unknown_embedding_falls_back_and_a_study_without_one_says_so(page, explorer_url) -> None:
-    _open(page, explorer_url, view="embedding", dataset="pbmc", embedding="nope", color_by="phase")
+    open_view(page, explorer_url, view="embedding", dataset="pbmc", embedding="nope", color_by="phase")
     assert page.driver.find_element(By.ID, "embedding-name").get_attribute("value") == EMBEDDING
     assert mark_counts(page)["embedding"]["cells_marks"] == 700
-    _open(page, explorer_url, view="embedding", dataset="tenx")
+    open_view(page, explorer_url, view="embedding", dataset="tenx")
     assert "no embedding" in text(page, "#no-embedding")

@@ -4,57 +4,42 @@ biologist's path from / to EPCAM vs KRT18 works with clicks and typing only."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-from pathlib import Path
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 import pytest
 
-from tests.helpers.chromium import missing
+from tests.helpers.chromium import skip_reason
 
-# Without a browser: one skip line for the module, saying how to get one. Under CI the fixtures fail instead.
-if missing() and os.environ.get("CI", "").lower() != "true":
-    pytest.skip(missing(), allow_module_level=True)
+if reason := skip_reason():  # one skip line for the module, saying how to get a browser
+    pytest.skip(reason, allow_module_level=True)
 
 import anndata
-import requests
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
 
 from tests.helpers.browser import (
+    api_json,
     console_errors,
     foreign,
     mark_counts,
     mark_items,
+    open_view,
     requested_urls,
+    screenshot,
     text,
     wait_for_file,
     wait_until,
     x_order,
 )
-from tests.helpers.paths import REPO
 
 pytestmark = pytest.mark.studies("pbmc", "demo")
-
-SCREENSHOTS = REPO / "docs" / "screenshots"
-UPDATE_SCREENSHOTS = os.environ.get("GENOSTREAM_UPDATE_SCREENSHOTS") == "1"
-
-
-def _api(base: str, path: str, body: dict | None = None, **query) -> dict | list:
-    response = requests.request(
-        "POST" if body is not None else "GET", base + path, json=body, params=query, timeout=60
-    )
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 def _open(page, base: str, **params) -> dict:
     """Load the explorer at ?params and wait for the view to render; its timing entry."""
-    page.driver.get(f"{base}/?{urlencode(params, doseq=True)}")
-    timing = page.wait_ready()
+    timing = open_view(page, base, **params)
     _no_placeholders(page)
     return timing
 
@@ -72,20 +57,6 @@ def _click(page, css: str) -> None:
 def _table_column(page, column: int, *, table: str = "table.data") -> list[str]:
     rows = page.driver.find_elements(By.CSS_SELECTOR, f"{table} tbody tr")
     return [r.find_elements(By.TAG_NAME, "td")[column].text for r in rows]
-
-
-def _screenshot(page, tmp_path: Path, name: str) -> None:
-    """A full-page PNG (kept in docs/screenshots/ when GENOSTREAM_UPDATE_SCREENSHOTS=1)."""
-    driver = page.driver
-    height = driver.execute_script("return document.documentElement.scrollHeight")
-    driver.set_window_size(1280, min(max(height, 700), 1800))
-    target = tmp_path / f"{name}.png"
-    driver.save_screenshot(str(target))
-    driver.set_window_size(1280, 1000)
-    assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    if UPDATE_SCREENSHOTS:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        shutil.copy(target, SCREENSHOTS / target.name)
 
 
 # ----- the path a biologist takes ---------------------------------------------------------------------
@@ -107,10 +78,10 @@ def test_from_the_front_page_to_epcam_vs_krt18_without_typing_a_url(page, explor
     )
     search.send_keys("AM", Keys.ENTER)
     page.wait_ready()
-    cell_types = _api(explorer_url, "/datasets/demo/cell-types")["cell_types"]
+    cell_types = api_json(explorer_url, "/datasets/demo/cell-types")["cell_types"]
     assert mark_counts(page)["dotplot"]["dots_marks"] == len(cell_types)
     assert "genes=EPCAM" in driver.current_url
-    _screenshot(page, tmp_path, "dot-plot")
+    screenshot(page, tmp_path, "dot-plot")
 
     driver.find_element(By.LINK_TEXT, "two-gene scatter").click()
     page.wait_ready()
@@ -120,7 +91,7 @@ def test_from_the_front_page_to_epcam_vs_krt18_without_typing_a_url(page, explor
     _click(page, "#pair-submit")
     page.wait_ready()
 
-    expected = _api(
+    expected = api_json(
         explorer_url,
         "/gene-correlation",
         {"dataset": "demo", "gene_a": "EPCAM", "gene_b": "KRT18", "cell_types": ["Epithelial"]},
@@ -129,7 +100,7 @@ def test_from_the_front_page_to_epcam_vs_krt18_without_typing_a_url(page, explor
     assert text(page, "#stat-n") == f"{expected['observation_count']:,}"
     assert mark_counts(page)["pair"]["cells_marks"] == expected["observation_count"]
     _no_placeholders(page)
-    _screenshot(page, tmp_path, "two-genes")
+    screenshot(page, tmp_path, "two-genes")
     assert console_errors(page) == []
 
 
@@ -138,8 +109,8 @@ def test_from_the_front_page_to_epcam_vs_krt18_without_typing_a_url(page, explor
 
 def test_study_view(page, explorer_url, tmp_path) -> None:
     _open(page, explorer_url, view="study", dataset="demo")
-    info = next(d for d in _api(explorer_url, "/datasets")["datasets"] if d["dataset"] == "demo")
-    cell_types = _api(explorer_url, "/datasets/demo/cell-types")["cell_types"]
+    info = next(d for d in api_json(explorer_url, "/datasets")["datasets"] if d["dataset"] == "demo")
+    cell_types = api_json(explorer_url, "/datasets/demo/cell-types")["cell_types"]
     assert mark_counts(page)["study"]["bars_marks"] == len(cell_types)
     assert (
         text(page, "#fact-cells") == f"{info['n_cells']:,}"
@@ -149,14 +120,14 @@ def test_study_view(page, explorer_url, tmp_path) -> None:
     assert _table_column(page, 0, table="#cell-types-table")[0] == biggest["cell_type"]
     assert _table_column(page, 1, table="#cell-types-table")[0] == f"{biggest['n_cells']:,}"
     loaded = _table_column(page, 0, table="#datasets-table")
-    assert sorted(loaded) == sorted(d["dataset"] for d in _api(explorer_url, "/datasets")["datasets"])
-    _screenshot(page, tmp_path, "study")
+    assert sorted(loaded) == sorted(d["dataset"] for d in api_json(explorer_url, "/datasets")["datasets"])
+    screenshot(page, tmp_path, "study")
 
 
 def test_dot_plot_of_a_pasted_list_in_cluster_order(page, explorer_url) -> None:
     genes = ["CD74", "CD3D", "NKG7", "HLA-DRA"]
     _open(page, explorer_url, view="genes", dataset="pbmc", genes=genes)
-    expected = _api(explorer_url, "/dot-plot", dataset="pbmc", genes=genes)
+    expected = api_json(explorer_url, "/dot-plot", dataset="pbmc", genes=genes)
     assert mark_counts(page)["dotplot"]["dots_marks"] == len(expected["rows"])
     items = mark_items(page, "dotplot", "dots_marks")
     assert x_order(items, "cell_type") == expected["cell_types"]
@@ -188,8 +159,8 @@ def test_two_genes_numbers_and_breakdown(page, explorer_url, method, tmp_path) -
         by="cell_type",
     )
     body = {"dataset": "demo", "gene_a": "EPCAM", "gene_b": "KRT18", "cell_types": cell_types}
-    expected = _api(explorer_url, "/gene-correlation", {**body, "method": method, "by": "cell_type"})
-    pair = _api(explorer_url, "/gene-pair", body)
+    expected = api_json(explorer_url, "/gene-correlation", {**body, "method": method, "by": "cell_type"})
+    pair = api_json(explorer_url, "/gene-pair", body)
     assert text(page, "#stat-r") == f"{expected['correlation']:.4f}"
     assert text(page, "#stat-n") == f"{expected['observation_count']:,}"
     assert text(page, "#stat-zero") == f"{pair['n_zero_both']:,}"
@@ -202,7 +173,7 @@ def test_two_genes_numbers_and_breakdown(page, explorer_url, method, tmp_path) -
         "undefined" if g["correlation"] is None else f"{g['correlation']:.4f}" for g in expected["groups"]
     ]
     if method == "pearson":
-        _screenshot(page, tmp_path, "two-genes-by-cell-type")
+        screenshot(page, tmp_path, "two-genes-by-cell-type")
 
 
 def test_two_genes_switches_method_and_density(page, explorer_url) -> None:
@@ -213,7 +184,7 @@ def test_two_genes_switches_method_and_density(page, explorer_url) -> None:
     _click(page, "#pair-submit")
     page.wait_ready()
     assert "method=spearman" in page.driver.current_url
-    expected = _api(
+    expected = api_json(
         explorer_url,
         "/gene-correlation",
         {"dataset": "demo", "gene_a": "EPCAM", "gene_b": "KRT18", "method": "spearman"},
@@ -223,7 +194,7 @@ def test_two_genes_switches_method_and_density(page, explorer_url) -> None:
     Select(page.driver.find_element(By.ID, "display")).select_by_value("density")
     _click(page, "#pair-submit")
     page.wait_ready()
-    bins = _api(
+    bins = api_json(
         explorer_url, "/gene-pair", {"dataset": "demo", "gene_a": "EPCAM", "gene_b": "KRT18", "max_points": 0}
     )
     assert mark_counts(page)["pair"]["bins_marks"] == len(bins["bins"]["n_cells"])
@@ -243,19 +214,19 @@ def test_coexpression_view_and_click_through(page, explorer_url, tmp_path) -> No
         cell_types="Epithelial",
         limit=15,
     )
-    expected = _api(
+    expected = api_json(
         explorer_url, "/genes/EPCAM/coexpression", dataset="demo", cell_types="Epithelial", limit=15
     )
     assert mark_counts(page)["coexpression"]["bars_marks"] == len(expected["results"]) == 15
     assert _table_column(page, 1) == [r["gene"] for r in expected["results"]]
     assert _table_column(page, 2) == [f"{r['pearson_correlation']:.4f}" for r in expected["results"]]
-    _screenshot(page, tmp_path, "co-expression")
+    screenshot(page, tmp_path, "co-expression")
     top = expected["results"][0]["gene"]
     page.driver.find_element(By.LINK_TEXT, top).click()
     page.wait_ready()
     url = page.driver.current_url
     assert "view=pair" in url and "gene_a=EPCAM" in url and f"gene_b={quote(top)}" in url
-    pair = _api(
+    pair = api_json(
         explorer_url,
         "/gene-correlation",
         {"dataset": "demo", "gene_a": "EPCAM", "gene_b": top, "cell_types": ["Epithelial"]},
@@ -265,14 +236,16 @@ def test_coexpression_view_and_click_through(page, explorer_url, tmp_path) -> No
 
 def test_markers_view_sorts_and_opens_dot_plot(page, explorer_url, tmp_path) -> None:
     _open(page, explorer_url, view="markers", dataset="pbmc", cell_type="Dendritic")
-    n_genes = next(d for d in _api(explorer_url, "/datasets")["datasets"] if d["dataset"] == "pbmc")[
+    n_genes = next(d for d in api_json(explorer_url, "/datasets")["datasets"] if d["dataset"] == "pbmc")[
         "n_genes"
     ]
-    expected = _api(explorer_url, "/cell-types/Dendritic/markers", dataset="pbmc", limit=n_genes)["results"]
+    expected = api_json(explorer_url, "/cell-types/Dendritic/markers", dataset="pbmc", limit=n_genes)[
+        "results"
+    ]
     plotted = [r for r in expected if r["p_value_adj"] is not None and r["log2_fold_change"] is not None]
     assert mark_counts(page)["volcano"]["genes_marks"] == len(plotted)
     assert _table_column(page, 1)[:10] == [r["gene"] for r in expected[:10]]
-    _screenshot(page, tmp_path, "markers")
+    screenshot(page, tmp_path, "markers")
 
     header = page.driver.find_element(By.XPATH, "//th/button[starts-with(normalize-space(.), 'log2FC')]")
     header.send_keys(Keys.ENTER)  # keyboard: sort by log2FC, largest first; focus stays on the header
@@ -288,7 +261,7 @@ def test_markers_view_sorts_and_opens_dot_plot(page, explorer_url, tmp_path) -> 
     page.wait_ready()
     assert "view=genes" in page.driver.current_url
     assert mark_counts(page)["dotplot"]["dots_marks"] == len(
-        _api(explorer_url, "/datasets/pbmc/cell-types")["cell_types"]
+        api_json(explorer_url, "/datasets/pbmc/cell-types")["cell_types"]
     )
 
 
@@ -303,7 +276,7 @@ def test_variability_view_with_filters(page, explorer_url, tmp_path) -> None:
         min_pct=30,
         limit=40,
     )
-    expected = _api(
+    expected = api_json(
         explorer_url,
         "/gene-variability",
         {
@@ -316,7 +289,7 @@ def test_variability_view_with_filters(page, explorer_url, tmp_path) -> None:
     )
     assert mark_counts(page)["variability"]["genes_marks"] == len(expected)
     assert _table_column(page, 1) == [g["gene"] for g in expected]
-    _screenshot(page, tmp_path, "variability")
+    screenshot(page, tmp_path, "variability")
 
 
 # ----- links, downloads, errors, offline, docs --------------------------------------------------------
@@ -365,7 +338,7 @@ def test_downloads_produce_csv_h5ad_svg_and_png(page, explorer_url) -> None:
         cell_types="Epithelial",
         by="none",
     )
-    expected = _api(
+    expected = api_json(
         explorer_url,
         "/gene-pair",
         {"dataset": "demo", "gene_a": "EPCAM", "gene_b": "KRT18", "cell_types": ["Epithelial"]},
@@ -393,11 +366,11 @@ def test_unknown_gene_is_shown_inline_with_suggestions(page, explorer_url, tmp_p
     error = page.driver.find_element(By.CSS_SELECTOR, "#genes-unknown li[data-gene=EPCM]")
     assert "EPCM" in error.text and mark_counts(page)["dotplot"]["dots_marks"] > 0
     assert console_errors(page) == []
-    _screenshot(page, tmp_path, "unknown-gene")
+    screenshot(page, tmp_path, "unknown-gene")
     error.find_element(By.XPATH, ".//button[text()='EPCAM']").click()
     page.wait_ready()
     assert mark_counts(page)["dotplot"]["dots_marks"] == 2 * len(
-        _api(explorer_url, "/datasets/demo/cell-types")["cell_types"]
+        api_json(explorer_url, "/datasets/demo/cell-types")["cell_types"]
     )
 
 
@@ -429,12 +402,12 @@ def test_every_asset_is_local_and_nothing_errors(page, explorer_url) -> None:
 
 
 def test_swagger_ui_tries_every_endpoint(page, explorer_url, tmp_path) -> None:
-    document = _api(explorer_url, "/openapi.json")
+    document = api_json(explorer_url, "/openapi.json")
     operations = sum(len(methods) for methods in document["paths"].values())
     page.driver.get(explorer_url + "/docs")
     wait_until(page, "return document.querySelectorAll('.opblock').length > 0")
     assert len(page.driver.find_elements(By.CSS_SELECTOR, ".opblock")) == operations
-    _screenshot(page, tmp_path, "api-docs")
+    screenshot(page, tmp_path, "api-docs")
     for control in page.driver.find_elements(By.CSS_SELECTOR, ".opblock-summary-control"):
         control.click()  # expand every operation: each is ready to be tried out
     wait_until(page, f"return document.querySelectorAll('.opblock .execute').length === {operations}")

@@ -6,57 +6,32 @@ the API's."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
-from pathlib import Path
-from urllib.parse import parse_qs, urlencode, urlparse
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from tests.helpers.chromium import missing
+from tests.helpers.chromium import skip_reason
 
-if missing() and os.environ.get("CI", "").lower() != "true":
-    pytest.skip(missing(), allow_module_level=True)
+if reason := skip_reason():  # one skip line for the module, saying how to get a browser
+    pytest.skip(reason, allow_module_level=True)
 
-import requests
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from tests.helpers.browser import console_errors, mark_counts, mark_items, text
-from tests.helpers.paths import REPO
+from tests.helpers.browser import (
+    api_json,
+    console_errors,
+    mark_counts,
+    mark_items,
+    open_view,
+    screenshot,
+    text,
+)
 
 pytestmark = pytest.mark.studies("pbmc", "demo")
 
-SCREENSHOTS = REPO / "docs" / "screenshots"
 
 WHERE = {"condition": ["recurrent", "treatment-naive"], "pct_mito": {"max": 5}}
-
-
-def _api(base: str, path: str, body: dict | None = None, **query) -> dict:
-    response = requests.request(
-        "POST" if body is not None else "GET", base + path, json=body, params=query, timeout=120
-    )
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-def _screenshot(page, tmp_path: Path, name: str) -> None:
-    """A full-page PNG (kept in docs/screenshots/ when GENOSTREAM_UPDATE_SCREENSHOTS=1)."""
-    driver = page.driver
-    height = driver.execute_script("return document.documentElement.scrollHeight")
-    driver.set_window_size(1280, min(max(height, 700), 1800))
-    target = tmp_path / f"{name}.png"
-    driver.save_screenshot(str(target))
-    driver.set_window_size(1280, 1000)
-    assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    if os.environ.get("GENOSTREAM_UPDATE_SCREENSHOTS") == "1":
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        shutil.copy(target, SCREENSHOTS / target.name)
-
-
-def _open(page, base: str, **params) -> None:
-    page.driver.get(f"{base}/?{urlencode(params, doseq=True)}")
-    page.wait_ready()
 
 
 def _url_params(page) -> dict[str, list[str]]:
@@ -92,8 +67,8 @@ def _dots_equal_api(page, expected: dict) -> None:
 
 def test_filtered_dot_plot_from_the_panel_equals_the_api(page, explorer_url, tmp_path) -> None:
     genes = ["EPCAM", "KRT18", "CD3D"]
-    _open(page, explorer_url, view="genes", dataset="demo", genes=genes)
-    columns = {c["name"]: c for c in _api(explorer_url, "/datasets/demo/metadata")["columns"]}
+    open_view(page, explorer_url, view="genes", dataset="demo", genes=genes)
+    columns = {c["name"]: c for c in api_json(explorer_url, "/datasets/demo/metadata")["columns"]}
     _open_filters(page)
     # Every group value is listed with its cell count, as the metadata endpoint counts them.
     panel = _find(page, "details.filters").text
@@ -121,12 +96,12 @@ def test_filtered_dot_plot_from_the_panel_equals_the_api(page, explorer_url, tmp
     where = json.loads(_url_params(page)["where"][0])
     listed = [v["value"] for v in columns["condition"]["values"]]  # the panel's order
     assert where == {"condition": sorted(WHERE["condition"], key=listed.index), "pct_mito": {"max": 5}}
-    expected = _api(explorer_url, "/dot-plot", dataset="demo", genes=genes, where=json.dumps(where))
-    unfiltered = _api(explorer_url, "/dot-plot", dataset="demo", genes=genes)
+    expected = api_json(explorer_url, "/dot-plot", dataset="demo", genes=genes, where=json.dumps(where))
+    unfiltered = api_json(explorer_url, "/dot-plot", dataset="demo", genes=genes)
     _dots_equal_api(page, expected)
     assert sum(r["n_cells"] for r in expected["rows"]) < sum(r["n_cells"] for r in unfiltered["rows"])
     assert "recurrent" in text(page, "#where-note") and "pct_mito ≤ 5" in text(page, "#where-note")
-    _screenshot(page, tmp_path, "dot-plot-filtered")
+    screenshot(page, tmp_path, "dot-plot-filtered")
 
     # The URL restores it exactly: the panel's boxes and bounds, and the same dots.
     page.driver.refresh()
@@ -139,7 +114,7 @@ def test_filtered_dot_plot_from_the_panel_equals_the_api(page, explorer_url, tmp
 
 def test_dot_plot_compared_by_a_column(page, explorer_url, tmp_path) -> None:
     genes = ["EPCAM", "CD3D"]
-    _open(
+    open_view(
         page,
         explorer_url,
         view="genes",
@@ -148,7 +123,7 @@ def test_dot_plot_compared_by_a_column(page, explorer_url, tmp_path) -> None:
         compare_by="condition",
         where=json.dumps({"sex": ["female"]}),
     )
-    expected = _api(
+    expected = api_json(
         explorer_url,
         "/dot-plot",
         dataset="demo",
@@ -174,7 +149,7 @@ def test_dot_plot_compared_by_a_column(page, explorer_url, tmp_path) -> None:
         for th in page.driver.find_elements(By.CSS_SELECTOR, "table.data th")
     ]
     assert "condition" in headers
-    _screenshot(page, tmp_path, "dot-plot-compare-by")
+    screenshot(page, tmp_path, "dot-plot-compare-by")
 
 
 def test_two_genes_by_a_metadata_column_with_the_difference_test(page, explorer_url) -> None:
@@ -185,8 +160,8 @@ def test_two_genes_by_a_metadata_column_with_the_difference_test(page, explorer_
         "cell_types": ["Epithelial"],
         "where": {"pct_mito": {"max": 6}},
     }
-    expected = _api(explorer_url, "/gene-correlation", {**body, "by": "sex"})
-    _open(
+    expected = api_json(explorer_url, "/gene-correlation", {**body, "by": "sex"})
+    open_view(
         page,
         explorer_url,
         view="pair",
@@ -223,7 +198,7 @@ def test_two_genes_by_a_metadata_column_with_the_difference_test(page, explorer_
     assert json.loads(params["a_where"][0]) == {**body["where"], "sex": [first]}
     assert json.loads(params["b_where"][0]) == {**body["where"], "sex": [second]}
     sides = [{"cell_types": ["Epithelial"], "where": {**body["where"], "sex": [g]}} for g in (first, second)]
-    expected = _api(
+    expected = api_json(
         explorer_url,
         "/differential-expression",
         {"dataset": "demo", "group_a": sides[0], "group_b": sides[1], "limit": 10},
@@ -233,7 +208,9 @@ def test_two_genes_by_a_metadata_column_with_the_difference_test(page, explorer_
 
 def test_context_carries_over_between_views_and_datasets(page, explorer_url) -> None:
     where = {"condition": ["recurrent"]}
-    _open(page, explorer_url, view="genes", dataset="demo", genes=["EPCAM", "KRT18"], where=json.dumps(where))
+    open_view(
+        page, explorer_url, view="genes", dataset="demo", genes=["EPCAM", "KRT18"], where=json.dumps(where)
+    )
     page.driver.find_element(By.LINK_TEXT, "Two genes").click()
     page.wait_ready()
     assert _find(page, "#gene-a").get_attribute("value") == "EPCAM"
@@ -241,7 +218,9 @@ def test_context_carries_over_between_views_and_datasets(page, explorer_url) -> 
     assert json.loads(_url_params(page)["where"][0]) == where
     assert _checked(page, "where:condition") == ["recurrent"]
     body = {"dataset": "demo", "gene_a": "EPCAM", "gene_b": "KRT18", "where": where}
-    assert text(page, "#stat-n") == f"{_api(explorer_url, '/gene-correlation', body)['observation_count']:,}"
+    assert (
+        text(page, "#stat-n") == f"{api_json(explorer_url, '/gene-correlation', body)['observation_count']:,}"
+    )
 
     # To a dataset without these genes, cell types or columns: what it lacks is left behind, not an error.
     Select(_find(page, "#dataset")).select_by_value("pbmc")
@@ -251,19 +230,21 @@ def test_context_carries_over_between_views_and_datasets(page, explorer_url) -> 
     # The PBMC study has neither EPCAM nor KRT18, nor a `condition` column (tests/data/pbmc68k_scp).
     for gene in ("EPCAM", "KRT18"):
         assert gene not in {
-            g["gene"] for g in _api(explorer_url, "/genes", dataset="pbmc", prefix=gene)["genes"]
+            g["gene"] for g in api_json(explorer_url, "/genes", dataset="pbmc", prefix=gene)["genes"]
         }
-    assert "condition" not in {c["name"] for c in _api(explorer_url, "/datasets/pbmc/metadata")["columns"]}
+    assert "condition" not in {
+        c["name"] for c in api_json(explorer_url, "/datasets/pbmc/metadata")["columns"]
+    }
     assert not {"gene_a", "gene_b", "where"} & set(params)
     assert all(name in text(page, "#left-behind") for name in ("EPCAM", "KRT18", "condition"))
     # And back: the genes come along again when the new dataset has them.
-    _open(page, explorer_url, view="genes", dataset="pbmc", genes=["CD3D", "NKG7"])
+    open_view(page, explorer_url, view="genes", dataset="pbmc", genes=["CD3D", "NKG7"])
     Select(_find(page, "#dataset")).select_by_value("demo")
     page.wait_ready()
     demo_has = {
         g
         for g in ("CD3D", "NKG7")
-        if any(x["gene"] == g for x in _api(explorer_url, "/genes", dataset="demo", prefix=g)["genes"])
+        if any(x["gene"] == g for x in api_json(explorer_url, "/genes", dataset="demo", prefix=g)["genes"])
     }
     assert set(_url_params(page).get("genes", [])) == demo_has
     assert console_errors(page, allow=("status of 404",)) == []
@@ -289,7 +270,7 @@ def test_compare_two_groups_picked_on_the_page_equals_the_api(page, explorer_url
 
     from tests.helpers.browser import wait_for_file
 
-    _open(page, explorer_url, view="compare", dataset="demo")
+    open_view(page, explorer_url, view="compare", dataset="demo")
     _find(page, "input[name=a_cell_types][value=Epithelial]").click()
     _open_filters(page, "a_where")
     _find(page, "input[name='a_where:condition'][value='recurrent']").click()
@@ -306,10 +287,10 @@ def test_compare_two_groups_picked_on_the_page_equals_the_api(page, explorer_url
     assert json.loads(params["a_where"][0]) == {"condition": ["recurrent"]}
     assert json.loads(params["b_where"][0]) == {"condition": ["treatment-naive"]}
     assert params["b"] == ["group"] and params["method"] == ["t-test"]
-    n_genes = next(d for d in _api(explorer_url, "/datasets")["datasets"] if d["dataset"] == "demo")[
+    n_genes = next(d for d in api_json(explorer_url, "/datasets")["datasets"] if d["dataset"] == "demo")[
         "n_genes"
     ]
-    expected = _api(
+    expected = api_json(
         explorer_url,
         "/differential-expression",
         {
@@ -328,7 +309,7 @@ def test_compare_two_groups_picked_on_the_page_equals_the_api(page, explorer_url
         if row["score"] is not None and 1e-3 <= abs(row["score"]) < 1e5:
             assert shown[2] == _js_num(row["score"]), (shown, row)
     assert mark_counts(page)["volcano"]["genes_marks"] == len(expected["results"])
-    _screenshot(page, tmp_path, "compare-two-groups")
+    screenshot(page, tmp_path, "compare-two-groups")
 
     # Sorting by a header re-orders by that column.
     page.driver.find_element(By.CSS_SELECTOR, "#compare-table th button[data-key=log2_fold_change]").click()
@@ -370,7 +351,7 @@ def test_compare_two_groups_picked_on_the_page_equals_the_api(page, explorer_url
 
 def test_compare_a_group_with_the_rest_restores_from_its_url(page, explorer_url) -> None:
     where = {"sex": ["male"], "pct_mito": {"min": 1}}
-    _open(
+    open_view(
         page,
         explorer_url,
         view="compare",
@@ -379,14 +360,16 @@ def test_compare_a_group_with_the_rest_restores_from_its_url(page, explorer_url)
         a_where=json.dumps(where),
         b="rest",
     )
-    n_genes = next(d for d in _api(explorer_url, "/datasets")["datasets"] if d["dataset"] == "demo")[
+    n_genes = next(d for d in api_json(explorer_url, "/datasets")["datasets"] if d["dataset"] == "demo")[
         "n_genes"
     ]
     body = {"dataset": "demo", "group_a": {"cell_types": ["T cell"], "where": where}, "limit": n_genes}
-    expected = _api(explorer_url, "/differential-expression", body)
+    expected = api_json(explorer_url, "/differential-expression", body)
     assert (
         expected["n_a"] + expected["n_b"]
-        == next(d for d in _api(explorer_url, "/datasets")["datasets"] if d["dataset"] == "demo")["n_cells"]
+        == next(d for d in api_json(explorer_url, "/datasets")["datasets"] if d["dataset"] == "demo")[
+            "n_cells"
+        ]
     )
     assert f"({expected['n_b']:,} cells)" in text(page, "#compare-heading")
     assert Select(_find(page, "#de-method")).first_selected_option.get_attribute("value") == "wilcoxon"
@@ -400,16 +383,18 @@ def test_compare_a_group_with_the_rest_restores_from_its_url(page, explorer_url)
     assert _find(page, "input[name='a_where:pct_mito:min']").get_attribute("value") == "1"
 
     # A bad selection is the gateway's one-line 400, inline.
-    _open(page, explorer_url, view="compare", dataset="demo", a_where=json.dumps({"nope": ["x"]}), b="rest")
+    open_view(
+        page, explorer_url, view="compare", dataset="demo", a_where=json.dumps({"nope": ["x"]}), b="rest"
+    )
     assert "unknown column 'nope'" in text(page, "[role=alert]")
-    _open(page, explorer_url, view="compare", dataset="demo", a_where="{broken")
+    open_view(page, explorer_url, view="compare", dataset="demo", a_where="{broken")
     assert text(page, "[role=alert]").startswith("a_where: not JSON")
 
 
 def test_coexpression_markers_and_variability_take_the_filter(page, explorer_url) -> None:
     where = {"condition": ["recurrent", "neoadjuvant chemo"], "pct_mito": {"min": 0.5}}
     encoded = json.dumps(where)
-    coexp = _api(
+    coexp = api_json(
         explorer_url,
         "/genes/KRT18/coexpression",
         dataset="demo",
@@ -417,7 +402,7 @@ def test_coexpression_markers_and_variability_take_the_filter(page, explorer_url
         limit=10,
         where=encoded,
     )
-    _open(
+    open_view(
         page,
         explorer_url,
         view="coexpression",
@@ -430,11 +415,13 @@ def test_coexpression_markers_and_variability_take_the_filter(page, explorer_url
     assert f"({coexp['observation_count']:,} cells)" in page.driver.find_element(By.CSS_SELECTOR, "h3").text
     assert [r[1] for r in _table(page, "table.data")] == [r["gene"] for r in coexp["results"]]
 
-    n_genes = next(d for d in _api(explorer_url, "/datasets")["datasets"] if d["dataset"] == "demo")[
+    n_genes = next(d for d in api_json(explorer_url, "/datasets")["datasets"] if d["dataset"] == "demo")[
         "n_genes"
     ]
-    markers = _api(explorer_url, "/cell-types/T cell/markers", dataset="demo", limit=n_genes, where=encoded)
-    _open(page, explorer_url, view="markers", dataset="demo", cell_type="T cell", where=encoded)
+    markers = api_json(
+        explorer_url, "/cell-types/T cell/markers", dataset="demo", limit=n_genes, where=encoded
+    )
+    open_view(page, explorer_url, view="markers", dataset="demo", cell_type="T cell", where=encoded)
     assert [r[1] for r in _table(page, "table.data")] == [r["gene"] for r in markers["results"][:50]]
     assert mark_counts(page)["volcano"]["genes_marks"] == len(markers["results"])
     # From a cell type's markers to comparing it with a group of one's choice.
@@ -445,7 +432,7 @@ def test_coexpression_markers_and_variability_take_the_filter(page, explorer_url
     ) == sorted(where["condition"])
     assert "Pick group B" in text(page, "#compare-hint")
 
-    variable = _api(
+    variable = api_json(
         explorer_url,
         "/gene-variability",
         # The view's stated default filter: genes expressed in >= 5 % of the cells.
@@ -457,7 +444,7 @@ def test_coexpression_markers_and_variability_take_the_filter(page, explorer_url
             "min_pct_expressing": 0.05,
         },
     )
-    _open(
+    open_view(
         page,
         explorer_url,
         view="variability",
@@ -471,7 +458,7 @@ def test_coexpression_markers_and_variability_take_the_filter(page, explorer_url
 
 
 def test_a_misspelt_filter_value_is_corrected_by_the_suggestion(page, explorer_url) -> None:
-    _open(
+    open_view(
         page,
         explorer_url,
         view="genes",
@@ -486,7 +473,7 @@ def test_a_misspelt_filter_value_is_corrected_by_the_suggestion(page, explorer_u
     assert json.loads(_url_params(page)["where"][0]) == {"condition": ["recurrent"]}
     _dots_equal_api(
         page,
-        _api(
+        api_json(
             explorer_url,
             "/dot-plot",
             dataset="demo",
@@ -498,7 +485,7 @@ def test_a_misspelt_filter_value_is_corrected_by_the_suggestion(page, explorer_u
 
 
 def test_an_embedding_region_passes_through_the_panel_untouched(page, explorer_url) -> None:
-    embedding = _api(explorer_url, "/datasets/demo/embeddings")["embeddings"][0]
+    embedding = api_json(explorer_url, "/datasets/demo/embeddings")["embeddings"][0]
     middle = (embedding["x_min"] + embedding["x_max"]) / 2
     box = [
         [embedding["x_min"], embedding["y_min"]],
@@ -506,8 +493,8 @@ def test_an_embedding_region_passes_through_the_panel_untouched(page, explorer_u
         [middle, embedding["y_max"]],
     ]
     where = {"condition": ["recurrent"], embedding["name"]: {"polygon": box}}
-    _open(page, explorer_url, view="genes", dataset="demo", genes=["EPCAM"], where=json.dumps(where))
-    expected = _api(explorer_url, "/dot-plot", dataset="demo", genes=["EPCAM"], where=json.dumps(where))
+    open_view(page, explorer_url, view="genes", dataset="demo", genes=["EPCAM"], where=json.dumps(where))
+    expected = api_json(explorer_url, "/dot-plot", dataset="demo", genes=["EPCAM"], where=json.dumps(where))
     _dots_equal_api(page, expected)
     # The panel has no input for a region: it keeps it as it came (a box to drop it) and Apply sends it back.
     assert _checked(page, f"where:{embedding['name']}") == ["keep"]
@@ -523,7 +510,9 @@ def test_an_embedding_region_passes_through_the_panel_untouched(page, explorer_u
 
 def test_the_selection_carries_into_the_compare_view_as_group_a(page, explorer_url) -> None:
     where = {"sex": ["female"]}
-    _open(page, explorer_url, view="markers", dataset="demo", cell_type="Fibroblast", where=json.dumps(where))
+    open_view(
+        page, explorer_url, view="markers", dataset="demo", cell_type="Fibroblast", where=json.dumps(where)
+    )
     page.driver.find_element(By.LINK_TEXT, "Compare two groups").click()
     page.wait_ready()
     params = _url_params(page)
@@ -535,7 +524,7 @@ def test_the_selection_carries_into_the_compare_view_as_group_a(page, explorer_u
     _find(page, "#compare-submit").click()  # A vs the rest, Wilcoxon
     page.wait_ready()
     body = {"dataset": "demo", "group_a": {"cell_types": ["Fibroblast"], "where": where}, "limit": 5}
-    expected = _api(explorer_url, "/differential-expression", body)
+    expected = api_json(explorer_url, "/differential-expression", body)
     assert [r[1] for r in _table(page, "#compare-table")][:5] == [r["gene"] for r in expected["results"]]
     # Back to the dot plot: group A's filter is the filter there.
     page.driver.find_element(By.LINK_TEXT, "Genes × cell types").click()

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.chromium import missing
+from tests.helpers.chromium import skip_reason
 
-if missing() and os.environ.get("CI", "").lower() != "true":
-    pytest.skip(missing(), allow_module_level=True)
+if reason := skip_reason():  # one skip line for the module, saying how to get a browser
+    pytest.skip(reason, allow_module_level=True)
 
 from tests.helpers.browser import console_errors, foreign, requested_urls, text
 from tests.helpers.hdf5_inputs import pbmc_h5ad

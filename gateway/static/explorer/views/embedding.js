@@ -18,7 +18,7 @@ import {
   parseRegion,
   regionWhere,
 } from "../embeddingspecs.js";
-import { el, geneInput, cellTypePicker, errorBox, downloads, slug } from "../ui.js";
+import { el, geneInput, cellsControls, errorBox, downloads, slug } from "../ui.js";
 import { describeWhere, encodeWhere } from "../where.js";
 
 const MAX_POINTS = 5000; // more cells than this are drawn as the gateway's grid
@@ -43,7 +43,6 @@ export default {
     const colorBy = columns.some((c) => c.name === params.get("color_by")) ? params.get("color_by") : "";
     const gene = colorBy ? "" : params.get("gene") || "";
     const chosen = params.getAll("cell_types");
-    const display = params.get("display") === "bins" ? "bins" : "auto";
 
     const embeddingSelect = el(
       "select",
@@ -57,20 +56,13 @@ export default {
       el("option", { value: "", selected: !colorBy }, "— (the gene, or cell type)"),
       columns.map((c) => el("option", { value: c.name, selected: c.name === colorBy }, `${c.name} (${c.kind})`)),
     );
-    const displaySelect = el(
-      "select",
-      { id: "embedding-display", name: "display" },
-      el("option", { value: "auto", selected: display === "auto" }, `points (up to ${fmt.int(MAX_POINTS)} cells)`),
-      el("option", { value: "bins", selected: display === "bins" }, "grid (binned by the server)"),
-    );
-    const picker = cellTypePicker({ cellTypes, chosen });
+    const cellChoice = cellsControls({ id: "embedding-display", requested: params.get("display"), binned: ["bins", "grid (binned by the server)"], maxPoints: MAX_POINTS, cellTypes, chosen, filters });
+    const display = cellChoice.display;
     const values = (overrides = {}) => ({
       embedding: embeddingSelect.value,
       color_by: columnSelect.value,
       gene: columnSelect.value ? "" : geneField.input.value.trim(),
-      cell_types: picker.value(),
-      display: displaySelect.value,
-      where: encodeWhere(filters.value()),
+      ...cellChoice.value(),
       ...overrides,
     });
     container.append(
@@ -80,9 +72,7 @@ export default {
         el("label", { class: "field" }, el("span", {}, "Embedding"), embeddingSelect),
         geneField.node,
         el("label", { class: "field" }, el("span", {}, "or colour by metadata"), columnSelect),
-        el("label", { class: "field" }, el("span", {}, "Draw cells as"), displaySelect),
-        picker.node,
-        filters.node,
+        ...cellChoice.nodes,
         el("button", { type: "submit", id: "embedding-submit" }, "Show cells"),
       ),
     );

@@ -6,7 +6,7 @@ import { draw } from "../charts.js";
 import { fmt } from "../format.js";
 import { densitySpec, forestSpec, scatterSpec } from "../specs.js";
 import { forestRows, twoGroupParams } from "../comparespecs.js";
-import { el, geneInput, cellTypePicker, errorBox, sortableTable, downloads, slug, geneReport } from "../ui.js";
+import { el, geneInput, cellsControls, errorBox, sortableTable, downloads, slug, geneReport } from "../ui.js";
 import { correctWhere, describeWhere, distinctColumns, encodeWhere } from "../where.js";
 
 const MAX_POINTS = 5000; // more cells than this are drawn as a 2-D histogram
@@ -24,11 +24,9 @@ export default {
     const by = params.get("by") || "cell_type";
     const groupColumns = distinctColumns(await metadata(), [by]).filter((c) => c.kind === "group").map((c) => c.name);
     const where = encodeWhere(filters.where);
-    const display = params.get("display") === "density" ? "density" : "auto";
 
     const a = geneInput({ id: "gene-a", label: "Gene A (x)", value: geneA, dataset, required: true });
     const b = geneInput({ id: "gene-b", label: "Gene B (y)", value: geneB, dataset, required: true });
-    const picker = cellTypePicker({ cellTypes, chosen });
     const methodField = el(
       "fieldset",
       { class: "inline" },
@@ -42,31 +40,27 @@ export default {
         .concat(["cell_type", "sample", "none", ...groupColumns].includes(by) ? [] : [[by, `per ${by}`]])
         .map(([k, v]) => el("option", { value: k, selected: k === by }, v)),
     );
-    const displaySelect = el(
-      "select",
-      { id: "display", name: "display" },
-      el("option", { value: "auto", selected: display === "auto" }, `points (up to ${fmt.int(MAX_POINTS)} cells)`),
-      el("option", { value: "density", selected: display === "density" }, "density (2-D histogram)"),
-    );
-    const values = (overrides = {}) => ({
-      gene_a: a.input.value.trim(),
-      gene_b: b.input.value.trim(),
-      cell_types: picker.value(),
-      method: methodField.querySelector("input:checked").value,
-      by: bySelect.value,
-      display: displaySelect.value,
-      where: encodeWhere(filters.value()),
-      ...overrides,
-    });
+    const cellChoice = cellsControls({ id: "display", requested: params.get("display"), binned: ["density", "density (2-D histogram)"], maxPoints: MAX_POINTS, cellTypes, chosen, filters });
+    const display = cellChoice.display;
+    const values = (overrides = {}) => {
+      const { cell_types: chosenTypes, ...drawn } = cellChoice.value(); // the URL keeps its order of parameters
+      return {
+        gene_a: a.input.value.trim(),
+        gene_b: b.input.value.trim(),
+        cell_types: chosenTypes,
+        method: methodField.querySelector("input:checked").value,
+        by: bySelect.value,
+        ...drawn,
+        ...overrides,
+      };
+    };
     container.append(
       el(
         "form",
         { class: "controls", onsubmit: (e) => { e.preventDefault(); navigate("pair", values()); } },
         a.node, b.node, methodField,
         el("label", { class: "field" }, el("span", {}, "Breakdown (compare by)"), bySelect),
-        el("label", { class: "field" }, el("span", {}, "Draw cells as"), displaySelect),
-        picker.node,
-        filters.node,
+        ...cellChoice.nodes,
         el("button", { type: "submit", id: "pair-submit" }, "Show scatter"),
       ),
     );
