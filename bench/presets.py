@@ -57,6 +57,7 @@ PRESETS: dict[str, Preset] = {
         queries=200,
         coexpression=50,
         throughput_s=30.0,
-        peer_samples={"correlation": 100, "variability": 20},
+        # scanpy's Wilcoxon over every gene takes minutes per call at this size: two calls give its p50.
+        peer_samples={"correlation": 100, "variability": 20, "de_wilcoxon": 2},
     ),
 }

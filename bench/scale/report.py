@@ -212,6 +212,10 @@ def render_chart(results: dict[str, Any], path: Path) -> None:
 
     for key, name in (("load_s", "load"), ("build_s", "dbt build"), ("ttfa_s", "first answer")):
         plot(left, sizes, key, name)
+    built = [(r["nnz"], r["build_s"]) for r in sizes if r.get("build_s")]
+    if len(built) > 1:  # a guide of slope 1 through the smallest size: linear cost runs parallel to it
+        (x0, y0), x1 = built[0], built[-1][0]
+        left.plot([x0, x1], [y0, y0 * x1 / x0], ":", color="gray", label="∝ non-zeros (from build)")
     plot(left, results.get("scanpy", []), "read_s", "scanpy read", "s--")
     plot(left, results.get("tiledbsoma", []), "ingest_s", "TileDB-SOMA ingest", "s--")
     for key in PEAKS:

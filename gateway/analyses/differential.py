@@ -47,6 +47,9 @@ RANK_SUMS = """,
     ) AS last,
     arraySum((f, l, a) -> a * (f + l), first, last, sorted_in_a) / 2 AS rank_sum_a,
     arraySum((f, l) -> (l - f) * (l - f + 2), first, last) AS tie_sum"""
+# The moments' query reads the stored rows in marts.expression_by_gene's order (dataset, gene_idx, cell), so
+# grouping by gene needs no hash table; the rank test's arrays are slower that way (one thread per range).
+IN_GENE_ORDER = {"optimize_aggregation_in_order": 1}
 # Stored values per rank-test query (see _gene_chunks): at 8 bytes a value and a few arrays per value, a few
 # hundred MB of the engine's memory per query.
 RANK_VALUES_PER_QUERY = 10_000_000
@@ -136,6 +139,87 @@ def _check_sizes(sizes: dict[str, int]) -> None:
             )
 
 
+# Without a `where`, each group of a t-test is whole cell types: its moments combine marts.gene_stats' per
+# cell type (every gene in every cell type, zeros counted) — a lookup of cell types × genes rows instead of a
+# scan of every stored value. The rank test needs the values themselves.
+GENE_STATS_SQL = """
+SELECT gene, cell_type, n_cells, n_expressing, mean, coalesce(variance, 0) * (n_cells - 1) AS m2
+FROM marts.gene_stats
+WHERE dataset = {dataset:String} AND cell_type IN {cell_types:Array(String)}
+"""
+
+
+@dataclass(frozen=True)
+class Moments:
+    """Per tested gene, over every cell of one group: cells expressing it, mean, variance (n − 1)."""
+
+    k: np.ndarray
+    mean: np.ndarray
+    variance: np.ndarray
+
+
+def _whole_cell_types(selection: CellSelection | None) -> bool:
+    return selection is None or not (selection.has_where or selection.excluded_cell_types)
+
+
+def _compare_cell_types(
+    pool: ClientPool,
+    catalog: DatasetCatalog,
+    group_a: CellSelection,
+    group_b: CellSelection | None,
+    tested: list[str],
+) -> Comparison:
+    """The t-test between unions of whole cell types (B None: every other cell type), from marts.gene_stats:
+    each group's moments by Chan et al.'s parallel update of its cell types' (nothing cancels)."""
+    everything = list(catalog.cell_types)
+    types_a = list(group_a.cell_types) or everything
+    if group_b is None:
+        types_b = [t for t in everything if t not in types_a]
+    else:
+        types_b = list(group_b.cell_types) or everything
+    sizes = {
+        "n_a": catalog.n_cells_of(types_a),
+        "n_b": catalog.n_cells_of(types_b) if types_b else 0,
+        "n_both": sum(catalog.cell_types[t] for t in set(types_a) & set(types_b)),
+    }
+    _check_sizes(sizes)
+    rows = pool.fetch_arrow(
+        GENE_STATS_SQL, {"dataset": catalog.name, "cell_types": sorted(set(types_a) | set(types_b))}
+    )
+    genes = rows.column("gene").combine_chunks().dictionary_encode()
+    where_tested = {g: i for i, g in enumerate(tested)}
+    slot = np.array([where_tested.get(g, -1) for g in genes.dictionary.to_pylist()], dtype=np.int64)
+    position = slot[genes.indices.to_numpy(zero_copy_only=False)]
+    cell_type = rows.column("cell_type").to_numpy(zero_copy_only=False)
+    columns = {
+        name: rows.column(name).to_numpy(zero_copy_only=False).astype(np.float64)
+        for name in ("n_cells", "n_expressing", "mean", "m2")
+    }
+
+    def moments(types: list[str], n: int) -> Moments:
+        mine = np.isin(cell_type, types) & (position >= 0)
+        at = position[mine]
+        n_c, k_c, mean_c, m2_c = (columns[name][mine] for name in ("n_cells", "n_expressing", "mean", "m2"))
+
+        def total(weights: np.ndarray) -> np.ndarray:
+            return np.bincount(at, weights=weights, minlength=len(tested))
+
+        mean = total(n_c * mean_c) / n
+        m2 = total(m2_c) + total(n_c * (mean_c - mean[at]) ** 2)
+        return Moments(total(k_c), mean, m2 / (n - 1))
+
+    return _finish(
+        "t-test",
+        True,
+        sizes["n_a"],
+        sizes["n_b"],
+        tested,
+        moments(types_a, sizes["n_a"]),
+        moments(types_b, sizes["n_b"]),
+        None,
+    )
+
+
 def compare(
     pool: ClientPool,
     catalog: DatasetCatalog,
@@ -147,20 +231,38 @@ def compare(
     genes: list[str] | None = None,
 ) -> Comparison:
     """Group A against group B (None: every other cell of the dataset) for every gene, or `genes`."""
+    tested = genes if genes is not None else catalog.genes
+    if method == "t-test" and _whole_cell_types(group_a) and _whole_cell_types(group_b):
+        return _compare_cell_types(pool, catalog, group_a, group_b, tested)
     a, a_params = group_a.predicate("a")
     b, b_params = group_b.predicate("b") if group_b is not None else (f"NOT ({a})", {})
     params: dict[str, Any] = {"dataset": catalog.name, **a_params, **b_params}
     [sizes] = pool.fetch(_sizes_sql(a, b), params)
     _check_sizes(sizes)
-    tested = genes if genes is not None else catalog.genes
     ranks = method == "wilcoxon"
     cells = "SELECT cell FROM marts.cells WHERE dataset = {dataset:String} AND "
     rows: dict[int, dict[str, Any]] = {}
     for chunk in _gene_chunks(catalog, genes, ranks):
         sql = _sql((cells + a, cells + b), group_b is None, chunk is not None, ranks)
         chunk_params = params if chunk is None else {**params, "genes": chunk}
-        rows.update((row["gene_idx"], row) for row in pool.fetch(sql, chunk_params))
-    return _finish(method, tie_correct, sizes["n_a"], sizes["n_b"], tested, catalog, rows)
+        settings = None if ranks else IN_GENE_ORDER
+        rows.update((row["gene_idx"], row) for row in pool.fetch(sql, chunk_params, settings=settings))
+    found = [rows.get(catalog.gene_index[g]) for g in tested]
+
+    def column(name: str) -> np.ndarray:
+        """A per-gene number, 0 for a gene without stored rows (and for the mean of none: NaN)."""
+        values = np.array([np.nan if r is None else r[name] for r in found], dtype=float)
+        return np.nan_to_num(values, nan=0.0)
+
+    def moments(group: str, n: int) -> Moments:
+        k = column(f"k_{group}")
+        mean, variance = with_zeros(n, k, column(f"mean_{group}"), column(f"m2_{group}"))
+        return Moments(k, mean, variance)
+
+    n_a, n_b = sizes["n_a"], sizes["n_b"]
+    rank_columns = ("negative", "positive_a", "rank_sum_a", "tie_sum")
+    rank_sums = {name: column(name) for name in rank_columns} if ranks else None
+    return _finish(method, tie_correct, n_a, n_b, tested, moments("a", n_a), moments("b", n_b), rank_sums)
 
 
 def _gene_chunks(catalog: DatasetCatalog, genes: list[str] | None, ranks: bool) -> list[list[int] | None]:
@@ -186,35 +288,28 @@ def _finish(
     n_a: int,
     n_b: int,
     tested: list[str],
-    catalog: DatasetCatalog,
-    rows: dict[int, dict[str, Any]],
+    a: Moments,
+    b: Moments,
+    rank_sums: dict[str, np.ndarray] | None,
 ) -> Comparison:
-    """scanpy's numbers from the per-gene sums (a gene without stored rows in either group is all zeros)."""
-    found = [rows.get(catalog.gene_index[g]) for g in tested]
-
-    def column(name: str) -> np.ndarray:
-        """A per-gene number, 0 for a gene without stored rows (and for the mean of none: NaN)."""
-        values = np.array([np.nan if r is None else r[name] for r in found], dtype=float)
-        return np.nan_to_num(values, nan=0.0)
-
-    k_a, k_b = column("k_a"), column("k_b")
-    mean_a, var_a = with_zeros(n_a, k_a, column("mean_a"), column("m2_a"))
-    mean_b, var_b = with_zeros(n_b, k_b, column("mean_b"), column("m2_b"))
+    """scanpy's numbers from each group's moments (and, for the rank test, group A's rank sums)."""
+    mean_a, mean_b = a.mean, b.mean
     if method == "wilcoxon":
+        assert rank_sums is not None
         score = rank_sum_z(
             n_a,
             n_b,
-            stored=k_a + k_b,
-            stored_a=k_a,
-            negative=column("negative"),
-            positive_a=column("positive_a"),
-            rank_sum_a=column("rank_sum_a"),
-            tie_sum=column("tie_sum"),
+            stored=a.k + b.k,
+            stored_a=a.k,
+            negative=rank_sums["negative"],
+            positive_a=rank_sums["positive_a"],
+            rank_sum_a=rank_sums["rank_sum_a"],
+            tie_sum=rank_sums["tie_sum"],
             tie_correct=tie_correct,
         )
         p_value = normal_p_values(score)
     else:
-        score, df = welch_t(n_a, mean_a, var_a, n_b, mean_b, var_b)
+        score, df = welch_t(n_a, mean_a, a.variance, n_b, mean_b, b.variance)
         p_value = welch_p_values(score, df)
     values = {
         "score": score,
@@ -223,8 +318,8 @@ def _finish(
         "p_value_adj": benjamini_hochberg_scanpy(p_value),
         "mean_a": mean_a,
         "mean_b": mean_b,
-        "pct_a": k_a / n_a,
-        "pct_b": k_b / n_b,
+        "pct_a": a.k / n_a,
+        "pct_b": b.k / n_b,
     }
     names = np.array(tested, dtype=object)
     order = score_order(names, score)

@@ -3,14 +3,18 @@ against numpy on the same files."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pytest
+from pydantic import TypeAdapter
 from scipy import stats
 
+from gateway.schemas import Where
+from gateway.state import get_gateway
 from tests.helpers.oracle import DenseStudy, stored_lognorm
 from tests.helpers.studies import ARM_COLUMN, read_counts
 
@@ -208,3 +212,46 @@ def test_where_refusals_on_get_endpoints(api) -> None:
     query = {"dataset": "tenx", "genes": ["GENE7"], "where": json.dumps({"cell_type": ["unannotated"]})}
     response = api.get("/dot-plot", query_string={**query, "genes": ["LINC00667"]})
     assert response.status_code in (400, 404)
+
+
+# ----- the gateway's cell masks (correlation's `where` path) select the cells the SQL predicate selects -----
+
+WHERE_ADAPTER: TypeAdapter = TypeAdapter(Where)
+MASKED_SELECTIONS = [
+    ([], WHERE),
+    (["T cell", "B cell"], {ARM_COLUMN: ["placebo (saline)"]}),
+    ([], {"pct_mito": {"min": 2.5}}),
+    ([], {"pct_mito": {"max": 2.5}}),
+    ([], {"pct_mito": {}}),  # every cell with a value (the one without is left out)
+    ([], {"Subject": ["donor1", "donor2"], "sample": ["donor1"]}),
+    (["unannotated"], {}),
+    ([], {"cell_type": ["NK cell", "Megakaryocyte"], "n_counts": {"min": 0.0, "max": 1e9}}),
+]
+
+
+@pytest.mark.parametrize(("cell_types", "where"), MASKED_SELECTIONS)
+def test_cell_masks_select_what_the_sql_predicate_selects(gateway_app, cell_types, where) -> None:
+    from gateway.analyses.cell_masks import selection_mask
+    from gateway.analyses.cells import select_cells
+
+    state = get_gateway(gateway_app)
+    catalog = state.catalog.dataset("counts")
+    for excluded in ((), ("B cell",)):
+        selection = select_cells(state.pool, catalog, cell_types, WHERE_ADAPTER.validate_python(where))
+        selection = dataclasses.replace(selection, excluded_cell_types=excluded)
+        predicate, params = selection.predicate("sel")
+        rows = state.pool.fetch(
+            f"SELECT cell FROM marts.cells WHERE dataset = {{dataset:String}} AND {predicate}",
+            {"dataset": "counts", **params},
+        )
+        mask = selection_mask(state.pool, catalog, selection)
+        assert sorted(np.flatnonzero(mask)) == sorted(row["cell"] for row in rows)
+
+
+def test_correlation_by_a_column_some_cells_lack_puts_them_in_the_empty_group(api) -> None:
+    body = {"dataset": "counts", "gene_a": "GENE7", "gene_b": "GENE3", "by": ARM_COLUMN}
+    pearson = api.post("/gene-correlation", json=body).json
+    spearman = api.post("/gene-correlation", json={**body, "method": "spearman"}).json
+    sizes = {g["group"]: g["observation_count"] for g in pearson["groups"]}
+    assert sizes == {g["group"]: g["observation_count"] for g in spearman["groups"]}
+    assert sizes[""] == 8 and sum(sizes.values()) == pearson["observation_count"]

@@ -142,6 +142,54 @@ def test_names_with_spaces_plus_slash_and_parentheses(api, counts, method: str) 
     _check(answer, study, lognorm, a, b, method)
 
 
+@pytest.mark.parametrize(
+    ("types_a", "types_b"),
+    [
+        (
+            ["T cell", "Megakaryocyte"],
+            None,
+        ),  # a one-cell type (no variance of its own) in A, unannotated in B
+        (["B cell"], ["NK cell", "unannotated"]),
+    ],
+)
+def test_t_test_between_whole_cell_types_reads_gene_stats(api, counts, types_a, types_b, monkeypatch) -> None:
+    """Without a `where` the t-test combines marts.gene_stats' per cell type moments; the numbers are still
+    scipy's, and the same as the scan of every stored value that a `where` on the same cells takes."""
+    study, lognorm = counts
+    body: dict[str, Any] = {"dataset": "counts", "group_a": {"cell_types": types_a}, "method": "t-test"}
+    if types_b is not None:
+        body["group_b"] = {"cell_types": types_b}
+    scanned = 0
+    scan = differential._sql
+
+    def counting_scan(*args: Any) -> str:
+        nonlocal scanned
+        scanned += 1
+        return scan(*args)
+
+    monkeypatch.setattr(differential, "_sql", counting_scan)
+    answer = _post(api, body)
+    assert scanned == 0
+    a = study.cells_of(types_a)
+    b = ~a if types_b is None else study.cells_of(types_b)
+    _check(answer, study, lognorm, a, b, "t-test")
+    every_cell = {"where": {"cell_type": sorted(set(study.cell_types))}}
+    both = {**body, "group_a": {**body["group_a"], **every_cell}}
+    if types_b is not None:
+        both["group_b"] = {**body["group_b"], **every_cell}
+    scanned_answer = _post(api, both)
+    assert scanned > 0
+    scanned_by_gene = {r["gene"]: r for r in scanned_answer["results"]}
+    assert len(scanned_by_gene) == len(answer["results"])
+    for mine in answer["results"]:
+        theirs = scanned_by_gene[mine["gene"]]
+        for name in FIELDS:
+            if theirs[name] is None or mine[name] is None:
+                assert mine[name] is theirs[name], (mine["gene"], name, mine[name])
+                continue
+            assert mine[name] == pytest.approx(theirs[name], rel=1e-9, abs=1e-12), (mine["gene"], name)
+
+
 def test_pbmc_cell_types_with_plus_and_slash(api, pbmc_dense) -> None:
     body = {
         "dataset": "pbmc",
