@@ -110,3 +110,31 @@ def test_repeated_percentile_edges_are_a_400_naming_the_flavor() -> None:
     with pytest.raises(BadRequest) as caught:
         percentile_edges(np.r_[np.zeros(30), np.arange(1.0, 71.0)])
     assert caught.value.extra["field"] == "flavor"
+
+
+@pytest.mark.parametrize("flavor", ["seurat", "cell_ranger"])
+@pytest.mark.parametrize("subset", [False, True])
+def test_the_answer_serialised_without_item_models_is_the_response_models(flavor: str, subset: bool) -> None:
+    """The route serialises the genes as plain dicts (speed): the same JSON, to the byte, as the documented
+    response model would give, undefined dispersions included."""
+    from pydantic import TypeAdapter
+
+    from gateway.schemas import HighlyVariableGenesResponse
+
+    ranked = rank_highly_variable(
+        _moments(_matrix(3), flavor), flavor, n_bins=20, n_top_genes=50, cutoffs=Cutoffs()
+    )
+    items = ranked.items(subset=subset)
+    if flavor == "seurat":  # the constant gene's log dispersion is undefined: null in JSON
+        assert any(item["dispersions"] is None for item in ranked.items(subset=False))
+    payload = {
+        "dataset": "d",
+        "flavor": flavor,
+        "cell_types": ["T"],
+        "observation_count": ranked.n,
+        "n_genes": len(ranked.genes),
+        "n_highly_variable": int(ranked.highly_variable.sum()),
+        "genes": items,
+    }
+    as_model = HighlyVariableGenesResponse.model_validate(payload).model_dump_json()
+    assert TypeAdapter(dict).dump_json(payload).decode() == as_model
