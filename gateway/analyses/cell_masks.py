@@ -34,7 +34,9 @@ class GroupColumn:
 
     def having(self, values: tuple[str, ...] | list[str]) -> np.ndarray:
         wanted = set(values)
-        return np.isin(self.codes, [i for i, name in enumerate(self.names) if name in wanted])
+        # One entry per name and a last one for NO_VALUE (index -1): a lookup, not a search per cell.
+        accepted = np.array([name in wanted for name in self.names] + [False])
+        return accepted[self.codes]
 
 
 @dataclass(frozen=True)

@@ -107,7 +107,7 @@ def _pearson_masked(
     groups = group_codes(pool, catalog, by)
     size = len(groups.names)
     rows = pool.fetch_arrow(PAIR_ROWS_SQL, params, settings=SMALL_READ)
-    cells = rows.column("cell").to_numpy().astype(np.int64)
+    cells = rows.column("cell").to_numpy()
     values = rows.column("lognorm").to_numpy().astype(np.float64)
     of_a = rows.column("gene_idx").to_numpy() == params["gene_a_idx"]
     cells_a, x = cells[of_a], values[of_a]
@@ -118,19 +118,20 @@ def _pearson_masked(
         chosen = mask[at]
         return np.bincount(groups.codes[at[chosen]], weights=weights[chosen], minlength=size)
 
-    both, in_a, in_b = np.intersect1d(cells_a, cells_b, assume_unique=True, return_indices=True)
-    x_both, y_both = x[in_a], y[in_b]
+    x_of_cell = np.zeros(len(mask))  # gene A's value at each cell (0 where not stored)
+    x_of_cell[cells_a] = x
+    x_at_b = x_of_cell[cells_b]
     sums = (
         per_group(cells_a, x),
         per_group(cells_a, x * x),
         per_group(cells_b, y),
         per_group(cells_b, y * y),
-        per_group(both, x_both * y_both),
+        per_group(cells_b, x_at_b * y),
     )
     counts = (
         per_group(cells_a, (x != 0) * 1.0),
         per_group(cells_b, (y != 0) * 1.0),
-        per_group(both, ((x_both != 0) & (y_both != 0)) * 1.0),
+        per_group(cells_b, ((x_at_b != 0) & (y != 0)) * 1.0),
     )
     n = np.bincount(groups.codes[mask], minlength=size)
     return [
