@@ -45,7 +45,7 @@ def ratio_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                 ratio = f"{_num(_ratio(theirs, ours), 2)}×"
                 rows.append((label, f"{ours:.2f} ms", f"{theirs:.2f} ms", ratio))
     queries = results.get("queries", {})
-    for question in ("correlation", "variability"):
+    for question in ("correlation", "variability", "de_wilcoxon"):
         ours = queries.get(question, {}).get("p50_ms")
         for peer in PEERS:
             theirs = _peer_p50(results, peer, question)

@@ -169,8 +169,16 @@ def test_the_gateway_answers_the_benchmark_requests_exactly(
 def test_report_states_ratios_and_misses():
     results = {
         "preset": "tiny",
-        "queries": {"correlation": {"p50_ms": 5.0, "p95_ms": 20.0, "p99_ms": 200.0, "n": 5, "exact": True}},
-        "peers": {"scanpy": {"correlation": {"p50_ms": 25.0, "p99_ms": 30.0, "n": 5, "exact": True}}},
+        "queries": {
+            "correlation": {"p50_ms": 5.0, "p95_ms": 20.0, "p99_ms": 200.0, "n": 5, "exact": True},
+            "de_wilcoxon": {"p50_ms": 9000.0, "p95_ms": 9500.0, "p99_ms": 9600.0, "n": 5},
+        },
+        "peers": {
+            "scanpy": {
+                "correlation": {"p50_ms": 25.0, "p99_ms": 30.0, "n": 5, "exact": True},
+                "de_wilcoxon": {"p50_ms": 99000.0, "p99_ms": 108000.0, "n": 2, "exact": True},
+            }
+        },
         "ingest": {"loader_s": 30.0, "engine_file_s": 10.0, "loader_vs_engine": 3.0, "peak_rss_mb": 500.0},
         "dbt_build_s": 12.0,
     }
@@ -183,6 +191,10 @@ def test_report_states_ratios_and_misses():
     assert (
         "| correlation p50: scanpy in-process / genostream over HTTP | 5.00 ms | 25.00 ms | 5.00× |" in text
     )
+    wilcoxon = (
+        "| de_wilcoxon p50: scanpy in-process / genostream over HTTP | 9000.00 ms | 99000.00 ms | 11.00× |"
+    )
+    assert wilcoxon in text
     assert "**missed**" in text and "1.50× target" in text
 
 
