@@ -169,6 +169,7 @@ ONE_ROW_SHAPES = [  # arrays and strings built inside one row: once 1–20 s pas
     "SELECT length(arraySort(groupUniqArray(rand()))) FROM numbers(100000000)",
     "SELECT length(splitByChar(',', groupConcat(toString(rand())))) FROM numbers(30000000)",
     "SELECT length(groupArrayMovingSum(rand())) FROM numbers(100000000)",
+    "SELECT length(arraySort(groupUniqArray(200000000)(rand()))) FROM numbers(100000000)",
 ]
 
 

@@ -154,29 +154,27 @@ def test_sized_functions_need_a_small_integer_literal(
 @pytest.mark.parametrize(
     ("name", "parameters", "refused"),
     [
-        ("groupArray", [], True),
+        ("groupArray", [], False),
         ("groupArray", [("Literal", "UInt64_1000000")], False),
         ("groupArray", [("Literal", "UInt64_1000001")], True),
         ("groupArray", [("Identifier", "n")], True),
         ("groupArray", [("Literal", "UInt64_0")], True),
-        ("groupArrayIf", [], True),
-        ("groupArrayMergeState", [], True),
-        ("GROUPARRAY", [], True),
-        ("array_agg", [], True),
+        ("groupArrayIf", [("Literal", "UInt64_200000000")], True),
+        ("groupArrayMergeState", [("Literal", "UInt64_200000000")], True),
+        ("GROUPARRAY", [("Literal", "UInt64_200000000")], True),
+        ("array_agg", [("Function", "plus")], True),
         ("groupUniqArrayIf", [("Literal", "UInt64_100")], False),
         ("groupArraySorted", [("Literal", "UInt64_100000000")], True),
         ("groupArrayInsertAt", [("Literal", "UInt64_0"), ("Literal", "UInt64_10")], False),
-        ("groupArrayInsertAt", [], True),
-        ("groupConcat", [], True),
+        ("groupArrayInsertAt", [("Literal", "UInt64_0"), ("Literal", "UInt64_100000000")], True),
+        ("groupConcat", [], False),
         ("groupConcat", [("Literal", "','"), ("Literal", "UInt64_100")], False),
-        ("groupArrayMovingSum", [("Literal", "UInt64_3")], True),
-        ("groupArrayMovingAvgIf", [], True),
+        ("groupConcat", [("Literal", "','"), ("Literal", "UInt64_100000000")], True),
         ("groupArrayIntersect", [], False),
-        ("groupBitmap", [], False),
-        ("sum", [], False),
+        ("sum", [("Literal", "UInt64_100000000")], False),
     ],
 )
-def test_aggregates_that_gather_every_row_need_a_small_maximum_size(
+def test_a_gathering_aggregates_size_is_a_small_literal_when_given(
     name: str, parameters: list[tuple[str, str]], refused: bool
 ) -> None:
     problem = cost_problem(name, [("Identifier", "x")], parameters)
