@@ -20,7 +20,9 @@ memory limit, but not for these:
   a maximum size, that size must be an integer literal of at most MAX_CREATED_ELEMENTS, whatever combinators
   follow its name (`groupArray(200000000)(rand())` over 100M rows, sorted, answered 5 s after a 2 s limit).
   Without one it gathers what the rows and the memory limit allow, as any aggregate does, while the engine's
-  clock runs over the rows (the same shape without a size ended within the limit + 1.5 s).
+  clock runs over the rows (the same shape without a size ended within the limit + 1.5 s). The moving sums and
+  averages, whose result is always as long as the rows (their parameter is a window), are refused: over 100M
+  rows one ended 2 s past a 2 s limit.
 """
 
 from __future__ import annotations
@@ -75,6 +77,7 @@ SIZE_PARAMETER = {
         ("group_concat", 1),
     )
 }
+UNBOUNDED_AGGREGATES = frozenset(name.casefold() for name in ("groupArrayMovingSum", "groupArrayMovingAvg"))
 _INTEGER_LITERAL = re.compile(r"^U?Int\d+_(-?\d+)$")
 # The regular-expression functions of the allow-list, and the position of their pattern argument.
 PATTERN_ARGUMENT = {
@@ -160,6 +163,11 @@ def _size_problem(name: str, arguments: Sequence[tuple[str, str]], position: int
 
 def _aggregate_problem(name: str, parameters: Sequence[tuple[str, str]]) -> str | None:
     for base in (name, *combinator_bases(name)):
+        if base.casefold() in UNBOUNDED_AGGREGATES:
+            return (
+                f"{name}() is not allowed: its result is as long as the rows it reads, and the engine cannot "
+                "stop one call over it at the time limit (use a window function: sum(x) OVER (ROWS ...))"
+            )
         if (position := SIZE_PARAMETER.get(base.casefold())) is not None:
             if position >= len(parameters):
                 return None  # no size given: what the rows and the memory limit allow

@@ -170,6 +170,8 @@ def test_sized_functions_need_a_small_integer_literal(
         ("groupConcat", [], False),
         ("groupConcat", [("Literal", "','"), ("Literal", "UInt64_100")], False),
         ("groupConcat", [("Literal", "','"), ("Literal", "UInt64_100000000")], True),
+        ("groupArrayMovingSum", [("Literal", "UInt64_3")], True),
+        ("groupArrayMovingAvgIf", [], True),
         ("groupArrayIntersect", [], False),
         ("sum", [("Literal", "UInt64_100000000")], False),
     ],
