@@ -129,6 +129,10 @@ def test_damaged_partition_is_rebuilt(built_store, engine_client, tmp_path, tabl
     # The two expression marts no longer hold the same rows, and their equality test says so.
     damaged = invoke_dbt("test", "--select", "assert_expression_by_gene_equals_expression")
     assert [r.node.name for r in failures(damaged)] == ["assert_expression_by_gene_equals_expression"]
+    # Two rows now share their (gene, cell): this mart's uniqueness test says so, the other mart's does not.
+    key = "gene" if table == "expression" else "gene_idx"
+    duplicated = invoke_dbt("test", "--select", "test_name:unique_within")
+    assert [r.node.name for r in failures(duplicated)] == [f"unique_within_{table}_cell__dataset__{key}"]
     run_dbt("run")
     assert client.query(sql, parameters={"d": dataset}).result_rows[0] == built
     drop_dataset(client, dataset)
