@@ -23,7 +23,7 @@ from genostream.errors import GenostreamError
 
 
 def write_results(settings: ScaleSettings, records: Records, sizes: list[int]) -> None:
-    results = report.collect(records, sizes, settings.steps, machine_info())
+    results = report.collect(records, sizes, settings.steps, machine_info(), settings.described())
     out = settings.out
     (out / "results.json").write_text(json.dumps(results, indent=2, default=float) + "\n")
     (out / "results.md").write_text(report.render_markdown(results))

@@ -99,8 +99,14 @@ def over_bound(sizes: list[dict[str, Any]]) -> list[str]:
     ]
 
 
-def collect(records: Records, sizes: list[int], steps: tuple[str, ...], machine: dict) -> dict[str, Any]:
-    results: dict[str, Any] = {"machine": machine, "sizes": []}
+def collect(
+    records: Records,
+    sizes: list[int],
+    steps: tuple[str, ...],
+    machine: dict,
+    settings: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    results: dict[str, Any] = {"machine": machine, "settings": settings or {}, "sizes": []}
     for peer in PEERS:
         results[peer] = []
     for nnz in sizes:

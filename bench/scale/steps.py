@@ -49,6 +49,10 @@ class ScaleSettings:
         keys = ("genes", "nnz_per_cell", "seed", "queries", "coexpression", "peers")
         return {key: getattr(self, key) for key in keys}
 
+    def described(self) -> dict[str, object]:
+        """What results.json records of the run's settings: the shaping options and the peers' limit."""
+        return {**self.shaping(), "peer_memory_limit_mb": self.peer_memory_limit_mb}
+
     def pin(self) -> None:
         """Write the shaping options to OUT/settings.json on the first run; refuse a rerun that differs."""
         path = self.out / "settings.json"

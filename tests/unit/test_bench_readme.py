@@ -1,18 +1,73 @@
-"""The README's performance table is generated from the committed seed results, and says what was missed."""
+"""The README's performance tables are generated from the committed seed and scale results, and say what was
+missed."""
 
 from __future__ import annotations
 
 import json
 
 from bench import goals
-from bench.readme import BEGIN, END, README, RESULTS, render, rewrite
+from bench.readme import (
+    BEGIN,
+    END,
+    README,
+    RESULTS,
+    SCALE_BEGIN,
+    SCALE_END,
+    SCALE_RESULTS,
+    render,
+    render_scale,
+    rewrite,
+    rewrite_all,
+)
 
 
-def test_readme_performance_table_matches_the_committed_seed_results() -> None:
-    results = json.loads(RESULTS.read_text())
+def test_readme_performance_tables_match_the_committed_seed_and_scale_results() -> None:
     readme = README.read_text()
-    assert BEGIN in readme and END in readme
-    assert rewrite(readme, render(results)) == readme, "run python -m bench.readme"
+    assert BEGIN in readme and END in readme and SCALE_BEGIN in readme and SCALE_END in readme
+    seed, scale = json.loads(RESULTS.read_text()), json.loads(SCALE_RESULTS.read_text())
+    assert rewrite_all(readme, seed, scale) == readme, "run python -m bench.readme"
+
+
+def test_scale_table_gives_each_size_and_how_each_peer_fared() -> None:
+    results = {
+        "machine": {"cores": 2, "ram_gb": 23.5, "cpu_model": "X"},
+        "settings": {"peer_memory_limit_mb": 20480},
+        "sizes": [
+            {
+                "nnz": 20_000_000,
+                "n_cells": 7143,
+                "load_s": 4.0,
+                "build_s": 20.0,
+                "ttfa_s": 26.0,
+                "build_peak_rss_mb": 2048.0,
+                "exact": True,
+            },
+            {
+                "nnz": 500_000_000,
+                "n_cells": 178571,
+                "load_s": 120.0,
+                "build_s": 700.0,
+                "ttfa_s": 830.0,
+                "build_peak_rss_mb": 20480.0,
+                "exact": False,
+            },
+        ],
+        "scanpy": [
+            {"nnz": 20_000_000, "read_s": 6.0, "peak_rss_mb": 1536.0},
+            {"nnz": 500_000_000, "error": "out of memory (MemoryError) at the 20 GB limit"},
+        ],
+        "tiledbsoma": [{"nnz": 20_000_000, "read_s": 0.5, "ingest_s": 16.0, "peak_rss_mb": 2048.0}],
+        "linearity": {"load_s": [1.0, 1.2], "build_s": [1.0, 1.4], "ttfa_s": [1.0, None]},
+        "over_memory_bound": ["build at 500M: 20,480 MB"],
+        "memory_bound_mb": 16384,
+    }
+    text = render_scale(results)
+    assert "one at a time. Peers under a 20 GB address-space limit. All" in text
+    assert "| 20,000,000 | 7,143 | 4.0 | 20.0 | 26.0 | 2.0 |" in text
+    assert "| 6.0 s, 1.5 GB | 16.5 s, 2.0 GB |" in text
+    assert "| **no** | failed: out of memory (MemoryError) at the 20 GB limit | — |" in text
+    assert "load 1.20, build 1.40, first answer 1.00" in text
+    assert "Steps over the 16 GB memory bound: build at 500M: 20,480 MB." in text
 
 
 def test_committed_results_are_the_seed_preset_with_every_goal_judged() -> None:
@@ -38,3 +93,6 @@ def test_render_marks_misses_and_throughput_is_higher_is_better() -> None:
     assert "| full dbt build (models + data and unit tests) ≤ 150 s | 180.0 s | **missed** |" in text
     assert "| scanpy: read into memory + first correlation | 40.0 |" in text
     assert rewrite(f"a\n{BEGIN}\nold\n{END}\nb", "new") == f"a\n{BEGIN}\nnew\n{END}\nb"
+    both = f"{BEGIN}\n{END}\n{SCALE_BEGIN}\nold\n{SCALE_END}"
+    expected = f"{BEGIN}\n{END}\n{SCALE_BEGIN}\ncurve\n{SCALE_END}"
+    assert rewrite(both, "curve", SCALE_BEGIN, SCALE_END) == expected
