@@ -112,8 +112,19 @@ def _num(value: float | None, digits: int = 1) -> str:
 
 def _peer_fate(row: dict[str, Any], seconds: tuple[str, ...]) -> str:
     """'56.2 s, 12.0 GB' from a peer's row, or how it failed or why it was skipped."""
-    if row.get("error") or row.get("skipped"):
-        return f"failed: {row['error']}" if row.get("error") else f"not run: {row['skipped']}"
+    if row.get("skipped"):
+        return f"not run: {row['skipped']}"
+    if row.get("error"):
+        cause = str(row["error"]).split(":", 1)[0]
+        where = ", ".join(
+            part
+            for part in (
+                f"after {row['wall_s']:,.0f} s" if row.get("wall_s") is not None else "",
+                f"at {_gb(row['peak_rss_mb'])} GB" if row.get("peak_rss_mb") is not None else "",
+            )
+            if part
+        )
+        return f"failed{' ' + where if where else ''}: {cause}"
     total = sum(row.get(k) or 0.0 for k in seconds)
     return f"{total:,.1f} s, {_gb(row.get('peak_rss_mb'))} GB"
 
@@ -158,15 +169,16 @@ def render_scale(results: dict[str, Any]) -> str:
         ]
         lines.append("| " + " | ".join(cells) + " |")
     linearity = results.get("linearity", {})
-    worst = {
-        key: max((v for v in ratios if v is not None), default=None) for key, ratios in linearity.items()
-    }
+    per_size = "; ".join(
+        f"{STEP_NAMES.get(key, key)} " + " / ".join(_num(v, 2) for v in ratios)
+        for key, ratios in linearity.items()
+    )
     over = results.get("over_memory_bound", [])
     bound = results.get("memory_bound_mb")
     lines += [
         "",
-        "Time per non-zero against the smallest size, at worst (1.0 = linear; the goal is ≤ 1.3): "
-        + ", ".join(f"{STEP_NAMES.get(key, key)} {_num(v, 2)}" for key, v in worst.items())
+        "Time per non-zero against the smallest size, size by size (1.0 = linear; the goal is ≤ 1.3): "
+        + per_size
         + ". "
         + (
             f"Steps over the {bound / 1024:,.0f} GB memory bound: {'; '.join(over)}."

@@ -54,7 +54,12 @@ def test_scale_table_gives_each_size_and_how_each_peer_fared() -> None:
         ],
         "scanpy": [
             {"nnz": 20_000_000, "read_s": 6.0, "peak_rss_mb": 1536.0},
-            {"nnz": 500_000_000, "error": "out of memory (MemoryError) at the 20 GB limit"},
+            {
+                "nnz": 500_000_000,
+                "error": "MemoryError: Unable to allocate 7.27 GiB",
+                "wall_s": 43.2,
+                "peak_rss_mb": 15360.0,
+            },
         ],
         "tiledbsoma": [{"nnz": 20_000_000, "read_s": 0.5, "ingest_s": 16.0, "peak_rss_mb": 2048.0}],
         "linearity": {"load_s": [1.0, 1.2], "build_s": [1.0, 1.4], "ttfa_s": [1.0, None]},
@@ -65,8 +70,8 @@ def test_scale_table_gives_each_size_and_how_each_peer_fared() -> None:
     assert "one at a time. Peers under a 20 GB address-space limit. All" in text
     assert "| 20,000,000 | 7,143 | 4.0 | 20.0 | 26.0 | 2.0 |" in text
     assert "| 6.0 s, 1.5 GB | 16.5 s, 2.0 GB |" in text
-    assert "| **no** | failed: out of memory (MemoryError) at the 20 GB limit | — |" in text
-    assert "load 1.20, build 1.40, first answer 1.00" in text
+    assert "| **no** | failed after 43 s, at 15.0 GB: MemoryError | — |" in text
+    assert "load 1.00 / 1.20; build 1.00 / 1.40; first answer 1.00 / —" in text
     assert "Steps over the 16 GB memory bound: build at 500M: 20,480 MB." in text
 
 
