@@ -16,6 +16,7 @@ import numpy as np
 
 RSS_SAMPLE_S = 0.02  # how often a child's high-water mark is read while it runs
 MB = 1 << 20
+STOP_GRACE_S = 10.0  # how long a child stopped at its time limit has to exit before it is killed
 
 
 @dataclass
@@ -84,9 +85,13 @@ class ChildRun:
     peak_rss_mb: float
     log: Path
     cpu_s: float = 0.0
+    time_limit_s: float | None = None  # set when the child was stopped for running past its time limit
 
     def how_it_ended(self) -> str:
-        """'exited with N' or 'killed by SIGNAME' (a negative return code is the signal that ended it)."""
+        """'exited with N', 'killed by SIGNAME' (a negative return code is the signal that ended it), or that
+        it was stopped at its time limit."""
+        if self.time_limit_s is not None:
+            return f"stopped at its time limit of {self.time_limit_s:g} s"
         if self.returncode < 0:
             try:
                 return f"killed by {signal.Signals(-self.returncode).name}"
@@ -118,10 +123,12 @@ def run_child(
     env: dict[str, str] | None = None,
     cwd: Path | None = None,
     memory_limit_mb: int | None = None,
+    time_limit_s: float | None = None,
 ) -> ChildRun:
     """Run `cmd` to completion, measuring wall time and that child's own peak RSS (its VmHWM, sampled every
     `RSS_SAMPLE_S` until it exits — growth within its last interval can be missed); `memory_limit_mb` caps
-    its address space (`address_space_limit`)."""
+    its address space (`address_space_limit`); past `time_limit_s` of wall time it is stopped (SIGTERM, then
+    SIGKILL after `STOP_GRACE_S`)."""
     log.parent.mkdir(parents=True, exist_ok=True)
     preexec = address_space_limit(memory_limit_mb) if memory_limit_mb else None
     with log.open("wb") as out:
@@ -130,12 +137,21 @@ def run_child(
             list(cmd), stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd, preexec_fn=preexec
         )
         peak = 0.0
+        stopped_at: float | None = None
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
             peak = max(peak, peak_rss_mb(proc.pid) or 0.0)
+            elapsed = time.perf_counter() - start
+            if time_limit_s is not None and elapsed > time_limit_s:
+                if stopped_at is None:
+                    stopped_at = elapsed
+                    proc.terminate()
+                elif elapsed - stopped_at > STOP_GRACE_S:
+                    proc.kill()
             time.sleep(RSS_SAMPLE_S)
         wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return ChildRun(proc.returncode, wall, peak, log, usage.ru_utime + usage.ru_stime)
+    limit = time_limit_s if stopped_at is not None else None
+    return ChildRun(proc.returncode, wall, peak, log, usage.ru_utime + usage.ru_stime, limit)

@@ -137,12 +137,16 @@ def render_scale(results: dict[str, Any]) -> str:
     settings = results.get("settings", {})
     limit_mb = settings.get("peer_memory_limit_mb")
     limit = (
-        f" Peers under a {limit_mb / 1024:,.0f} GB address-space limit."
+        f" Peers under a {limit_mb / 1024:,.0f} GB address-space limit"
         if limit_mb
-        else " Peers with no memory limit."
+        else " Peers with no memory limit"
         if "peer_memory_limit_mb" in settings
         else ""
     )
+    time_limit_s = settings.get("peer_time_limit_s")
+    if limit and time_limit_s:
+        limit += f" and stopped after {time_limit_s / 60:,.0f} min"
+    limit += "." if limit else ""
     peers = {peer: {row["nnz"]: row for row in results.get(peer, [])} for peer in ("scanpy", "tiledbsoma")}
     lines = [
         f"`python -m bench.scale` on {machine.get('cores')} cores, {machine.get('ram_gb')} GB RAM "

@@ -67,9 +67,11 @@ class Run:
         study_dir: Path | None = None,
         peers: bool = True,
         peer_memory_limit_mb: int | None = None,
+        peer_time_limit_s: float | None = None,
     ) -> None:
         self.preset, self.out, self.with_peers = preset, out.resolve(), peers
         self.peer_memory_limit_mb = peer_memory_limit_mb  # each peer's address space (None: no limit)
+        self.peer_time_limit_s = peer_time_limit_s  # each peer's wall time (None: no limit)
         self.study_dir = (study_dir or self.out / "study").resolve()
         self.store = self.out / "store"
         self.work = self.out / "work"
@@ -159,6 +161,7 @@ class Run:
                 env=self.env,
                 cwd=REPO,
                 memory_limit_mb=self.peer_memory_limit_mb,
+                time_limit_s=self.peer_time_limit_s,
             )
         if not result_path.exists():
             return {"error": f"{child.how_it_ended()} without a result: {child.tail(2)}"}

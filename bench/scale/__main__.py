@@ -1,4 +1,5 @@
-"""`python -m bench.scale --out DIR [--sizes 20M,170M,500M,1000M] [--no-peers] [--peer-memory-gb 20]`.
+"""`python -m bench.scale --out DIR [--sizes 20M,170M,500M,1000M] [--no-peers] [--peer-memory-gb 20]
+[--peer-time-limit-min M]`.
 
 Studies go to DIR/studies/<size> (reused), stores and logs to DIR/sizes/<size>, one record per finished step
 to DIR/records (a rerun skips them), and DIR/results.json, results.md and results.png after every size.
@@ -45,6 +46,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--peer-memory-gb", type=float, default=20.0, help="each peer's address-space limit (default 20)"
     )
+    parser.add_argument(
+        "--peer-time-limit-min",
+        type=float,
+        default=None,
+        help="stop a peer after this many minutes and record that it did (default: no limit)",
+    )
     parser.add_argument("--genes", type=int, default=GENES, help=f"genes per study (default {GENES})")
     parser.add_argument(
         "--nnz-per-cell", type=int, default=NNZ_PER_CELL, help=f"non-zeros per cell (default {NNZ_PER_CELL})"
@@ -56,8 +63,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         sizes = parse_sizes(args.sizes)
-        if args.peer_memory_gb <= 0 or args.queries < 1 or args.coexpression < 1:
-            raise BenchError("--peer-memory-gb, --queries and --coexpression must be positive")
+        limit_min = args.peer_time_limit_min
+        if args.peer_memory_gb <= 0 or args.queries < 1 or args.coexpression < 1 or (limit_min or 1) <= 0:
+            raise BenchError(
+                "--peer-memory-gb, --peer-time-limit-min, --queries and --coexpression must be positive"
+            )
         settings = ScaleSettings(
             args.out.resolve(),
             genes=args.genes,
@@ -67,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
             coexpression=args.coexpression,
             peers=not args.no_peers,
             peer_memory_limit_mb=int(args.peer_memory_gb * 1024),
+            peer_time_limit_s=limit_min * 60 if limit_min else None,
             keep_stores=args.keep_stores,
         )
         settings.pin()

@@ -41,6 +41,7 @@ class ScaleSettings:
     coexpression: int = 20
     peers: bool = True
     peer_memory_limit_mb: int | None = 20 * 1024
+    peer_time_limit_s: float | None = None
     keep_stores: bool = False
     peer_samples: dict[str, int] = field(default_factory=lambda: {"correlation": 50, "variability": 10})
 
@@ -50,8 +51,12 @@ class ScaleSettings:
         return {key: getattr(self, key) for key in keys}
 
     def described(self) -> dict[str, object]:
-        """What results.json records of the run's settings: the shaping options and the peers' limit."""
-        return {**self.shaping(), "peer_memory_limit_mb": self.peer_memory_limit_mb}
+        """What results.json records of the run's settings: the shaping options and the peers' limits."""
+        limits = {
+            "peer_memory_limit_mb": self.peer_memory_limit_mb,
+            "peer_time_limit_s": self.peer_time_limit_s,
+        }
+        return {**self.shaping(), **limits}
 
     def pin(self) -> None:
         """Write the shaping options to OUT/settings.json on the first run; refuse a rerun that differs."""
@@ -117,6 +122,7 @@ class SizeRun:
             study_dir=settings.out / "studies" / name,
             peers=settings.peers,
             peer_memory_limit_mb=settings.peer_memory_limit_mb,
+            peer_time_limit_s=settings.peer_time_limit_s,
         )
         profiled = records.get(nnz, "profile")
         if profiled and "manifest" in profiled:

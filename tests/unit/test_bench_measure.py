@@ -33,3 +33,24 @@ def test_a_big_child_reports_its_peak(tmp_path: Path) -> None:
 
 def test_a_process_that_is_gone_has_no_peak() -> None:
     assert peak_rss_mb(2**22 + 12345) is None
+
+
+def test_a_child_past_its_time_limit_is_stopped_and_says_so(tmp_path: Path) -> None:
+    run = run_child(
+        [sys.executable, "-c", "import time; time.sleep(30)"], log=tmp_path / "c.log", time_limit_s=0.5
+    )
+    assert run.wall_s < 10, run.wall_s
+    assert run.how_it_ended() == "stopped at its time limit of 0.5 s"
+
+
+def test_a_child_that_ignores_sigterm_is_killed_after_the_grace(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr("bench.measure.STOP_GRACE_S", 0.5)  # the limit leaves it time to ignore SIGTERM
+    code = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(30)"
+    run = run_child([sys.executable, "-c", code], log=tmp_path / "c.log", time_limit_s=2)
+    assert run.returncode == -9 and run.wall_s < 10, (run.returncode, run.wall_s)
+    assert "time limit" in run.how_it_ended()
+
+
+def test_a_child_within_its_time_limit_ends_as_it_ends(tmp_path: Path) -> None:
+    run = run_child([sys.executable, "-c", "raise SystemExit(3)"], log=tmp_path / "c.log", time_limit_s=30)
+    assert run.how_it_ended() == "exited with 3"

@@ -73,6 +73,9 @@ def test_scale_table_gives_each_size_and_how_each_peer_fared() -> None:
     assert "| **no** | failed after 43 s, at 15.0 GB: MemoryError | — |" in text
     assert "load 1.00 / 1.20; build 1.00 / 1.40; first answer 1.00 / —" in text
     assert "Steps over the 16 GB memory bound: build at 500M: 20,480 MB." in text
+    results["settings"]["peer_time_limit_s"] = 900.0
+    timed = render_scale(results)
+    assert "Peers under a 20 GB address-space limit and stopped after 15 min. All" in timed
 
 
 def test_committed_results_are_the_seed_preset_with_every_goal_judged() -> None:
