@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bench.markdown import table
+
 REPO = Path(__file__).resolve().parents[1]
 README = REPO / "README.md"
 RESULTS = REPO / "bench" / "results" / "seed" / "results.json"
@@ -34,9 +36,14 @@ SCALE_COLUMNS = (
     "correlation p50 ms",
     "co-expression p50 ms",
     "exact",
-    "scanpy read",
-    "TileDB-SOMA read + ingest",
 )
+# Each peer's column in the cost curve: its heading, the figures of its row summed into its time (DuckDB's is
+# one question's: the Parquet export it reads is genostream's step) and their unit in seconds.
+SCALE_PEERS = {
+    "scanpy": ("scanpy read", ("read_s",), 1.0),
+    "tiledbsoma": ("TileDB-SOMA read + ingest", ("read_s", "ingest_s"), 1.0),
+    "duckdb": ("DuckDB variability, p50 of a question", ("variability_p50_ms",), 1e-3),
+}
 FIRST_ANSWER = {
     "genostream": "genostream: load + dbt build + gateway start + first correlation",
     "tiledbsoma": "TileDB-SOMA: read + ingest + first correlation",
@@ -70,10 +77,11 @@ def render(results: dict[str, Any]) -> str:
         f"{load.get('start', '—')} / {load.get('end', '—')} — the machine is shared, so wall times include "
         "other processes' load. All numbers: [bench/results/seed/results.md](bench/results/seed/results.md).",
         "",
-        "| goal | measured | status |",
-        "|---|---|---|",
+        *table(
+            ("goal", "measured", "status"),
+            ([g["label"], _value(g), _status(g)] for g in results.get("goals", [])),
+        ),
     ]
-    lines += [f"| {g['label']} | {_value(g)} | {_status(g)} |" for g in results.get("goals", [])]
     ingest = results.get("ingest", {})
     seed_sql = (results.get("peers", {}).get("seed_sql") or {}).get("correlation") or {}
     if ingest.get("engine_file_s") is not None:
@@ -86,8 +94,10 @@ def render(results: dict[str, Any]) -> str:
     first = results.get("first_answer", {})
     if first:
         lines += ["", "Time to a first correlation answer from the same study files:", ""]
-        lines += ["| contender | seconds |", "|---|---|"]
-        lines += [f"| {FIRST_ANSWER[name]} | {part['total_s']:,.1f} |" for name, part in first.items()]
+        lines += table(
+            ("contender", "seconds"),
+            ([FIRST_ANSWER[name], f"{part['total_s']:,.1f}"] for name, part in first.items()),
+        )
     exact = [
         f"{who} {question}"
         for who, part in (("HTTP", results.get("queries", {})),)
@@ -110,12 +120,13 @@ def _num(value: float | None, digits: int = 1) -> str:
     return "—" if value is None else f"{value:,.{digits}f}"
 
 
-def _peer_fate(row: dict[str, Any], seconds: tuple[str, ...]) -> str:
-    """'56.2 s, 12.0 GB' from a peer's row, or how it failed or why it was skipped."""
+def _peer_fate(row: dict[str, Any], figures: tuple[str, ...], unit_s: float = 1.0) -> str:
+    """'56.2 s, 12.0 GB' from a peer's row (the sum of its `figures`, each `unit_s` seconds), or how it failed
+    or why it was skipped."""
     if row.get("skipped"):
         return f"not run: {row['skipped']}"
     if row.get("error"):
-        cause = str(row["error"]).split(":", 1)[0]
+        cause = str(row["error"]).split(":", 1)[0].removesuffix(" without a result")
         where = ", ".join(
             part
             for part in (
@@ -124,8 +135,10 @@ def _peer_fate(row: dict[str, Any], seconds: tuple[str, ...]) -> str:
             )
             if part
         )
+        if cause.startswith("stopped at its time limit"):  # bench.measure.ChildRun.how_it_ended
+            return f"{cause}{', ' + where.split(', ', 1)[-1] if 'GB' in where else ''}"
         return f"failed{' ' + where if where else ''}: {cause}"
-    total = sum(row.get(k) or 0.0 for k in seconds)
+    total = sum(row.get(k) or 0.0 for k in figures) * unit_s
     return f"{total:,.1f} s, {_gb(row.get('peak_rss_mb'))} GB"
 
 
@@ -147,7 +160,25 @@ def render_scale(results: dict[str, Any]) -> str:
     if limit and time_limit_s:
         limit += f" and stopped after {time_limit_s / 60:,.0f} min"
     limit += "." if limit else ""
-    peers = {peer: {row["nnz"]: row for row in results.get(peer, [])} for peer in ("scanpy", "tiledbsoma")}
+    peers = {peer: {row["nnz"]: row for row in results.get(peer, [])} for peer in SCALE_PEERS}
+    rows = []
+    for r in sizes:
+        fates = [
+            _peer_fate(peers[peer][r["nnz"]], figures, unit_s) if r["nnz"] in peers[peer] else "—"
+            for peer, (_, figures, unit_s) in SCALE_PEERS.items()
+        ]
+        rows.append(
+            [
+                f"{r['nnz']:,}",
+                _num(r.get("n_cells"), 0),
+                *(_num(r.get(key)) for key in ("load_s", "build_s", "ttfa_s")),
+                *(_gb(r.get(key)) for key in ("build_peak_rss_mb", "gateway_peak_rss_mb", "store_mb")),
+                *(_num(r.get(key)) for key in ("correlation_p50_ms", "coexpression_p50_ms")),
+                {True: "yes", False: "**no**", None: "—"}[r.get("exact")],
+                *fates,
+            ]
+        )
+    header = [*SCALE_COLUMNS, *(heading for heading, _, _ in SCALE_PEERS.values())]
     lines = [
         f"`python -m bench.scale` on {machine.get('cores')} cores, {machine.get('ram_gb')} GB RAM "
         f"({machine.get('cpu_model')}); synthetic studies of the seed's shape, 25,000 genes. Each step a "
@@ -155,23 +186,8 @@ def render_scale(results: dict[str, Any]) -> str:
         "[bench/results/scale/results.md](bench/results/scale/results.md), the curve: "
         "[results.png](bench/results/scale/results.png).",
         "",
-        "| " + " | ".join(SCALE_COLUMNS) + " |",
-        "|" + "---|" * len(SCALE_COLUMNS),
+        *table(header, rows),
     ]
-    for r in sizes:
-        scanpy = peers["scanpy"].get(r["nnz"])
-        soma = peers["tiledbsoma"].get(r["nnz"])
-        cells = [
-            f"{r['nnz']:,}",
-            _num(r.get("n_cells"), 0),
-            *(_num(r.get(key)) for key in ("load_s", "build_s", "ttfa_s")),
-            *(_gb(r.get(key)) for key in ("build_peak_rss_mb", "gateway_peak_rss_mb", "store_mb")),
-            *(_num(r.get(key)) for key in ("correlation_p50_ms", "coexpression_p50_ms")),
-            {True: "yes", False: "**no**", None: "—"}[r.get("exact")],
-            _peer_fate(scanpy, ("read_s",)) if scanpy else "—",
-            _peer_fate(soma, ("read_s", "ingest_s")) if soma else "—",
-        ]
-        lines.append("| " + " | ".join(cells) + " |")
     linearity = results.get("linearity", {})
     per_size = "; ".join(
         f"{STEP_NAMES.get(key, key)} " + " / ".join(_num(v, 2) for v in ratios)

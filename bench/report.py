@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from bench.markdown import table
 from bench.workload import HTTP_QUESTIONS
 
 QUESTIONS = HTTP_QUESTIONS  # the report lists them in this order
@@ -100,12 +101,6 @@ def _soma_ingest(results: dict[str, Any]) -> float | None:
     return soma["ingest_s"] + soma.get("read_s", 0.0)
 
 
-def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return lines
-
-
 def render_markdown(results: dict[str, Any]) -> str:
     machine = results.get("machine", {})
     study = results.get("study", {})
@@ -119,7 +114,7 @@ def render_markdown(results: dict[str, Any]) -> str:
         "",
         "## Ratios (ratio > 1: genostream faster or leaner)",
         "",
-        *_table(("comparison", "genostream", "other", "ratio"), ratio_rows(results)),
+        *table(("comparison", "genostream", "other", "ratio"), ratio_rows(results)),
         "",
         "## Goals (set for `--preset seed` on 2 cores / 24 GB)",
         "",
@@ -134,7 +129,7 @@ def render_markdown(results: dict[str, Any]) -> str:
         by_text = f"{by:.2f}× target" if by is not None else "—"
         why = goal.get("why", "") + (f" (evidence: {goal['evidence']})" if goal.get("evidence") else "")
         goal_rows.append((goal["label"], value, met, by_text, why))
-    lines += _table(
+    lines += table(
         ("goal", "measured", "status", "value / target", "likely cause and fix, if missed"), goal_rows
     )
     lines += ["", "## Exactness (rtol 1e-6 against numpy/scipy on the sparse matrix, zeros counted)", ""]
@@ -155,7 +150,7 @@ def render_markdown(results: dict[str, Any]) -> str:
                     )
                 )
     header = ("contender", "question", "exact", "max rel. error", "max abs. error", "not exact / compared")
-    lines += _table(header, exact_rows)
+    lines += table(header, exact_rows)
     lines += ["", "## Queries over HTTP (genostream gateway, keep-alive session)", ""]
     query_rows = []
     for question in QUESTIONS:
@@ -166,7 +161,7 @@ def render_markdown(results: dict[str, Any]) -> str:
             )
         elif isinstance(q, dict):
             query_rows.append((question, "—", "—", "—", q.get("error", "")))
-    lines += _table(("question", "requests", "p50 ms", "p95 ms", "p99 ms"), query_rows)
+    lines += table(("question", "requests", "p50 ms", "p95 ms", "p99 ms"), query_rows)
     tp = results.get("throughput", {})
     lines += [
         "",
@@ -178,7 +173,7 @@ def render_markdown(results: dict[str, Any]) -> str:
     lines += ["## Ingest and build", ""]
     ingest = results.get("ingest", {})
     seed_ingest = ingest.get("seed", {})
-    lines += _table(
+    lines += table(
         ("measure", "value"),
         [(key, _num(value, 2)) for key, value in ingest.items() if not isinstance(value, dict | list)]
         + [(f"seed.{key}", _num(value, 2)) for key, value in seed_ingest.items()]
@@ -202,7 +197,7 @@ def render_markdown(results: dict[str, Any]) -> str:
                     f" exact={_num(q.get('exact'))}"
                 )
         peer_rows.append((peer, details))
-    lines += _table(("peer", "measurements"), peer_rows)
+    lines += table(("peer", "measurements"), peer_rows)
     lines += ["", "## Notes", ""] + [f"- {note}" for note in results.get("notes", [])]
     versions = ", ".join(f"{k} {v}" for k, v in machine.get("versions", {}).items() if v)
     lines += ["", f"Machine: {machine.get('os')}, Python {machine.get('python')}; {versions}.", ""]

@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from bench.markdown import table
+
 METRICS = {"dbt_build_s": "`dbt build` (s)", "coexpression_p50_ms": "co-expression, one gene × all, p50 (ms)"}
 
 
@@ -31,10 +33,10 @@ def markdown(results: dict[str, Any], total_nnz: int, reference: dict[str, float
     runs = results["runs"]
     counts = sorted(int(n) for n in runs if n != "1")
     header = ["", "1 node", *(f"{n} shards (projected)" for n in counts)]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    rows: list[list[str]] = []
 
     def row(label: str, single: str, values: list[str]) -> None:
-        lines.append("| " + " | ".join([label, single, *values]) + " |")
+        rows.append([label, single, *values])
 
     for metric, label in METRICS.items():
         base, how = single_node(results, metric, total_nnz)
@@ -76,4 +78,4 @@ def markdown(results: dict[str, Any], total_nnz: int, reference: dict[str, float
         f"{runs['1']['dbt_build']['loadavg']} / {runs['1']['queries']['loadavg']}" if "1" in runs else "—",
         [f"{runs[str(n)]['dbt_build']['loadavg']} / {runs[str(n)]['queries']['loadavg']}" for n in counts],
     )
-    return "\n".join(lines)
+    return "\n".join(table(header, rows))

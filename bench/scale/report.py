@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from bench.markdown import table
 from bench.scale.records import Records
 from bench.scale.sizes import label
 from bench.scale.steps import PEERS, QUESTIONS
@@ -132,11 +133,6 @@ def _cell(value: Any, digits: int = 1) -> str:
     return f"{value:,}" if isinstance(value, int) else str(value)
 
 
-def _table(header: list[str], rows: list[list[str]]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    return lines + ["| " + " | ".join(row) + " |" for row in rows]
-
-
 def render_markdown(results: dict[str, Any]) -> str:
     sizes = results["sizes"]
     lines = ["# genostream at scale (`python -m bench.scale`)", ""]
@@ -162,7 +158,7 @@ def render_markdown(results: dict[str, Any]) -> str:
     for r in sizes:
         corr = f"{_cell(r.get('correlation_p50_ms'))} / {_cell(r.get('correlation_p99_ms'))}"
         rows.append([corr if key is None else _cell(r.get(key)) for _, key in columns])
-    lines += _table([c for c, _ in columns], rows)
+    lines += table([c for c, _ in columns], rows)
     failed = [
         f"- {label(r['nnz_target'])} {k.removesuffix('_error')}: {v}"
         for r in sizes
@@ -174,19 +170,19 @@ def render_markdown(results: dict[str, Any]) -> str:
     lines += ["", "## Linearity: time per non-zero relative to the smallest size (goal ≤ 1.3)", ""]
     lin = results["linearity"]
     rows = [[_cell(r["nnz"])] + [_flag(lin[key][i]) for key in TIMED] for i, r in enumerate(sizes)]
-    lines += _table(["non-zeros", *TIMED], rows)
+    lines += table(["non-zeros", *TIMED], rows)
     bound = results["memory_bound_mb"]
     lines += ["", f"## Memory: every step's peak RSS ≤ {bound:,} MB", ""]
     over = results["over_memory_bound"]
     lines.append("Over the bound: " + "; ".join(over) if over else "No step passed the bound.")
     rows = [[_cell(r["nnz"])] + [_cell(r.get(key), 0) for key in PEAKS] for r in sizes]
-    lines += ["", *_table(["non-zeros", *(k.removesuffix("_peak_rss_mb") + " MB" for k in PEAKS)], rows)]
+    lines += ["", *table(["non-zeros", *(k.removesuffix("_peak_rss_mb") + " MB" for k in PEAKS)], rows)]
     for peer in PEERS:
         if results.get(peer):
             lines += ["", f"## {peer}", ""]
             keys = sorted({k for row in results[peer] for k in row if k != "nnz"})
             rows = [[_cell(row["nnz"])] + [_cell(row.get(k)) for k in keys] for row in results[peer]]
-            lines += _table(["non-zeros", *keys], rows)
+            lines += table(["non-zeros", *keys], rows)
     machine = results.get("machine", {})
     lines += [
         "",

@@ -74,8 +74,19 @@ def test_scale_table_gives_each_size_and_how_each_peer_fared() -> None:
     assert "load 1.00 / 1.20; build 1.00 / 1.40; first answer 1.00 / —" in text
     assert "Steps over the 16 GB memory bound: build at 500M: 20,480 MB." in text
     results["settings"]["peer_time_limit_s"] = 900.0
+    results["duckdb"] = [
+        {"nnz": 20_000_000, "variability_p50_ms": 2500.0, "peak_rss_mb": 512.0},
+        {
+            "nnz": 500_000_000,
+            "error": "stopped at its time limit of 900 s without a result: ...",
+            "wall_s": 900.1,
+            "peak_rss_mb": 6144.0,
+        },
+    ]
     timed = render_scale(results)
     assert "Peers under a 20 GB address-space limit and stopped after 15 min. All" in timed
+    assert "| 16.5 s, 2.0 GB | 2.5 s, 0.5 GB |" in timed
+    assert "| — | stopped at its time limit of 900 s, at 6.0 GB |" in timed
 
 
 def test_committed_results_are_the_seed_preset_with_every_goal_judged() -> None:
