@@ -163,11 +163,10 @@ class Run:
                 memory_limit_mb=self.peer_memory_limit_mb,
                 time_limit_s=self.peer_time_limit_s,
             )
+        measured = {"wall_s": round(child.wall_s, 2), "peak_rss_mb": round(child.peak_rss_mb, 1)}
         if not result_path.exists():
-            return {"error": f"{child.how_it_ended()} without a result: {child.tail(2)}"}
-        result = json.loads(result_path.read_text())
-        result.update(wall_s=round(child.wall_s, 2), peak_rss_mb=round(child.peak_rss_mb, 1))
-        return result
+            return {"error": f"{child.how_it_ended()} without a result: {child.tail(2)}", **measured}
+        return {**json.loads(result_path.read_text()), **measured}
 
     # ----- gateway -----------------------------------------------------------------------------------------
 

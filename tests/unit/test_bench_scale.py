@@ -258,6 +258,12 @@ def test_a_peer_over_its_memory_limit_is_recorded_as_failed(tmp_path: Path, monk
     assert hungry["peak_rss_mb"] < 1024
     killed = size.run.peer("killed", "killed_peer")
     assert killed["error"].startswith("killed by SIGKILL"), killed
+    (tmp_path / "modules" / "slow_peer.py").write_text("import time\ntime.sleep(60)\n")
+    slow = SizeRun(ScaleSettings(tmp_path, peer_time_limit_s=1.0), 1_000, Records(tmp_path / "s"))
+    slow.run.env["PYTHONPATH"] = size.run.env["PYTHONPATH"]
+    stopped = slow.run.peer("slow", "slow_peer")
+    assert stopped["error"].startswith("stopped at its time limit of 1 s without a result"), stopped
+    assert 1.0 < stopped["wall_s"] < 30 and stopped["peak_rss_mb"] > 0, stopped
     unlimited = SizeRun(ScaleSettings(tmp_path, peer_memory_limit_mb=None), 1_000, Records(tmp_path / "r"))
     assert unlimited.run.peer_memory_limit_mb is None
     assert sys.executable  # the peers run under this interpreter
