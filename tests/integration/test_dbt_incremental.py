@@ -137,3 +137,45 @@ def test_damaged_partition_is_rebuilt(built_store, engine_client, tmp_path, tabl
     assert client.query(sql, parameters={"d": dataset}).result_rows[0] == built
     drop_dataset(client, dataset)
     run_dbt("run")
+
+
+@pytest.mark.parametrize("damage", ["relabelled", "mixed"])
+def test_expression_rows_that_disagree_with_their_cell_fail_the_test(
+    built_store, engine_client, tmp_path, damage: str
+) -> None:
+    """assert_expression_rows_match_cells groups the rows by cell alone: it still sees a cell whose rows all
+    carry another cell type than marts.cells gives it, and a cell whose rows disagree among themselves."""
+    from loader import drop_dataset, load_dataset
+    from tests.helpers.loader_inputs import ScpStudy
+
+    client = engine_client
+    dataset = f"annotation_probe_{damage}"
+    load_dataset(client, ScpStudy().write(tmp_path / "s"), dataset=dataset)
+    run_dbt("run")
+    test = ("test", "--select", "assert_expression_rows_match_cells")
+    assert failures(invoke_dbt(*test)) == []
+    # Cell 0 (AAAC-1, a T cell of p1) has two rows: move them out, then back with a wrong annotation.
+    client.command(
+        "CREATE TABLE default.annotation_probe ENGINE = Memory AS SELECT * FROM marts.expression"
+        f" WHERE dataset = '{dataset}' AND cell = 0"
+    )
+    try:
+        rows = client.query("SELECT count(), any(cell_type) FROM default.annotation_probe").result_rows[0]
+        assert rows == (2, "T cell")
+        client.command(
+            f"ALTER TABLE marts.expression DELETE WHERE dataset = '{dataset}' AND cell = 0"
+            " SETTINGS mutations_sync = 1"
+        )
+        if damage == "relabelled":  # both rows: a consistent but wrong cell type
+            replaced = "SELECT * REPLACE ('Epithelial' AS cell_type) FROM default.annotation_probe"
+        else:  # one row in another sample: the cell's rows disagree
+            replaced = (
+                "SELECT * REPLACE (if(gene = 'GAPDH', 'p2', sample) AS sample) FROM default.annotation_probe"
+            )
+        client.command(f"INSERT INTO marts.expression {replaced}")
+        assert [r.node.name for r in failures(invoke_dbt(*test))] == ["assert_expression_rows_match_cells"]
+    finally:
+        client.command("DROP TABLE IF EXISTS default.annotation_probe")
+        drop_dataset(client, dataset)
+        run_dbt("run")
+    assert failures(invoke_dbt(*test)) == []
