@@ -127,16 +127,11 @@ def _peer_fate(row: dict[str, Any], figures: tuple[str, ...], unit_s: float = 1.
         return f"not run: {row['skipped']}"
     if row.get("error"):
         cause = str(row["error"]).split(":", 1)[0].removesuffix(" without a result")
-        where = ", ".join(
-            part
-            for part in (
-                f"after {row['wall_s']:,.0f} s" if row.get("wall_s") is not None else "",
-                f"at {_gb(row['peak_rss_mb'])} GB" if row.get("peak_rss_mb") is not None else "",
-            )
-            if part
-        )
-        if cause.startswith("stopped at its time limit"):  # bench.measure.ChildRun.how_it_ended
-            return f"{cause}{', ' + where.split(', ', 1)[-1] if 'GB' in where else ''}"
+        after = f"after {row['wall_s']:,.0f} s" if row.get("wall_s") is not None else ""
+        at = f"at {_gb(row['peak_rss_mb'])} GB" if row.get("peak_rss_mb") is not None else ""
+        if cause.startswith("stopped at its time limit"):  # ChildRun.how_it_ended: it names the time
+            return f"{cause}, {at}" if at else cause
+        where = ", ".join(part for part in (after, at) if part)
         return f"failed{' ' + where if where else ''}: {cause}"
     total = sum(row.get(k) or 0.0 for k in figures) * unit_s
     return f"{total:,.1f} s, {_gb(row.get('peak_rss_mb'))} GB"
