@@ -126,11 +126,12 @@ def _peer_fate(row: dict[str, Any], figures: tuple[str, ...], unit_s: float = 1.
     if row.get("skipped"):
         return f"not run: {row['skipped']}"
     if row.get("error"):
-        cause = str(row["error"]).split(":", 1)[0].removesuffix(" without a result")
         after = f"after {row['wall_s']:,.0f} s" if row.get("wall_s") is not None else ""
         at = f"at {_gb(row['peak_rss_mb'])} GB" if row.get("peak_rss_mb") is not None else ""
-        if cause.startswith("stopped at its time limit"):  # ChildRun.how_it_ended: it names the time
-            return f"{cause}, {at}" if at else cause
+        if row.get("stopped_at_limit_s") is not None:
+            stopped = f"stopped at its time limit of {row['stopped_at_limit_s']:g} s"
+            return f"{stopped}, {at}" if at else stopped
+        cause = str(row["error"]).split(":", 1)[0].removesuffix(" without a result")
         where = ", ".join(part for part in (after, at) if part)
         return f"failed{' ' + where if where else ''}: {cause}"
     total = sum(row.get(k) or 0.0 for k in figures) * unit_s

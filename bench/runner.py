@@ -164,6 +164,8 @@ class Run:
                 time_limit_s=self.peer_time_limit_s,
             )
         measured = {"wall_s": round(child.wall_s, 2), "peak_rss_mb": round(child.peak_rss_mb, 1)}
+        if child.time_limit_s is not None:
+            measured["stopped_at_limit_s"] = child.time_limit_s
         if not result_path.exists():
             return {"error": f"{child.how_it_ended()} without a result: {child.tail(2)}", **measured}
         return {**json.loads(result_path.read_text()), **measured}

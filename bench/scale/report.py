@@ -64,7 +64,8 @@ def size_row(nnz_target: int, steps: dict[str, dict[str, Any]]) -> dict[str, Any
 def peer_row(nnz: int, peer: str, record: dict[str, Any], exact: dict[str, Any] | None) -> dict[str, Any]:
     """A peer's figures at one size, or how it failed; its answers' exactness from the exact step."""
     if "error" in record or "skipped" in record:
-        return {"nnz": nnz, **{k: record.get(k) for k in ("error", "skipped", "wall_s", "peak_rss_mb")}}
+        kept = ("error", "skipped", "stopped_at_limit_s", "wall_s", "peak_rss_mb")
+        return {"nnz": nnz, **{k: record.get(k) for k in kept}}
     row: dict[str, Any] = {"nnz": nnz}
     if "load_s" in record:
         row["read_s"] = record["load_s"]

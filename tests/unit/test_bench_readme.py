@@ -81,6 +81,7 @@ def test_scale_table_gives_each_size_and_how_each_peer_fared() -> None:
             "error": "stopped at its time limit of 900 s without a result: ...",
             "wall_s": 900.1,
             "peak_rss_mb": 6144.0,
+            "stopped_at_limit_s": 900.0,
         },
     ]
     timed = render_scale(results)

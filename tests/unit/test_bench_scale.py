@@ -264,6 +264,7 @@ def test_a_peer_over_its_memory_limit_is_recorded_as_failed(tmp_path: Path, monk
     stopped = slow.run.peer("slow", "slow_peer")
     assert stopped["error"].startswith("stopped at its time limit of 1 s without a result"), stopped
     assert 1.0 < stopped["wall_s"] < 30 and stopped["peak_rss_mb"] > 0, stopped
+    assert stopped["stopped_at_limit_s"] == 1.0 and "stopped_at_limit_s" not in killed, (stopped, killed)
     unlimited = SizeRun(ScaleSettings(tmp_path, peer_memory_limit_mb=None), 1_000, Records(tmp_path / "r"))
     assert unlimited.run.peer_memory_limit_mb is None
     assert sys.executable  # the peers run under this interpreter
