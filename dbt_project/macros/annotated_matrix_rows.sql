@@ -1,5 +1,6 @@
 {#- The matrix rows of `matrix` (a relation or CTE of stg_raw__matrix's columns), each with its gene and its cell's
-    annotation and `lognorm`: the one definition behind both expression marts. Genes and cells are looked up by
+    annotation and `lognorm`: the one join of the matrix with its annotation, in `expression_by_gene`
+    (which `expression` is built from). Genes and cells are looked up by
     one integer key in the in-memory dictionaries (`gene_lookup`, `cell_lookup`), joined as dictionaries (not
     through CTEs) so the engine's `direct` join algorithm applies: a hash lookup per row instead of a hash join
     that copies every string column of 170M rows through (≈3× less CPU). -#}

@@ -1,37 +1,60 @@
 -- depends_on: {{ ref('datasets') }}
 {#- Built per dataset, incrementally, and never re-merged: the config both expression marts share is in
-    dbt_project.yml (`per_dataset_incremental`). Sorted so that everything about one cell type is one range. -#}
+    dbt_project.yml (`per_dataset_incremental`). Sorted so that everything about one cell type is one range.
+    The rows are `expression_by_gene`'s (already joined with their annotation, `lognorm` computed) with the cell's
+    barcode added: one join of the matrix serves both marts, and this insert reads columns that are already
+    LowCardinality instead of joining and encoding 170M rows a second time. -#}
 {{ config(order_by='(dataset, cell_type, gene, cell)') }}
 
 with
 
-matrix as (
+by_gene as (
 
-    select * from {{ ref('stg_raw__matrix') }}
+    select * from {{ ref('expression_by_gene') }}
     {{ where_load_not_built() }}
 
 ),
 
-located as (
+-- The barcode from the in-memory `cell_lookup` dictionary, joined on its integer key (the engine's `direct`
+-- join: a lookup per row).
+with_barcode as (
 
-    {{ annotated_matrix_rows('matrix') }}
+    select
+        keyed.dataset as dataset,
+        keyed.load_id as load_id,
+        keyed.gene as gene,
+        keyed.cell as cell,
+        cell_lookup.barcode as barcode,
+        keyed.cell_type as cell_type,
+        keyed.sample as sample,
+        keyed.value as value,
+        keyed.lognorm as lognorm
+
+    from (
+        select
+            *,
+            {{ lookup_key('dataset', 'cell') }} as cell_key
+        from by_gene
+    ) as keyed
+    inner join {{ ref('cell_lookup') }} as cell_lookup
+        on keyed.cell_key = cell_lookup.cell_key
 
 ),
 
 final as (
 
     select
-        cast(dataset as LowCardinality(String)) as dataset,
-        cast(load_id as LowCardinality(String)) as load_id,
-        cast(gene as LowCardinality(String)) as gene,
+        dataset,
+        load_id,
+        gene,
         cell,
         barcode,
-        cast(cell_type as LowCardinality(String)) as cell_type,
-        cast(sample as LowCardinality(String)) as sample,
+        cell_type,
+        sample,
         value,
         lognorm
 
-    from located
+    from with_barcode
 
 )
 

@@ -1,13 +1,11 @@
 -- depends_on: {{ ref('datasets') }}
-{#- The rows of `expression` (the same `annotated_matrix_rows`, lognorm only) laid out for reads by gene: sorted
-    by (dataset, gene_idx, cell), and written from the matrix in its gene order on one reading thread
-    (dbt_project.yml), so each part holds one contiguous range of genes and a lookup of two genes touches one or
-    two parts, whatever the cell types asked for. (`expression` keeps the cell-type-first order co-expression
-    needs; its parts each hold every gene, and a two-gene read there pays ~0.4 ms per part: 10.5 ms at 170M
-    non-zeros against 4.8 ms here.) Built per dataset and never re-merged, like `expression` (dbt_project.yml).
-    Built beside `expression`, not after it: its one reading thread leaves a core that the other insert uses,
-    and it does not wait for `expression`'s tests (README, "What each step holds in memory": the two inserts'
-    blocks at once). -#}
+{#- The matrix rows with their gene, their cell's annotation, `value` and `lognorm` (`annotated_matrix_rows`), laid
+    out for reads by gene: sorted by (dataset, gene_idx, cell), and written from the matrix in its gene order on one
+    reading thread (dbt_project.yml), so each part holds one contiguous range of genes and a lookup of two genes
+    touches one or two parts, whatever the cell types asked for. (`expression` keeps the cell-type-first order
+    co-expression needs; its parts each hold every gene, and a two-gene read there pays ~0.4 ms per part: 10.5 ms
+    at 170M non-zeros against 4.8 ms here.) The one join of the matrix with its annotation: `expression` is built
+    from these rows. Built per dataset and never re-merged, like `expression` (dbt_project.yml). -#}
 {{ config(order_by='(dataset, gene_idx, cell)') }}
 
 with
@@ -35,6 +33,7 @@ final as (
         cell,
         cast(cell_type as LowCardinality(String)) as cell_type,
         cast(sample as LowCardinality(String)) as sample,
+        value,
         lognorm
 
     from located
