@@ -167,8 +167,8 @@ def test_parse_raises_no_warnings(parsed) -> None:
 
 
 def test_expression_is_built_from_expression_by_gene(parsed) -> None:
-    # One join of the matrix with its annotation: expression reads expression_by_gene's rows (bench/results/seed
-    # README, "Where the build's time goes"), never the matrix itself.
+    # One join of the matrix with its annotation: expression reads expression_by_gene's rows
+    # (bench/results/seed/README.md, "Where the build's time goes"), never the matrix itself.
     result, _ = parsed
     nodes = result.result.nodes
     expression = nodes["model.genostream.expression"].depends_on.nodes
