@@ -1,7 +1,7 @@
 -- depends_on: {{ ref('datasets') }}
 {#- The matrix rows with their gene, their cell's annotation, `value` and `lognorm` (`annotated_matrix_rows`), laid
-    out for reads by gene: sorted by (dataset, gene_idx, cell), and written from the matrix in its gene order on one
-    reading thread (dbt_project.yml), so each part holds one contiguous range of genes and a lookup of two genes
+    out for reads by gene: sorted by (dataset, gene_idx, cell), and written from the matrix in its gene order as one
+    reading stream (dbt_project.yml), so each part holds one contiguous range of genes and a lookup of two genes
     touches one or two parts, whatever the cell types asked for. (`expression` keeps the cell-type-first order
     co-expression needs; its parts each hold every gene, and a two-gene read there pays ~0.4 ms per part: 10.5 ms
     at 170M non-zeros against 4.8 ms here.) The one join of the matrix with its annotation: `expression` is built
