@@ -11,7 +11,6 @@
         keyed.gene_idx as gene_idx,
         gene_lookup.gene as gene,
         keyed.cell_idx as cell,
-        cell_lookup.barcode as barcode,
         cell_lookup.cell_type as cell_type,
         cell_lookup.sample as sample,
         keyed.value as value,

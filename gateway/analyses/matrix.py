@@ -27,11 +27,20 @@ LAYERS = {"value": "value", "lognorm": "lognorm"}  # request literal → column
 
 
 def _sparse_sql(layer: str, cells: str, rows: str) -> str:
+    # marts.expression names its cells by index; the barcodes are marts.cells'.
     return f"""
-SELECT barcode, cell_type, sample, gene, {LAYERS[layer]} AS value
-FROM marts.expression
-WHERE dataset = {{dataset:String}} AND gene IN {{genes:Array(String)}} AND {rows}
-ORDER BY gene, cell
+WITH
+stored AS (
+    SELECT cell, cell_type, sample, gene, {LAYERS[layer]} AS value FROM marts.expression
+    WHERE dataset = {{dataset:String}} AND gene IN {{genes:Array(String)}} AND {rows}
+),
+chosen AS (
+    SELECT cell, barcode FROM marts.cells WHERE dataset = {{dataset:String}} AND {cells}
+)
+SELECT chosen.barcode AS barcode, stored.cell_type AS cell_type, stored.sample AS sample, stored.gene AS gene,
+       stored.value AS value
+FROM stored INNER JOIN chosen ON stored.cell = chosen.cell
+ORDER BY stored.gene, stored.cell
 """
 
 

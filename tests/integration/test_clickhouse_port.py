@@ -103,7 +103,11 @@ def test_query_with_bound_parameters_matches_numpy(client, pbmc_dense) -> None:
 def test_query_df_and_query_arrow_match_numpy(client, pbmc_dense) -> None:
     cd74 = pbmc_dense.gene_row("CD74")
     by_barcode = dict(zip(pbmc_dense.barcodes, cd74, strict=True))
-    sql = "SELECT barcode, value FROM expression WHERE dataset = 'pbmc' AND gene = %(gene)s ORDER BY cell"
+    sql = (
+        "SELECT c.barcode AS barcode, e.value AS value FROM expression AS e"
+        " INNER JOIN cells AS c ON e.dataset = c.dataset AND e.cell = c.cell"
+        " WHERE e.dataset = 'pbmc' AND e.gene = %(gene)s ORDER BY e.cell"
+    )
     frame = client.query_df(sql, parameters={"gene": "CD74"})
     assert len(frame) == np.count_nonzero(cd74)
     assert np.allclose(frame["value"].to_numpy(), [by_barcode[b] for b in frame["barcode"]], rtol=1e-12)

@@ -44,9 +44,11 @@ def test_expression_is_the_matrix_non_zeros_with_lognorm(engine_client, loaded_s
     dataset, dense, lognorm = loaded_study
     rows = query_columns(
         engine_client,
-        "SELECT g.gene_idx, e.cell, e.barcode, e.cell_type, e.sample, e.value, e.lognorm"
+        "SELECT g.gene_idx AS gene_idx, e.cell AS cell, c.barcode AS barcode, e.cell_type AS cell_type,"
+        " e.sample AS sample, e.value AS value, e.lognorm AS lognorm"
         " FROM marts.expression AS e"
         " INNER JOIN marts.genes AS g ON e.dataset = g.dataset AND e.gene = g.gene"
+        " INNER JOIN marts.cells AS c ON e.dataset = c.dataset AND e.cell = c.cell"
         " WHERE e.dataset = {dataset:String} ORDER BY g.gene_idx, e.cell",
         dataset,
     )

@@ -4,7 +4,6 @@
     materialized='dictionary',
     fields=[
         ('cell_key', 'UInt64'),
-        ('barcode', 'String'),
         ('cell_type', 'String'),
         ('sample', 'String'),
         ('total_counts', 'Float64'),
@@ -33,7 +32,6 @@ final as (
 
     select
         {{ lookup_key('cells.dataset', 'cells.cell') }} as cell_key,
-        cells.barcode as barcode,
         toString(cells.cell_type) as cell_type,
         toString(cells.sample) as sample,
         cells.total_counts as total_counts,
