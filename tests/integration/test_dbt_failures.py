@@ -94,7 +94,7 @@ def big_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from loader.synth import SynthSpec, write_study
 
     directory = tmp_path_factory.mktemp("big_synth")
-    write_study(directory, SynthSpec(cells=4000, genes=2000, nnz=800_000, seed=5))
+    write_study(directory, SynthSpec(cells=4000, genes=2000, nnz=1_600_000, seed=5))
     return directory
 
 
