@@ -178,8 +178,8 @@ def test_expression_is_built_from_expression_by_gene(parsed) -> None:
 
 
 def test_expression_never_merges_the_builds_full_parts(built_store, engine_client) -> None:
-    # The build's 16M-row parts (~320 MB) must stay as written: re-merging them in the next process to open
-    # the store cost minutes of a core and tripled the gateway's latency at the reference size.
+    # The build's 16M-row parts (~180–220 MB at the reference size) must stay as written: re-merging them in
+    # the next process to open the store cost minutes of a core and tripled the gateway's latency there.
     [(engine,)] = engine_client.query(
         "SELECT engine_full FROM system.tables WHERE database = 'marts' AND name = 'expression'"
     ).result_rows
